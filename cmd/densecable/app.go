@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/densecable/densecable/api"
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/cmd/config"
+	"github.com/densecable/densecable/fanout"
+	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/poller"
+	"github.com/densecable/densecable/rpcclient"
+	"github.com/densecable/densecable/sessions"
+)
+
+// compatVersion is the anycable-go version whose behaviour densecable
+// reproduces; clients see it in X-AnyCable-Version.
+const compatVersion = "1.6.16"
+
+// app is the running server: every component and the order they start and
+// stop in.
+type app struct {
+	cfg *config.Config
+	log *slog.Logger
+
+	rpc  *rpcclient.Client
+	hub  *fanout.Hub
+	node *sessions.Node
+
+	router    *api.Router
+	httpSrv   *fasthttp.Server
+	ws        *poller.Server
+	bcastSrv  *fasthttp.Server // separate broadcast listener, when its port differs
+	bcastLn   net.Listener
+	listeners []broker.Broadcaster
+}
+
+func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+
+	if !cfg.RPC.NoRPC && cfg.RPC.Impl != "none" {
+		opts := rpcOptions(cfg)
+		c, err := rpcclient.New(opts, log.With("context", "rpc"))
+		if err != nil {
+			return nil, fmt.Errorf("rpc: %w", err)
+		}
+		a.rpc = c
+	}
+
+	a.hub = fanout.New(fanout.Options{Gates: cfg.Broadcast.HubGopoolSize}, log.With("context", "hub"))
+
+	deps := sessions.Deps{Hub: a.hub, Authenticators: authenticators(cfg)}
+	if a.rpc != nil {
+		deps.RPC = a.rpc
+	}
+	a.node = sessions.NewNode(nodeOptions(cfg), deps, log.With("context", "node"))
+
+	a.router = api.NewRouter()
+	a.router.Handle(cfg.Server.HealthPath, api.Health)
+	a.httpSrv = &fasthttp.Server{
+		Handler:               a.router.Serve,
+		Name:                  "densecable",
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		MaxRequestBodySize:    4 << 20,
+		NoDefaultServerHeader: true,
+	}
+
+	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
+	a.ws = poller.NewServer(poller.Options{
+		Addr:           net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port)),
+		MaxMessageSize: cfg.WS.MaxMessageSize,
+		MaxPending:     int(cfg.WS.MaxPendingSize),
+		WriteTimeout:   writeTimeout,
+		MaxConn:        cfg.Server.MaxConn,
+	}, newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node), a.httpSrv, log.With("context", "server"))
+
+	if err := a.setupBroadcasting(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func rpcOptions(cfg *config.Config) rpcclient.Options {
+	o := rpcclient.DefaultOptions()
+	o.Host = cfg.RPC.Host
+	o.Impl = cfg.RPC.Impl
+	o.Concurrency = cfg.RPC.Concurrency
+	o.ConcurrencyInitial = cfg.RPC.ConcurrencyInitial
+	o.ConcurrencyMin = cfg.RPC.ConcurrencyMin
+	o.ConcurrencyMax = cfg.RPC.ConcurrencyMax
+	o.EnableTLS = cfg.RPC.EnableTLS
+	o.TLSVerify = cfg.RPC.TLSVerify
+	o.TLSRootCA = cfg.RPC.TLSRootCA
+	o.MaxRecvSize = cfg.RPC.MaxCallRecvSize
+	o.MaxSendSize = cfg.RPC.MaxCallSendSize
+	o.RequestTimeout = cfg.RPC.RequestTimeout
+	o.CommandTimeout = cfg.RPC.CommandTimeout
+	o.HTTPSecret = cfg.RPC.HTTPSecret
+	o.HTTPTimeout = cfg.RPC.HTTPTimeout
+	o.ProxyHeaders = cfg.RPC.Headers
+	o.ProxyCookies = cfg.RPC.ProxyCookies
+	return o
+}
+
+func nodeOptions(cfg *config.Config) sessions.Options {
+	return sessions.Options{
+		PingInterval:      time.Duration(cfg.WS.PingInterval) * time.Second,
+		PingPrecision:     cfg.WS.PingTimestampPrecision,
+		EnableNativePings: cfg.WS.EnableNativePings,
+		DisconnectMode:    cfg.Disconnect.Mode,
+		DisconnectRate:    cfg.Disconnect.Rate,
+		DisconnectBacklog: cfg.Disconnect.BacklogSize,
+		Headers:           cfg.RPC.Headers,
+		ProxyCookies:      cfg.RPC.ProxyCookies,
+		TLS:               cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "",
+		Workers:           workerCount(cfg),
+		ShutdownTimeout:   time.Duration(cfg.Shutdown.Timeout) * time.Second,
+		SlowDrain:         cfg.Shutdown.Slowdrain,
+		ShutdownPoolSize:  cfg.Shutdown.PoolSize,
+	}
+}
+
+// workerCount sizes the session pool: RPC calls block workers, so there must
+// be more workers than RPC slots for non-RPC work to keep flowing.
+func workerCount(cfg *config.Config) int {
+	c := cfg.RPC.Concurrency
+	if c <= 0 {
+		c = cfg.RPC.ConcurrencyMax
+	}
+	if c <= 0 {
+		c = 100
+	}
+	return 2*c + 16
+}
+
+func (a *app) start() error {
+	if err := a.ws.Listen(); err != nil {
+		return fmt.Errorf("listen %s:%d: %w", a.cfg.Server.Host, a.cfg.Server.Port, err)
+	}
+	a.log.Info(fmt.Sprintf("Starting densecable %s (AnyCable %s compatible) (pid: %d, open file limit: %s, gomaxprocs: %d)",
+		config.Version, compatVersion, os.Getpid(), openFileLimit(), runtime.GOMAXPROCS(0)))
+	if a.cfg.ConfigFile != "" {
+		a.log.Info("Using configuration from file: " + a.cfg.ConfigFile)
+	}
+	go func() {
+		if err := a.ws.Serve(); err != nil {
+			a.log.Error("server stopped", "error", err)
+		}
+	}()
+	for _, p := range a.cfg.Server.Path {
+		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
+	}
+	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
+	if err := a.startBroadcasting(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// stop shuts down in anycable-go's order: stop accepting, tell clients,
+// flush Disconnect calls, stop broadcasters and RPC.
+func (a *app) stop(ctx context.Context) {
+	if a.ws != nil && a.ws.Addr() != nil {
+		a.ws.StopAccepting()
+	}
+	if a.bcastSrv != nil {
+		_ = a.bcastSrv.Shutdown()
+	}
+	for _, b := range a.listeners {
+		if err := b.Shutdown(ctx); err != nil {
+			a.log.Warn("broadcaster shutdown", "error", err)
+		}
+	}
+	a.node.Shutdown(ctx)
+	a.hub.Shutdown()
+	if a.rpc != nil {
+		_ = a.rpc.Close()
+	}
+	if a.ws != nil && a.ws.Addr() != nil {
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		_ = a.ws.Shutdown(sctx)
+		cancel()
+	}
+}
+
+func openFileLimit() string {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return "unknown"
+	}
+	return strconv.FormatUint(rl.Cur, 10)
+}
+
+// authenticators builds the RPC-less authentication chain (JWT comes with
+// its issue; --noauth/--public accept everyone with {"sid": ...}).
+func authenticators(cfg *config.Config) []sessions.Authenticator {
+	var out []sessions.Authenticator
+	if cfg.NoAuth || cfg.Public {
+		out = append(out, noAuth{})
+	}
+	return out
+}
+
+type noAuth struct{}
+
+func (noAuth) Authenticate(sid string, _ *frames.Request) sessions.AuthResult {
+	ids, _ := json.Marshal(map[string]string{"sid": sid})
+	return sessions.AuthResult{Outcome: sessions.AuthOK, Identifiers: string(ids)}
+}

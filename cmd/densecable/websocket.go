@@ -1,0 +1,67 @@
+package main
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/poller"
+	"github.com/densecable/densecable/sessions"
+)
+
+// wsHandler connects the poller to the node: which paths are WebSocket
+// endpoints, how to upgrade them, and who receives the messages.
+type wsHandler struct {
+	paths *poller.PathMatcher
+	opts  frames.UpgradeOptions
+	node  *sessions.Node
+}
+
+func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node) *wsHandler {
+	h := &wsHandler{paths: poller.NewPathMatcher(paths), node: node}
+	h.opts = frames.UpgradeOptions{
+		Protocols:       encoders.Subprotocols,
+		ResponseHeaders: map[string]string{"X-AnyCable-Version": version},
+	}
+	if len(allowedOrigins) > 0 {
+		h.opts.CheckOrigin = originChecker(allowedOrigins)
+	}
+	return h
+}
+
+func (h *wsHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
+	if h.paths.Match(path) {
+		return &h.opts
+	}
+	return nil
+}
+
+func (h *wsHandler) Open(c *poller.Conn, req *frames.Request) poller.Receiver {
+	return h.node.NewSession(c, req)
+}
+
+// originChecker compares the Origin's host (with port) against the list: an
+// entry starting with '*' matches any host ending with the rest.
+func originChecker(allowed []string) func(string) bool {
+	return func(origin string) bool {
+		if origin == "" {
+			return false
+		}
+		u, err := url.Parse(strings.ToLower(origin))
+		if err != nil {
+			return false
+		}
+		host := u.Host
+		for _, a := range allowed {
+			if strings.HasPrefix(a, "*") {
+				if strings.HasSuffix(host, a[1:]) {
+					return true
+				}
+			} else if host == a {
+				return true
+			}
+		}
+		return false
+	}
+}

@@ -1,0 +1,158 @@
+// Package fanout holds the stream→subscribers table and delivers broadcasts:
+// each publication is encoded once per (channel identifier, encoder) and the
+// same frame bytes go to every subscriber, in per-stream order.
+package fanout
+
+import (
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/encoders"
+)
+
+// Subscriber is a session as the hub sees it.
+type Subscriber interface {
+	// ID is the session id, matched against meta.exclude_socket.
+	ID() string
+	Encoder() encoders.Encoder
+	// Send queues a complete frame without blocking. The frame is shared
+	// and must not be modified.
+	Send(frame []byte)
+}
+
+// Options configures the hub.
+type Options struct {
+	// Shards of the stream table (a power of two is best); default 64.
+	Shards int
+	// Gates is the number of broadcast goroutines (hub_gopool_size); a stream
+	// always maps to the same gate, which keeps per-stream order. Default 16.
+	Gates int
+	// GateQueue is each gate's queue length; default 1024.
+	GateQueue int
+}
+
+// Hub is the subscription table plus the broadcast gates.
+type Hub struct {
+	seed    maphash.Seed
+	shards  []shard
+	gates   []chan *broker.Publication
+	wg      sync.WaitGroup
+	log     *slog.Logger
+	streams atomic.Int64
+	stats   Stats
+}
+
+// Stats counts hub activity.
+type Stats struct {
+	Broadcasts atomic.Uint64 // publications delivered to the table
+	Frames     atomic.Uint64 // frames handed to subscribers
+}
+
+type shard struct {
+	mu      sync.RWMutex
+	streams map[string]*stream
+}
+
+// stream groups a stream's subscribers by channel identifier, since the
+// identifier is part of the message every subscriber gets.
+type stream struct {
+	channels map[string]map[Subscriber]struct{}
+}
+
+// New creates a hub and starts its gates.
+func New(opts Options, log *slog.Logger) *Hub {
+	if opts.Shards <= 0 {
+		opts.Shards = 64
+	}
+	if opts.Gates <= 0 {
+		opts.Gates = 16
+	}
+	if opts.GateQueue <= 0 {
+		opts.GateQueue = 1024
+	}
+	h := &Hub{seed: maphash.MakeSeed(), shards: make([]shard, opts.Shards), log: log}
+	for i := range h.shards {
+		h.shards[i].streams = make(map[string]*stream)
+	}
+	h.gates = make([]chan *broker.Publication, opts.Gates)
+	for i := range h.gates {
+		ch := make(chan *broker.Publication, opts.GateQueue)
+		h.gates[i] = ch
+		h.wg.Add(1)
+		go h.runGate(ch)
+	}
+	return h
+}
+
+// StreamsCount is the number of streams with at least one subscriber.
+func (h *Hub) StreamsCount() int64 { return h.streams.Load() }
+
+// Stats exposes the counters.
+func (h *Hub) Stats() *Stats { return &h.stats }
+
+func (h *Hub) hash(s string) uint64 { return maphash.String(h.seed, s) }
+
+func (h *Hub) shardFor(s string) *shard { return &h.shards[h.hash(s)%uint64(len(h.shards))] }
+
+// Subscribe adds sub to stream under the channel identifier.
+func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) {
+	sh := h.shardFor(streamName)
+	sh.mu.Lock()
+	st := sh.streams[streamName]
+	if st == nil {
+		st = &stream{channels: make(map[string]map[Subscriber]struct{}, 1)}
+		sh.streams[streamName] = st
+		h.streams.Add(1)
+	}
+	subs := st.channels[identifier]
+	if subs == nil {
+		subs = make(map[Subscriber]struct{})
+		st.channels[identifier] = subs
+	}
+	subs[sub] = struct{}{}
+	sh.mu.Unlock()
+}
+
+// Unsubscribe removes sub from stream under identifier.
+func (h *Hub) Unsubscribe(sub Subscriber, streamName, identifier string) {
+	sh := h.shardFor(streamName)
+	sh.mu.Lock()
+	if st := sh.streams[streamName]; st != nil {
+		if subs := st.channels[identifier]; subs != nil {
+			delete(subs, sub)
+			if len(subs) == 0 {
+				delete(st.channels, identifier)
+			}
+		}
+		if len(st.channels) == 0 {
+			delete(sh.streams, streamName)
+			h.streams.Add(-1)
+		}
+	}
+	sh.mu.Unlock()
+}
+
+// Broadcast queues a publication for delivery. Publications of one stream
+// are delivered in the order Broadcast is called.
+func (h *Hub) Broadcast(p *broker.Publication) {
+	h.gates[h.hash(p.Stream)%uint64(len(h.gates))] <- p
+}
+
+// Shutdown stops the gates after delivering what is queued.
+func (h *Hub) Shutdown() {
+	for _, g := range h.gates {
+		close(g)
+	}
+	h.wg.Wait()
+}
+
+func (h *Hub) runGate(ch chan *broker.Publication) {
+	defer h.wg.Done()
+	var d deliverer
+	for p := range ch {
+		h.deliver(&d, p)
+	}
+}

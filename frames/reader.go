@@ -1,0 +1,160 @@
+package frames
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// MaxHeaderSize is the largest client frame header: 2 bytes, 8 bytes of
+// extended length and a 4-byte mask.
+const MaxHeaderSize = 14
+
+// HeaderSize tells how many bytes the header starting with b0, b1 takes.
+func HeaderSize(b0, b1 byte) int {
+	n := 2
+	switch b1 & 0x7f {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if b1&0x80 != 0 {
+		n += 4
+	}
+	return n
+}
+
+// ParseHeader decodes a client frame header from b, which must hold at least
+// HeaderSize(b[0], b[1]) bytes. It rejects what no client may send: unmasked
+// frames, reserved bits (no extension is negotiated), unknown opcodes and
+// malformed control frames.
+func ParseHeader(b []byte) (h ws.Header, n int, err error) {
+	if len(b) < 2 {
+		return h, 0, ErrBadControl
+	}
+	n = HeaderSize(b[0], b[1])
+	if len(b) < n {
+		return h, 0, ErrBadControl
+	}
+	h.Fin = b[0]&0x80 != 0
+	h.Rsv = (b[0] & 0x70) >> 4
+	h.OpCode = ws.OpCode(b[0] & 0x0f)
+	h.Masked = b[1]&0x80 != 0
+	pos := 2
+	switch l := b[1] & 0x7f; l {
+	case 126:
+		h.Length = int64(binary.BigEndian.Uint16(b[2:4]))
+		pos = 4
+	case 127:
+		u := binary.BigEndian.Uint64(b[2:10])
+		if u > 1<<62 {
+			return h, 0, ErrTooBig
+		}
+		h.Length = int64(u)
+		pos = 10
+	default:
+		h.Length = int64(l)
+	}
+	if h.Masked {
+		copy(h.Mask[:], b[pos:pos+4])
+	}
+	switch {
+	case h.Rsv != 0:
+		return h, 0, ErrReservedBits
+	case !h.Masked:
+		return h, 0, ErrNotMasked
+	}
+	switch h.OpCode {
+	case ws.OpContinuation, ws.OpText, ws.OpBinary:
+	case ws.OpClose, ws.OpPing, ws.OpPong:
+		if !h.Fin || h.Length > 125 {
+			return h, 0, ErrBadControl
+		}
+	default:
+		return h, 0, ErrBadOpCode
+	}
+	return h, n, nil
+}
+
+// Unmask applies the frame mask to payload in place.
+func Unmask(h ws.Header, payload []byte) {
+	if h.Masked {
+		ws.Cipher(payload, h.Mask, 0)
+	}
+}
+
+// Message is a complete data message or a control frame.
+type Message struct {
+	OpCode  ws.OpCode
+	Payload []byte
+}
+
+// Assembler joins fragmented messages. An unfragmented frame passes through
+// without a copy; only fragmented messages are buffered, up to MaxSize bytes.
+// The zero value (with MaxSize set) is ready to use.
+type Assembler struct {
+	MaxSize int
+	op      ws.OpCode
+	buf     []byte
+	active  bool
+}
+
+// Push takes one unmasked frame. It returns a message when one is complete
+// (done=true); control frames are returned at once, even mid-message.
+func (a *Assembler) Push(h ws.Header, payload []byte) (m Message, done bool, err error) {
+	if h.OpCode.IsControl() {
+		return Message{OpCode: h.OpCode, Payload: payload}, true, nil
+	}
+	if h.OpCode == ws.OpContinuation {
+		if !a.active {
+			return m, false, ErrBadContinuation
+		}
+		if a.MaxSize > 0 && len(a.buf)+len(payload) > a.MaxSize {
+			a.reset()
+			return m, false, ErrTooBig
+		}
+		a.buf = append(a.buf, payload...)
+		if !h.Fin {
+			return m, false, nil
+		}
+		m = Message{OpCode: a.op, Payload: a.buf}
+		a.active = false
+		a.buf = nil // the message owns the buffer now
+		return m, true, validate(m)
+	}
+	if a.active {
+		// A new data frame before the previous message ended.
+		a.reset()
+		return m, false, ErrBadContinuation
+	}
+	if h.Fin {
+		m = Message{OpCode: h.OpCode, Payload: payload}
+		return m, true, validate(m)
+	}
+	a.active = true
+	a.op = h.OpCode
+	a.buf = append(make([]byte, 0, len(payload)*2), payload...)
+	return m, false, nil
+}
+
+func (a *Assembler) reset() {
+	a.active = false
+	a.buf = nil
+}
+
+func validate(m Message) error {
+	if m.OpCode == ws.OpText && !utf8.Valid(m.Payload) {
+		return ErrInvalidUTF8
+	}
+	return nil
+}
+
+// ParseClose reads the code and reason of a close frame payload.
+func ParseClose(p []byte) (code uint16, reason string) {
+	if len(p) < 2 {
+		return CloseNoStatus, ""
+	}
+	return binary.BigEndian.Uint16(p), string(p[2:])
+}

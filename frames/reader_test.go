@@ -1,0 +1,163 @@
+package frames
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/gobwas/ws"
+)
+
+// clientFrame builds a masked client frame the way a browser would.
+func clientFrame(t testing.TB, fin bool, op ws.OpCode, payload []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	f := ws.NewFrame(op, fin, append([]byte(nil), payload...))
+	f = ws.MaskFrameInPlace(f)
+	if err := ws.WriteFrame(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func parseOne(t *testing.T, b []byte) (ws.Header, []byte) {
+	t.Helper()
+	n := HeaderSize(b[0], b[1])
+	h, hn, err := ParseHeader(b)
+	if err != nil {
+		t.Fatalf("ParseHeader: %v", err)
+	}
+	if hn != n {
+		t.Fatalf("header size %d, HeaderSize said %d", hn, n)
+	}
+	payload := b[n : n+int(h.Length)]
+	Unmask(h, payload)
+	return h, payload
+}
+
+func TestParseHeaderLengths(t *testing.T) {
+	for _, size := range []int{0, 1, 125, 126, 65535, 65536, 70000} {
+		payload := bytes.Repeat([]byte("x"), size)
+		b := clientFrame(t, true, ws.OpText, payload)
+		h, got := parseOne(t, b)
+		if int(h.Length) != size || !bytes.Equal(got, payload) || !h.Fin || h.OpCode != ws.OpText {
+			t.Fatalf("size %d: got header %+v and %d bytes", size, h, len(got))
+		}
+	}
+}
+
+func TestParseHeaderRejects(t *testing.T) {
+	unmasked := []byte{0x81, 0x01, 'a'}
+	if _, _, err := ParseHeader(unmasked); err != ErrNotMasked {
+		t.Errorf("unmasked: %v", err)
+	}
+	rsv := clientFrame(t, true, ws.OpText, []byte("a"))
+	rsv[0] |= 0x40
+	if _, _, err := ParseHeader(rsv); err != ErrReservedBits {
+		t.Errorf("rsv: %v", err)
+	}
+	badOp := clientFrame(t, true, ws.OpText, []byte("a"))
+	badOp[0] = 0x83
+	if _, _, err := ParseHeader(badOp); err != ErrBadOpCode {
+		t.Errorf("opcode: %v", err)
+	}
+	fragPing := clientFrame(t, false, ws.OpPing, []byte("a"))
+	if _, _, err := ParseHeader(fragPing); err != ErrBadControl {
+		t.Errorf("fragmented ping: %v", err)
+	}
+	huge := []byte{0x82, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
+	if _, _, err := ParseHeader(huge); err != ErrTooBig {
+		t.Errorf("forged length: %v", err)
+	}
+}
+
+func TestAssemblerFragments(t *testing.T) {
+	a := Assembler{MaxSize: 10}
+	push := func(fin bool, op ws.OpCode, p string) (Message, bool, error) {
+		return a.Push(ws.Header{Fin: fin, OpCode: op, Length: int64(len(p))}, []byte(p))
+	}
+	if _, done, err := push(false, ws.OpText, "hel"); done || err != nil {
+		t.Fatalf("first fragment: done=%v err=%v", done, err)
+	}
+	// A ping in the middle of a fragmented message passes through.
+	if m, done, err := push(true, ws.OpPing, "p"); !done || err != nil || m.OpCode != ws.OpPing {
+		t.Fatalf("interleaved ping: %+v %v %v", m, done, err)
+	}
+	m, done, err := push(true, ws.OpContinuation, "lo")
+	if !done || err != nil || string(m.Payload) != "hello" || m.OpCode != ws.OpText {
+		t.Fatalf("assembled: %q %v %v", m.Payload, done, err)
+	}
+	if _, _, err := push(true, ws.OpContinuation, "x"); err != ErrBadContinuation {
+		t.Fatalf("stray continuation: %v", err)
+	}
+	push(false, ws.OpBinary, "123456")
+	if _, _, err := push(true, ws.OpContinuation, "78901"); err != ErrTooBig {
+		t.Fatalf("oversized fragmented message: %v", err)
+	}
+}
+
+func TestAssemblerRejectsInvalidUTF8(t *testing.T) {
+	a := Assembler{}
+	_, _, err := a.Push(ws.Header{Fin: true, OpCode: ws.OpText, Length: 2}, []byte{0xff, 0xfe})
+	if err != ErrInvalidUTF8 {
+		t.Fatalf("got %v", err)
+	}
+	// Binary frames carry any bytes.
+	if _, done, err := a.Push(ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 2}, []byte{0xff, 0xfe}); !done || err != nil {
+		t.Fatalf("binary: %v %v", done, err)
+	}
+}
+
+func TestAppendFrameRoundTrip(t *testing.T) {
+	for _, size := range []int{0, 10, 125, 126, 1000, 70000} {
+		payload := bytes.Repeat([]byte("y"), size)
+		b := AppendFrame(nil, ws.OpBinary, payload)
+		if len(b) != FrameSize(size) {
+			t.Fatalf("size %d: frame %d bytes, FrameSize %d", size, len(b), FrameSize(size))
+		}
+		f, err := ws.ReadFrame(bytes.NewReader(b))
+		if err != nil || !bytes.Equal(f.Payload, payload) || f.Header.OpCode != ws.OpBinary || !f.Header.Fin {
+			t.Fatalf("size %d: %v %+v", size, err, f.Header)
+		}
+	}
+}
+
+func TestAppendClose(t *testing.T) {
+	b := AppendClose(nil, CloseNormal, "Auth Failed")
+	f, err := ws.ReadFrame(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, reason := ParseClose(f.Payload)
+	if f.Header.OpCode != ws.OpClose || code != CloseNormal || reason != "Auth Failed" {
+		t.Fatalf("got %v %d %q", f.Header.OpCode, code, reason)
+	}
+}
+
+func FuzzParseFrames(f *testing.F) {
+	f.Add(clientFrame(f, true, ws.OpText, []byte(`{"command":"subscribe"}`)))
+	f.Add(clientFrame(f, false, ws.OpText, []byte("frag")))
+	f.Add([]byte{0x88, 0x80, 1, 2, 3, 4})
+	f.Add([]byte{0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a := Assembler{MaxSize: 1 << 16}
+		for len(data) >= 2 {
+			n := HeaderSize(data[0], data[1])
+			if len(data) < n {
+				return
+			}
+			h, _, err := ParseHeader(data)
+			if err != nil {
+				return
+			}
+			if h.Length > int64(len(data)-n) {
+				return
+			}
+			payload := data[n : n+int(h.Length)]
+			Unmask(h, payload)
+			if _, _, err := a.Push(h, payload); err != nil {
+				return
+			}
+			data = data[n+int(h.Length):]
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package frames
+
+import (
+	"bytes"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/gobwas/httphead"
+	"github.com/gobwas/ws"
+)
+
+// Request is what the server keeps of an upgrade request.
+type Request struct {
+	URI     string // path and query as sent
+	Host    string
+	Headers []Header // every header but the WebSocket ones, keys lower-cased
+	// Protocol is the negotiated sub-protocol ("" when none was agreed).
+	Protocol string
+	// Token is the value of the first anycable-token.<TOKEN> sub-protocol.
+	Token string
+}
+
+// Header is one request header.
+type Header struct{ Key, Value string }
+
+// Get returns the first value of the header with the lower-case name key.
+func (r *Request) Get(key string) string {
+	for i := range r.Headers {
+		if r.Headers[i].Key == key {
+			return r.Headers[i].Value
+		}
+	}
+	return ""
+}
+
+// Path is the URI without the query.
+func (r *Request) Path() string {
+	if i := strings.IndexByte(r.URI, '?'); i >= 0 {
+		return r.URI[:i]
+	}
+	return r.URI
+}
+
+// Query parses the URI's query string.
+func (r *Request) Query() url.Values {
+	i := strings.IndexByte(r.URI, '?')
+	if i < 0 {
+		return url.Values{}
+	}
+	v, _ := url.ParseQuery(r.URI[i+1:])
+	return v
+}
+
+// UpgradeOptions controls the handshake.
+type UpgradeOptions struct {
+	// Protocols in server preference order; the first one the client also
+	// offered wins, whatever the client's order.
+	Protocols []string
+	// CheckOrigin rejects the upgrade with 403 when it returns false. It gets
+	// the raw Origin header value ("" when absent).
+	CheckOrigin func(origin string) bool
+	// ResponseHeaders are added to the 101 response.
+	ResponseHeaders map[string]string
+}
+
+// TokenProtocolPrefix marks a sub-protocol entry that carries a JWT.
+const TokenProtocolPrefix = "anycable-token."
+
+type headRW struct {
+	io.Reader
+	io.Writer
+}
+
+// Upgrade performs the server side of the handshake for the request head
+// (the bytes up to and including the blank line) and returns the response
+// bytes to send. On error the response (a 4xx) is still returned.
+func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
+	req := &Request{}
+	var out bytes.Buffer
+	var offered []string
+	u := ws.Upgrader{
+		OnRequest: func(uri []byte) error {
+			req.URI = string(uri)
+			return nil
+		},
+		OnHost: func(host []byte) error {
+			req.Host = string(host)
+			return nil
+		},
+		ProtocolCustom: func(v []byte) (string, bool) {
+			httphead.ScanTokens(v, func(tok []byte) bool {
+				offered = append(offered, string(tok))
+				return true
+			})
+			for _, p := range offered {
+				if req.Token == "" && strings.HasPrefix(p, TokenProtocolPrefix) {
+					req.Token = p[len(TokenProtocolPrefix):]
+				}
+			}
+			for _, want := range opts.Protocols {
+				for _, p := range offered {
+					if p == want {
+						return want, true
+					}
+				}
+			}
+			// ok=false would mean "malformed header" to gobwas; no match
+			// is fine: the upgrade goes on without a protocol.
+			return "", true
+		},
+		OnHeader: func(key, value []byte) error {
+			req.Headers = append(req.Headers, Header{Key: strings.ToLower(string(key)), Value: string(value)})
+			return nil
+		},
+		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			if opts.CheckOrigin != nil && !opts.CheckOrigin(req.Get("origin")) {
+				return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason("Forbidden"))
+			}
+			if len(opts.ResponseHeaders) == 0 {
+				return nil, nil
+			}
+			return responseHeaders(opts.ResponseHeaders), nil
+		},
+	}
+	hs, err := u.Upgrade(headRW{Reader: bytes.NewReader(head), Writer: &out})
+	if err != nil {
+		return req, out.Bytes(), err
+	}
+	req.Protocol = hs.Protocol
+	return req, out.Bytes(), nil
+}
+
+type responseHeaders map[string]string
+
+func (h responseHeaders) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for k, v := range h {
+		m, err := io.WriteString(w, k+": "+v+"\r\n")
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

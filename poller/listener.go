@@ -1,0 +1,164 @@
+package poller
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// listener accepts for netpoll and handles the two ways accept can be
+// refused: the open-file limit (EMFILE/ENFILE) and --max-conn. In both cases
+// the pending connection is accepted and closed at once, so the client gets
+// a clean close instead of hanging, and the loop never spins on an error it
+// cannot clear. Refusals are logged at most once a second.
+type listener struct {
+	net.Listener
+	fd      int
+	maxConn int64
+	open    atomic.Int64
+	stats   *Stats
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	spare   int // a descriptor kept in reserve to accept-and-close under EMFILE
+	lastLog time.Time
+	closed  atomic.Bool
+}
+
+func newListener(addr string, maxConn int, stats *Stats, log *slog.Logger) (*listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		_ = ln.Close()
+		return nil, fmt.Errorf("poller: %s is not a TCP listener", addr)
+	}
+	raw, err := tl.SyscallConn()
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	var fd int
+	if err := raw.Control(func(f uintptr) { fd = int(f) }); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	l := &listener{Listener: ln, fd: fd, maxConn: int64(maxConn), stats: stats, log: log, spare: -1}
+	l.spare, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	return l, nil
+}
+
+// Fd is required by netpoll.Listener.
+func (l *listener) Fd() int { return l.fd }
+
+// Close closes the listening socket (and the spare descriptor).
+func (l *listener) Close() error {
+	if !l.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	l.mu.Lock()
+	if l.spare >= 0 {
+		_ = unix.Close(l.spare)
+		l.spare = -1
+	}
+	l.mu.Unlock()
+	return l.Listener.Close()
+}
+
+func (l *listener) released() { l.open.Add(-1) }
+
+// Accept returns (nil, nil) when there is nothing (more) to accept, as
+// netpoll expects.
+func (l *listener) Accept() (net.Conn, error) {
+	nfd, sa, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+	if err != nil {
+		switch err {
+		case unix.EAGAIN, unix.EINTR, unix.ECONNABORTED:
+			return nil, nil
+		case unix.EMFILE, unix.ENFILE:
+			l.refuseOverLimit()
+			return nil, nil
+		}
+		if l.closed.Load() {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if l.maxConn > 0 && l.open.Load() >= l.maxConn {
+		_ = unix.Close(nfd)
+		l.refused("max-conn reached")
+		return nil, nil
+	}
+	// Small messages must not wait for Nagle's algorithm.
+	_ = unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	l.open.Add(1)
+	l.stats.accepted.Add(1)
+	return &acceptedConn{fd: nfd, local: l.Addr(), remote: sockaddrToTCP(sa)}, nil
+}
+
+// refuseOverLimit frees the spare descriptor to accept one pending
+// connection, closes it, and takes the spare back.
+func (l *listener) refuseOverLimit() {
+	l.mu.Lock()
+	if l.spare >= 0 {
+		_ = unix.Close(l.spare)
+		if nfd, _, err := unix.Accept4(l.fd, unix.SOCK_CLOEXEC); err == nil {
+			_ = unix.Close(nfd)
+		}
+		l.spare, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	l.mu.Unlock()
+	l.refused("open file limit reached")
+}
+
+func (l *listener) refused(why string) {
+	l.stats.refused.Add(1)
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.lastLog) >= time.Second {
+		l.lastLog = now
+		l.mu.Unlock()
+		l.log.Warn("Refusing new connections: "+why, "refused_total", l.stats.refused.Load())
+		return
+	}
+	l.mu.Unlock()
+}
+
+func sockaddrToTCP(sa unix.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	}
+	return &net.TCPAddr{}
+}
+
+// acceptedConn is the minimal netpoll.Conn netpoll wraps into its connection;
+// netpoll only uses Fd and the addresses.
+type acceptedConn struct {
+	fd            int
+	local, remote net.Addr
+}
+
+func (c *acceptedConn) Fd() int                          { return c.fd }
+func (c *acceptedConn) Read([]byte) (int, error)         { return 0, syscall.EINVAL }
+func (c *acceptedConn) Write([]byte) (int, error)        { return 0, syscall.EINVAL }
+func (c *acceptedConn) Close() error                     { return unix.Close(c.fd) }
+func (c *acceptedConn) LocalAddr() net.Addr              { return c.local }
+func (c *acceptedConn) RemoteAddr() net.Addr             { return c.remote }
+func (c *acceptedConn) SetDeadline(time.Time) error      { return nil }
+func (c *acceptedConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *acceptedConn) SetWriteDeadline(time.Time) error { return nil }

@@ -1,0 +1,270 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/rpcclient/rpcpb"
+)
+
+// handleCommand runs one client command on the session's worker.
+func (n *Node) handleCommand(s *Session, m *encoders.Message) {
+	if !s.connected {
+		// Authentication failed or is not done: nothing to act for.
+		n.stats.FailedClientMessages.Add(1)
+		return
+	}
+	switch m.Command {
+	case "subscribe":
+		n.subscribe(s, m)
+	case "unsubscribe":
+		n.unsubscribe(s, m)
+	case "message":
+		n.perform(s, m)
+	case "whisper":
+		n.whisper(s, m)
+	case "ping":
+		s.sendReply(&encoders.Reply{Type: "pong"})
+	case "pong":
+		// Activity is all a pong means.
+	case "history":
+		n.history(s, m)
+	case "join", "leave", "presence":
+		n.stats.FailedClientMessages.Add(1)
+		n.log.Debug("presence is not supported without a broker", "sid", s.sid, "command", m.Command)
+	default:
+		n.stats.FailedClientMessages.Add(1)
+		n.log.Warn("unknown command", "sid", s.sid, "command", m.Command)
+	}
+}
+
+func (n *Node) subscribe(s *Session, m *encoders.Message) {
+	if _, ok := s.channels[m.Identifier]; ok {
+		n.stats.FailedClientMessages.Add(1)
+		n.log.Debug("already subscribed", "sid", s.sid, "identifier", m.Identifier)
+		return
+	}
+	var res *rpcpb.CommandResponse
+	if n.router != nil {
+		res = n.router.Subscribe(s.sid, s.identifiers, m.Identifier)
+	}
+	local := res != nil
+	if res == nil {
+		if n.rpc == nil {
+			res = &rpcpb.CommandResponse{Status: rpcpb.Status_FAILURE, Transmissions: []string{rejectJSON(m.Identifier)}}
+		} else {
+			var err error
+			res, err = n.rpc.Command(context.Background(), s.sid, &rpcpb.CommandMessage{
+				Command:               "subscribe",
+				Identifier:            m.Identifier,
+				ConnectionIdentifiers: s.identifiers,
+				Env:                   s.env(nil),
+			})
+			if err != nil {
+				n.log.Error("RPC Command failed", "sid", s.sid, "command", "subscribe", "identifier", m.Identifier, "error", err)
+				return
+			}
+		}
+	} else if res.GetStatus() == rpcpb.Status_SUCCESS && s.interest == 0 {
+		// Local channels need no Disconnect call; keep an RPC session's interest.
+		s.interest = -1
+	}
+	switch res.GetStatus() {
+	case rpcpb.Status_SUCCESS:
+		if s.channels == nil {
+			s.channels = make(map[string]*channel, 1)
+		}
+		s.channels[m.Identifier] = &channel{local: local}
+		n.applyReply(s, m.Identifier, res)
+		if m.History != nil {
+			n.history(s, m)
+		}
+	case rpcpb.Status_FAILURE:
+		n.applyReply(s, m.Identifier, res)
+	default:
+		n.log.Error("RPC Command failed", "sid", s.sid, "command", "subscribe", "error", "Application error: "+res.GetErrorMsg())
+	}
+}
+
+func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
+	ch, ok := s.channels[m.Identifier]
+	if !ok {
+		n.stats.FailedClientMessages.Add(1)
+		n.log.Debug("unknown subscription", "sid", s.sid, "identifier", m.Identifier)
+		return
+	}
+	res := &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS}
+	if n.rpc != nil && !ch.local {
+		var err error
+		res, err = n.rpc.Command(context.Background(), s.sid, &rpcpb.CommandMessage{
+			Command:               "unsubscribe",
+			Identifier:            m.Identifier,
+			ConnectionIdentifiers: s.identifiers,
+			Env:                   s.env(ch.istate),
+		})
+		if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
+			n.log.Error("RPC Command failed", "sid", s.sid, "command", "unsubscribe", "error", errText(err, res))
+			return
+		}
+	}
+	for _, st := range ch.streams {
+		n.hub.Unsubscribe(s, st, m.Identifier)
+	}
+	delete(s.channels, m.Identifier)
+	res.StopStreams = false
+	res.Streams = nil
+	res.StoppedStreams = nil
+	if e := res.GetEnv(); e != nil {
+		e.Istate = nil
+	}
+	n.applyReply(s, m.Identifier, res)
+}
+
+func (n *Node) perform(s *Session, m *encoders.Message) {
+	ch, ok := s.channels[m.Identifier]
+	if !ok {
+		n.stats.FailedClientMessages.Add(1)
+		n.log.Debug("unknown subscription", "sid", s.sid, "identifier", m.Identifier)
+		return
+	}
+	if !m.DataIsString {
+		n.stats.FailedClientMessages.Add(1)
+		n.log.Debug("perform data must be a string", "sid", s.sid, "identifier", m.Identifier)
+		return
+	}
+	if n.rpc == nil {
+		n.log.Debug("perform is not supported without RPC", "sid", s.sid)
+		return
+	}
+	res, err := n.rpc.Command(context.Background(), s.sid, &rpcpb.CommandMessage{
+		Command:               "message",
+		Identifier:            m.Identifier,
+		ConnectionIdentifiers: s.identifiers,
+		Data:                  m.Data,
+		Env:                   s.env(ch.istate),
+	})
+	if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
+		n.log.Error("RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
+		return
+	}
+	if _, still := s.channels[m.Identifier]; !still {
+		return
+	}
+	n.applyReply(s, m.Identifier, res)
+}
+
+// applyReply applies a command response: streams first (so nothing
+// broadcast after a confirmation is missed), then state, then
+// transmissions, then a requested disconnect.
+func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandResponse) {
+	ch := s.channels[identifier]
+	if ch != nil {
+		if res.GetStopStreams() {
+			for _, st := range ch.streams {
+				n.hub.Unsubscribe(s, st, identifier)
+			}
+			ch.streams = nil
+		}
+		for _, st := range res.GetStoppedStreams() {
+			if removeString(&ch.streams, st) {
+				n.hub.Unsubscribe(s, st, identifier)
+			}
+		}
+		for _, st := range res.GetStreams() {
+			if !containsString(ch.streams, st) {
+				ch.streams = append(ch.streams, st)
+				n.hub.Subscribe(s, st, identifier)
+			}
+		}
+		if e := res.GetEnv(); e != nil {
+			ch.istate = mergeState(ch.istate, e.GetIstate())
+		}
+	}
+	if e := res.GetEnv(); e != nil {
+		s.cstate = mergeState(s.cstate, e.GetCstate())
+	}
+	for _, t := range res.GetTransmissions() {
+		s.sendTransmission(t)
+	}
+	if res.GetDisconnect() {
+		s.close(frames.CloseAbnormal, "Command Failed")
+	}
+}
+
+// whisper broadcasts client data to the channel's whisper stream ($w) for
+// every other subscriber.
+func (n *Node) whisper(s *Session, m *encoders.Message) {
+	ch, ok := s.channels[m.Identifier]
+	if !ok {
+		n.stats.FailedClientMessages.Add(1)
+		return
+	}
+	stream := ch.istate["$w"]
+	if stream == "" {
+		n.log.Debug("whisper stream not found", "sid", s.sid, "identifier", m.Identifier)
+		return
+	}
+	data := m.RawData
+	if m.DataIsString {
+		data, _ = json.Marshal(m.Data)
+	}
+	if data == nil {
+		return
+	}
+	n.bcast.Broadcast(&broker.Publication{
+		Stream: stream,
+		Data:   string(data),
+		Meta:   broker.Meta{ExcludeSocket: s.sid, Transient: true},
+	})
+}
+
+// history answers history requests. Without a broker there is no history,
+// so the request is rejected, as the reference does.
+func (n *Node) history(s *Session, m *encoders.Message) {
+	if _, ok := s.channels[m.Identifier]; !ok {
+		n.stats.FailedClientMessages.Add(1)
+		return
+	}
+	if m.History == nil || (m.History.Since == 0 && len(m.History.Streams) == 0) {
+		n.stats.FailedClientMessages.Add(1)
+		return
+	}
+	s.sendReply(&encoders.Reply{Type: "reject_history", Identifier: m.Identifier})
+}
+
+func rejectJSON(identifier string) string {
+	b, _ := json.Marshal(struct {
+		Type       string `json:"type"`
+		Identifier string `json:"identifier"`
+	}{"reject_subscription", identifier})
+	return string(b)
+}
+
+func errText(err error, res *rpcpb.CommandResponse) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "Application error: " + res.GetErrorMsg()
+}
+
+func containsString(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func removeString(list *[]string, v string) bool {
+	for i, x := range *list {
+		if x == v {
+			*list = append((*list)[:i], (*list)[i+1:]...)
+			return true
+		}
+	}
+	return false
+}

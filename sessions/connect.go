@@ -1,0 +1,40 @@
+package sessions
+
+import (
+	"context"
+
+	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/rpcclient/rpcpb"
+)
+
+// rpcConnect asks the application to authenticate the session.
+func (n *Node) rpcConnect(s *Session) {
+	res, err := n.rpc.Connect(context.Background(), s.sid, &rpcpb.ConnectionRequest{Env: s.env(nil)})
+	if err != nil {
+		n.log.Error("RPC Connect failed", "sid", s.sid, "error", err)
+		s.close(frames.CloseInternalError, "Auth Error")
+		return
+	}
+	switch res.GetStatus() {
+	case rpcpb.Status_SUCCESS:
+		s.identifiers = res.GetIdentifiers()
+		if e := res.GetEnv(); e != nil {
+			s.cstate = mergeState(s.cstate, e.GetCstate())
+		}
+		s.interest = 1
+		for _, t := range res.GetTransmissions() {
+			s.sendTransmission(t)
+		}
+		n.established(s)
+	case rpcpb.Status_FAILURE:
+		n.stats.FailedAuths.Add(1)
+		for _, t := range res.GetTransmissions() {
+			s.sendTransmission(t)
+		}
+		n.log.Debug("authentication failed", "sid", s.sid)
+		s.close(frames.CloseNormal, "Auth Failed")
+	default:
+		n.log.Error("RPC Connect failed", "sid", s.sid, "error", "Application error: "+res.GetErrorMsg())
+		s.close(frames.CloseInternalError, "Auth Error")
+	}
+}

@@ -1,0 +1,68 @@
+// Package sessions is the Action Cable server logic: a Session per client
+// (identifiers, connection and channel state, subscriptions), the commands
+// of the Action Cable protocol and its extensions, authentication, pings,
+// the disconnect queue and shutdown. A Node holds them all.
+package sessions
+
+import "time"
+
+// Disconnect modes (--disconnect_mode).
+const (
+	DisconnectAuto   = "auto"
+	DisconnectAlways = "always"
+	DisconnectNever  = "never"
+)
+
+// Options configures a Node.
+type Options struct {
+	PingInterval  time.Duration // default 3s; 0 disables pings
+	PingPrecision string        // s, ms or ns
+	// EnableNativePings also sends a WebSocket ping frame with each ping.
+	EnableNativePings bool
+
+	DisconnectMode    string
+	DisconnectRate    int // Disconnect calls per second (default 100)
+	DisconnectBacklog int // queue length (default 4096)
+
+	// Headers to pass to RPC in env.headers (lower-case names).
+	Headers []string
+	// ProxyCookies filters the Cookie header (nil = pass it whole).
+	ProxyCookies []string
+	// TLS tells whether the server terminates TLS (env.url scheme).
+	TLS bool
+
+	// Workers is the size of the pool that runs session commands (RPC calls
+	// block a worker). Default 64.
+	Workers int
+
+	ShutdownTimeout time.Duration
+	// SlowDrain spreads shutdown disconnects over the shutdown window.
+	SlowDrain bool
+	// ShutdownPoolSize is how many goroutines disconnect sessions at
+	// shutdown (default 16).
+	ShutdownPoolSize int
+}
+
+func (o *Options) defaults() {
+	if o.PingPrecision == "" {
+		o.PingPrecision = "s"
+	}
+	if o.DisconnectMode == "" {
+		o.DisconnectMode = DisconnectAuto
+	}
+	if o.DisconnectRate <= 0 {
+		o.DisconnectRate = 100
+	}
+	if o.DisconnectBacklog <= 0 {
+		o.DisconnectBacklog = 4096
+	}
+	if o.Workers <= 0 {
+		o.Workers = 64
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+	if o.ShutdownPoolSize <= 0 {
+		o.ShutdownPoolSize = 16
+	}
+}

@@ -1,0 +1,234 @@
+package sessions
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
+)
+
+// Conn is the socket side of a session (implemented by poller.Conn).
+type Conn interface {
+	// Write queues a complete frame without blocking; the frame must not be
+	// modified afterwards.
+	Write(frame []byte) error
+	// Close sends a close frame and closes once queued output is written.
+	Close(code uint16, reason string)
+	RemoteIP() string
+}
+
+type taskKind uint8
+
+const (
+	taskConnect taskKind = iota
+	taskCommand
+	taskClosed
+)
+
+type task struct {
+	kind taskKind
+	msg  *encoders.Message
+}
+
+// channel is one subscription: its streams and its channel state.
+type channel struct {
+	streams []string
+	istate  map[string]string
+	local   bool // handled by the ChannelRouter: no RPC for its lifecycle
+}
+
+// Session is one connected client. Fields below mu are touched only by the
+// worker running the session's tasks (one at a time), except where noted.
+type Session struct {
+	node *Node
+	conn Conn
+	enc  encoders.Encoder
+	ext  bool
+	sid  string
+
+	// req is the upgrade request, kept only until authentication is done.
+	req     *frames.Request
+	url     string
+	headers []frames.Header // env.headers passed to RPC (incl. REMOTE_ADDR)
+
+	identifiers string
+	cstate      map[string]string
+	channels    map[string]*channel
+	connected   bool
+	// interest in a Disconnect call: >0 yes, <0 no (JWT/public), 0 unknown.
+	interest int8
+
+	pingInterval  time.Duration
+	pingPrecision string
+	wheel         *wheel // pinger registration
+	pingSlot      int    // guarded by wheel.mu
+
+	mu        sync.Mutex
+	inbox     []task
+	scheduled bool
+
+	closed atomic.Bool // the socket is gone or going
+}
+
+// ID is the session id (sid).
+func (s *Session) ID() string { return s.sid }
+
+// Encoder is the session's wire format.
+func (s *Session) Encoder() encoders.Encoder { return s.enc }
+
+// Identifiers returns the connection identifiers (set after connect).
+func (s *Session) Identifiers() string { return s.identifiers }
+
+// Send implements fanout.Subscriber: queue a shared frame, cutting off a
+// client that does not keep up.
+func (s *Session) Send(frame []byte) {
+	if s.closed.Load() {
+		return
+	}
+	if err := s.conn.Write(frame); err != nil {
+		s.writeFailed(err)
+	}
+}
+
+func (s *Session) writeFailed(err error) {
+	if s.closed.Swap(true) {
+		return
+	}
+	if isTooSlow(err) {
+		s.node.stats.SlowClients.Add(1)
+		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
+	}
+	s.conn.Close(frames.CloseNormal, "")
+}
+
+// OnMessage implements poller.Receiver. It runs on the poller's goroutine:
+// decode here (cheap, copies what it keeps) and queue the command.
+func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
+	if op == ws.OpPong {
+		return
+	}
+	s.node.stats.ClientMessages.Add(1)
+	s.node.stats.BytesReceived.Add(uint64(len(payload)))
+	wantOp := ws.OpText
+	if s.enc.FrameType() == encoders.BinaryFrame {
+		wantOp = ws.OpBinary
+	}
+	if op != wantOp {
+		s.node.stats.FailedClientMessages.Add(1)
+		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.sid, "opcode", op, "encoder", s.enc.ID())
+		return
+	}
+	msg := &encoders.Message{}
+	if err := s.enc.Decode(payload, msg); err != nil {
+		s.node.stats.FailedClientMessages.Add(1)
+		s.node.log.Debug("failed to decode incoming message", "sid", s.sid, "error", err)
+		return
+	}
+	s.push(task{kind: taskCommand, msg: msg})
+}
+
+// OnClose implements poller.Receiver.
+func (s *Session) OnClose() {
+	s.closed.Store(true)
+	s.push(task{kind: taskClosed})
+}
+
+func (s *Session) push(t task) {
+	s.mu.Lock()
+	s.inbox = append(s.inbox, t)
+	if s.scheduled {
+		s.mu.Unlock()
+		return
+	}
+	s.scheduled = true
+	s.mu.Unlock()
+	s.node.exec.schedule(s)
+}
+
+// runTasks runs on an executor worker until the inbox is empty.
+func (s *Session) runTasks() {
+	for {
+		s.mu.Lock()
+		if len(s.inbox) == 0 {
+			s.scheduled = false
+			s.inbox = nil // idle sessions keep no buffer
+			s.mu.Unlock()
+			return
+		}
+		t := s.inbox[0]
+		s.inbox[0] = task{}
+		s.inbox = s.inbox[1:]
+		s.mu.Unlock()
+		s.run(t)
+	}
+}
+
+func (s *Session) run(t task) {
+	switch t.kind {
+	case taskConnect:
+		s.node.connect(s)
+	case taskCommand:
+		if s.closed.Load() {
+			s.node.stats.CanceledCommands.Add(1)
+			return
+		}
+		s.node.handleCommand(s, t.msg)
+	case taskClosed:
+		s.node.closed(s)
+	}
+}
+
+// sendReply encodes and writes a reply to this session only.
+func (s *Session) sendReply(r *encoders.Reply) {
+	b, err := s.enc.AppendReply(nil, r)
+	if err != nil {
+		s.node.log.Error("failed to encode reply", "sid", s.sid, "error", err)
+		return
+	}
+	s.sendPayload(b)
+}
+
+func (s *Session) sendTransmission(msg string) {
+	b, err := s.enc.AppendTransmission(nil, msg)
+	if err != nil {
+		s.node.stats.FailedServerMessages.Add(1)
+		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		return
+	}
+	s.sendPayload(b)
+}
+
+func (s *Session) sendDisconnect(reason string, reconnect bool) {
+	b, err := s.enc.AppendDisconnect(nil, reason, reconnect)
+	if err != nil {
+		return
+	}
+	s.sendPayload(b)
+}
+
+func (s *Session) sendPayload(p []byte) {
+	op := ws.OpText
+	if s.enc.FrameType() == encoders.BinaryFrame {
+		op = ws.OpBinary
+	}
+	s.node.stats.ServerMessages.Add(1)
+	s.Send(frames.AppendFrame(make([]byte, 0, frames.FrameSize(len(p))), op, p))
+}
+
+// close ends the session with a close frame.
+func (s *Session) close(code uint16, reason string) {
+	s.closed.Store(true)
+	s.conn.Close(code, reason)
+}
+
+// isTooSlow recognises the socket layer's "output queue full" error without
+// importing it.
+func isTooSlow(err error) bool {
+	var t interface{ TooSlow() bool }
+	return errors.As(err, &t) && t.TooSlow()
+}
