@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,6 +45,8 @@ type app struct {
 	bcastSrv  *fasthttp.Server // separate broadcast listener, when its port differs
 	bcastLn   net.Listener
 	listeners []broker.Broadcaster
+
+	stopOnce sync.Once
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
@@ -68,8 +71,9 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 
 	a.router = api.NewRouter()
 	a.router.Handle(cfg.Server.HealthPath, api.Health)
+	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node)
 	a.httpSrv = &fasthttp.Server{
-		Handler:               a.router.Serve,
+		Handler:               wsh.plainHTTP(a.router.Serve),
 		Name:                  "densecable",
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -84,7 +88,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		MaxPending:     int(cfg.WS.MaxPendingSize),
 		WriteTimeout:   writeTimeout,
 		MaxConn:        cfg.Server.MaxConn,
-	}, newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node), a.httpSrv, log.With("context", "server"))
+	}, wsh, a.httpSrv, log.With("context", "server"))
 
 	if err := a.setupBroadcasting(); err != nil {
 		return nil, err
@@ -172,6 +176,10 @@ func (a *app) start() error {
 // stop shuts down in anycable-go's order: stop accepting, tell clients,
 // flush Disconnect calls, stop broadcasters and RPC.
 func (a *app) stop(ctx context.Context) {
+	a.stopOnce.Do(func() { a.doStop(ctx) })
+}
+
+func (a *app) doStop(ctx context.Context) {
 	if a.ws != nil && a.ws.Addr() != nil {
 		a.ws.StopAccepting()
 	}

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/poller"
@@ -39,6 +41,23 @@ func (h *wsHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
 
 func (h *wsHandler) Open(c *poller.Conn, req *frames.Request) poller.Receiver {
 	return h.node.NewSession(c, req)
+}
+
+// plainHTTP answers non-upgrade requests to WebSocket paths that arrive on
+// an HTTP keep-alive connection the way the reference does (400), and passes
+// everything else to next.
+func (h *wsHandler) plainHTTP(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if h.paths.Match(string(ctx.Path())) {
+			ctx.Response.Header.Set("Sec-Websocket-Version", "13")
+			ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+			ctx.SetContentType("text/plain; charset=utf-8")
+			ctx.SetStatusCode(fasthttp.StatusBadRequest)
+			ctx.SetBodyString("Bad Request\n")
+			return
+		}
+		next(ctx)
+	}
 }
 
 // originChecker compares the Origin's host (with port) against the list: an
