@@ -31,6 +31,7 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
 	}
 	h.stats.Broadcasts.Add(1)
 	payload := encoders.BroadcastPayload(p.Data)
+	sent := 0
 	for identifier, subs := range st.channels {
 		d.reply = encoders.Reply{
 			Type:       p.Meta.BroadcastType,
@@ -52,10 +53,11 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
 				continue
 			}
 			sub.Send(frame)
-			h.stats.Frames.Add(1)
+			sent++
 		}
 	}
 	sh.mu.RUnlock()
+	h.stats.Frames.Add(uint64(sent))
 }
 
 // frameFor encodes the current reply for enc once and caches the frame for
