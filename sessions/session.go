@@ -28,6 +28,7 @@ const (
 	taskConnect taskKind = iota
 	taskCommand
 	taskClosed
+	taskTest // runs testHook; tests only
 )
 
 type task struct {
@@ -73,6 +74,8 @@ type Session struct {
 	scheduled bool
 
 	closed atomic.Bool // the socket is gone or going
+
+	testHook func()
 }
 
 // ID is the session id (sid).
@@ -180,6 +183,8 @@ func (s *Session) run(t task) {
 		s.node.handleCommand(s, t.msg)
 	case taskClosed:
 		s.node.closed(s)
+	case taskTest:
+		s.testHook()
 	}
 }
 
