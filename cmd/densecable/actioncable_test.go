@@ -342,3 +342,21 @@ func TestNoAuthWelcomeHasSid(t *testing.T) {
 	}
 	_ = ws.OpText
 }
+
+func TestMetricsEndpoint(t *testing.T) {
+	app := startTestApp(t)
+	srv := startServer(t, "--rpc_host="+app.addr, "--metrics_http=/metrics")
+	c := dial(t, srv.wsURL("/cable?user=m"))
+	c.read()
+	eventually(t, "clients_num 1", func() bool {
+		res, err := http.Get(srv.httpURL("/metrics"))
+		if err != nil {
+			return false
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return strings.Contains(string(body), "\nanycable_go_clients_num 1\n") &&
+			strings.Contains(string(body), "\nanycable_go_rpc_call_total 1\n") &&
+			strings.Contains(string(body), "# TYPE anycable_go_goroutines_num gauge")
+	})
+}

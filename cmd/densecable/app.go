@@ -46,6 +46,9 @@ type app struct {
 	bcastLn   net.Listener
 	listeners []broker.Broadcaster
 
+	metrics   *api.Metrics
+	stopStats chan struct{}
+
 	stopOnce sync.Once
 }
 
@@ -93,6 +96,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	if err := a.setupBroadcasting(); err != nil {
 		return nil, err
 	}
+	a.setupMetrics()
 	return a, nil
 }
 
@@ -170,6 +174,11 @@ func (a *app) start() error {
 	if err := a.startBroadcasting(); err != nil {
 		return err
 	}
+	if p := a.cfg.Metrics.HTTP; p != "" {
+		a.log.Info(fmt.Sprintf("Serve metrics at http://%s%s", a.ws.Addr(), p))
+	}
+	a.stopStats = make(chan struct{})
+	go a.metrics.RefreshEvery(time.Duration(max(a.cfg.Metrics.StatsRefreshInterval, 1))*time.Second, a.stopStats)
 	return nil
 }
 
@@ -180,6 +189,9 @@ func (a *app) stop(ctx context.Context) {
 }
 
 func (a *app) doStop(ctx context.Context) {
+	if a.stopStats != nil {
+		close(a.stopStats)
+	}
 	if a.ws != nil && a.ws.Addr() != nil {
 		a.ws.StopAccepting()
 	}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"github.com/densecable/densecable/api"
+)
+
+// setupMetrics registers every component's counters and mounts the
+// Prometheus endpoint when --metrics_http is set.
+func (a *app) setupMetrics() {
+	m := api.NewMetrics(a.cfg.Metrics.Tags)
+	a.metrics = m
+	ns := a.node.Stats()
+	m.Add(func(add func(api.Metric)) {
+		add(api.Metric{Name: "client_msg_total", Help: "The total number of received messages from clients", Value: float64(ns.ClientMessages.Load())})
+		add(api.Metric{Name: "failed_client_msg_total", Help: "The total number of unrecognized messages received from clients", Value: float64(ns.FailedClientMessages.Load())})
+		add(api.Metric{Name: "server_msg_total", Help: "The total number of messages sent to clients", Value: float64(ns.ServerMessages.Load())})
+		add(api.Metric{Name: "failed_server_msg_total", Help: "The total number of messages failed to send to clients", Value: float64(ns.FailedServerMessages.Load())})
+		add(api.Metric{Name: "data_rcvd_total", Help: "The total amount of bytes received from clients", Value: float64(ns.BytesReceived.Load())})
+		add(api.Metric{Name: "failed_auths_total", Help: "The total number of failed authentication attempts", Value: float64(ns.FailedAuths.Load())})
+		add(api.Metric{Name: "disconnected_slow_clients_total", Help: "The total number of slow clients disconnected", Value: float64(ns.SlowClients.Load())})
+		add(api.Metric{Name: "remote_commands_total", Help: "The total number of remote commands received", Value: float64(ns.RemoteCommands.Load())})
+		add(api.Metric{Name: "clients_num", Help: "The number of active clients", Gauge: true, Value: float64(ns.Clients.Load())})
+		add(api.Metric{Name: "disconnect_queue_size", Help: "The size of delayed disconnect", Gauge: true, Value: float64(ns.DisconnectQueue.Load())})
+	})
+	hs := a.hub.Stats()
+	m.Add(func(add func(api.Metric)) {
+		add(api.Metric{Name: "broadcast_msg_total", Help: "The total number of messages received through PubSub (for broadcast)", Value: float64(hs.Broadcasts.Load())})
+		add(api.Metric{Name: "broadcast_streams_num", Help: "The number of active broadcasting streams", Gauge: true, Value: float64(a.hub.StreamsCount())})
+	})
+	m.Add(func(add func(api.Metric)) {
+		ps := a.ws.Stats()
+		add(api.Metric{Name: "data_sent_total", Help: "The total amount of bytes sent to clients", Value: float64(ps.BytesSent)})
+	})
+	if a.rpc != nil {
+		m.Add(func(add func(api.Metric)) {
+			rs := a.rpc.Stats()
+			add(api.Metric{Name: "rpc_call_total", Help: "The total number of RPC calls", Value: float64(rs.CallTotal)})
+			add(api.Metric{Name: "rpc_retries_total", Help: "The total number of retried RPC calls", Value: float64(rs.RetriesTotal)})
+			add(api.Metric{Name: "rpc_error_total", Help: "The total number of failed RPC calls", Value: float64(rs.ErrorTotal)})
+			add(api.Metric{Name: "rpc_timeout_total", Help: "The total number of timed out RPC calls", Value: float64(rs.TimeoutTotal)})
+			add(api.Metric{Name: "rpc_canceled_total", Help: "The total number of canceled RPC calls", Value: float64(rs.CanceledTotal + ns.CanceledCommands.Load())})
+			add(api.Metric{Name: "rpc_pending_num", Help: "The number of pending RPC calls", Gauge: true, Value: float64(rs.PendingNum)})
+			if rs.Adaptive {
+				add(api.Metric{Name: "rpc_capacity_num", Help: "The max number of concurrent RPC calls allowed", Gauge: true, Value: float64(rs.CapacityNum)})
+			}
+			if rs.HasActiveConns {
+				add(api.Metric{Name: "grpc_active_conn_num", Help: "The number of active HTTP connections used by gRPC", Gauge: true, Value: float64(rs.GRPCActiveConnNum)})
+			}
+		})
+	}
+	if p := a.cfg.Metrics.HTTP; p != "" {
+		a.router.Handle(p, m.Handler)
+	}
+}
