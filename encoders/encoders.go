@@ -79,7 +79,9 @@ type Reply struct {
 // so that callers can reuse buffers (no allocation on the broadcast path once
 // dst has capacity).
 type Encoder interface {
-	// ID names the format: "json", "msgpack" or "protobuf".
+	// ID names the format: "json", "msgpack", "protobuf" or "protobuf_ext"
+	// (the extended Protobuf flavour writes a different reply message, so
+	// caches keyed by encoding must tell them apart).
 	ID() string
 	FrameType() FrameType
 	// Decode parses one client message into m (m is reset first). It never

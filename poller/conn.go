@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/cloudwego/netpoll"
 	"golang.org/x/sys/unix"
@@ -31,18 +32,30 @@ const (
 	stateWS
 )
 
+// connIO is what differs between the two engines for one connection.
+type connIO interface {
+	// startFlush gets pending output written once the socket can take it
+	// (called with flushing just set).
+	startFlush(c *Conn)
+	// closeSocket closes the socket now; idempotent.
+	closeSocket(c *Conn)
+}
+
 // Conn is one client connection. Its write side never blocks the caller:
 // a write goes straight to the socket, and what the socket does not take is
-// queued (up to maxPending bytes) for a flusher goroutine that exists only
-// while the queue is non-empty.
+// queued (up to maxPending bytes) until the socket is writable again.
 type Conn struct {
-	nc netpoll.Connection
-	fd int
+	io     connIO
+	fd     int
+	remote net.Addr
+	nc     netpoll.Connection // netpoll engine only
 
-	// Read side: touched only by the connection's onRequest goroutine.
+	// Read side: touched only by the goroutine reading this connection.
 	state uint8
 	asm   frames.Assembler
 	recv  Receiver
+	in    []byte    // epoll engine: bytes of an incomplete head or frame
+	since time.Time // epoll engine: when the incomplete input started
 
 	mu           sync.Mutex
 	pending      [][]byte // frames (shared, immutable) waiting for the socket
@@ -51,20 +64,21 @@ type Conn struct {
 	flushing     bool
 	closeAfter   bool // close the socket once pending output is flushed
 	closed       bool
-	srv          *Server
+	flushSince   time.Time // when output started waiting for the socket
+	stats        *Stats
 }
 
 // RemoteAddr is the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 
 // RemoteIP is the peer's IP without the port.
 func (c *Conn) RemoteIP() string {
-	if a, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
+	if a, ok := c.remote.(*net.TCPAddr); ok {
 		return a.IP.String()
 	}
-	host, _, err := net.SplitHostPort(c.nc.RemoteAddr().String())
+	host, _, err := net.SplitHostPort(c.remote.String())
 	if err != nil {
-		return c.nc.RemoteAddr().String()
+		return c.remote.String()
 	}
 	return host
 }
@@ -81,24 +95,25 @@ func (c *Conn) Write(frame []byte) error {
 		n, err := unix.Write(c.fd, frame)
 		if n == len(frame) {
 			c.mu.Unlock()
-			c.srv.stats.bytesSent.Add(uint64(n))
+			c.stats.bytesSent.Add(uint64(n))
 			return nil
 		}
 		if err != nil && err != syscall.EAGAIN {
 			c.mu.Unlock()
-			c.srv.stats.writeErrors.Add(1)
+			c.stats.writeErrors.Add(1)
 			c.closeNow()
 			return err
 		}
 		if n > 0 {
-			c.srv.stats.bytesSent.Add(uint64(n))
+			c.stats.bytesSent.Add(uint64(n))
 			frame = frame[n:]
 		}
 		c.flushing = true
+		c.flushSince = time.Now()
 		c.pending = append(c.pending, frame)
 		c.pendingBytes += len(frame)
 		c.mu.Unlock()
-		go c.flushLoop()
+		c.io.startFlush(c)
 		return nil
 	}
 	if c.maxPending > 0 && c.pendingBytes+len(frame) > c.maxPending {
@@ -111,43 +126,8 @@ func (c *Conn) Write(frame []byte) error {
 	return nil
 }
 
-// flushLoop drains the queue through netpoll's writer, which waits for the
-// socket to become writable (up to the write timeout).
-func (c *Conn) flushLoop() {
-	w := c.nc.Writer()
-	for {
-		c.mu.Lock()
-		bufs := c.pending
-		c.pending = nil
-		c.pendingBytes = 0
-		if len(bufs) == 0 || c.closed {
-			c.flushing = false
-			closeNow := c.closeAfter && !c.closed
-			c.mu.Unlock()
-			if closeNow {
-				c.closeNow()
-			}
-			return
-		}
-		c.mu.Unlock()
-		size := 0
-		for _, b := range bufs {
-			size += len(b)
-			if _, err := w.WriteBinary(b); err != nil {
-				c.failWrite()
-				return
-			}
-		}
-		if err := w.Flush(); err != nil {
-			c.failWrite()
-			return
-		}
-		c.srv.stats.bytesSent.Add(uint64(size))
-	}
-}
-
 func (c *Conn) failWrite() {
-	c.srv.stats.writeErrors.Add(1)
+	c.stats.writeErrors.Add(1)
 	c.mu.Lock()
 	c.flushing = false
 	c.mu.Unlock()
@@ -178,15 +158,40 @@ func (c *Conn) Close(code uint16, reason string) {
 func (c *Conn) CloseSilently() { c.closeNow() }
 
 func (c *Conn) closeNow() {
-	_ = c.nc.Close()
+	c.io.closeSocket(c)
 }
 
 // markClosed runs as netpoll's close callback, before the fd is released, so
 // that no direct write can hit a reused descriptor.
-func (c *Conn) markClosed() {
+func (c *Conn) markClosed() Receiver {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.closed = true
 	c.pending = nil
 	c.pendingBytes = 0
-	c.mu.Unlock()
+	return c.recv
+}
+
+func (c *Conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// expired reports whether the connection broke a timeout (epoll engine):
+// an unfinished handshake or frame older than the handshake timeout, or
+// output stuck for longer than the write timeout.
+func (c *Conn) expired(now time.Time, o Options) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	if c.flushing && o.WriteTimeout > 0 && now.Sub(c.flushSince) > o.WriteTimeout {
+		return true
+	}
+	if c.state != stateWS && now.Sub(c.since) > o.HandshakeTimeout {
+		return true
+	}
+	return false
 }

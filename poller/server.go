@@ -3,19 +3,55 @@ package poller
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
 
-	"github.com/cloudwego/netpoll"
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
 	"github.com/densecable/densecable/frames"
 )
+
+// Server is one listener with its event loop. Two engines implement it:
+// "epoll" (the default: raw epoll, nothing allocated for an idle
+// connection but its Conn) and "netpoll" (github.com/cloudwego/netpoll).
+type Server interface {
+	// Listen binds the address; Serve must follow.
+	Listen() error
+	// Addr is the bound address (useful with port 0).
+	Addr() net.Addr
+	// Serve runs until Shutdown.
+	Serve() error
+	// StopAccepting closes the listener; open connections stay.
+	StopAccepting()
+	// Shutdown closes every connection left and stops the loop.
+	Shutdown(ctx context.Context) error
+	Stats() StatsSnapshot
+}
+
+// Engines lists the engine names New accepts.
+var Engines = []string{"epoll", "netpoll"}
+
+// New creates a server on the named engine; httpServer serves every
+// non-WebSocket request.
+func New(engine string, opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) (Server, error) {
+	if opts.MaxHeadSize == 0 {
+		opts.MaxHeadSize = 16 << 10
+	}
+	if opts.HandshakeTimeout == 0 {
+		opts.HandshakeTimeout = 5 * time.Second
+	}
+	switch engine {
+	case "", "epoll":
+		return newEpollServer(opts, h, httpServer, log), nil
+	case "netpoll":
+		return newNetpollServer(opts, h, httpServer, log), nil
+	}
+	return nil, fmt.Errorf("poller: unknown engine %q (want epoll or netpoll)", engine)
+}
 
 // Options configures the server.
 type Options struct {
@@ -33,6 +69,9 @@ type Options struct {
 	MaxHeadSize int
 	// MaxConn caps simultaneous connections (0 = no cap).
 	MaxConn int
+	// ReadBufferSize is the first read buffer of a connection (grows on
+	// demand); applied process-wide on the first Listen.
+	ReadBufferSize int
 }
 
 // Stats are the poller's counters.
@@ -51,230 +90,92 @@ type StatsSnapshot struct {
 	Active                                               int64
 }
 
-// Server runs the event loop for one listener.
-type Server struct {
-	opts    Options
-	handler Handler
-	http    *fasthttp.Server
-	log     *slog.Logger
-	loop    netpoll.EventLoop
-	ln      *listener
-	stats   Stats
-	done    chan struct{}
-}
-
-type connKey struct{}
-
-// NewServer creates a server; httpServer serves every non-WebSocket request.
-func NewServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *Server {
-	if opts.MaxHeadSize == 0 {
-		opts.MaxHeadSize = 16 << 10
-	}
-	if opts.HandshakeTimeout == 0 {
-		opts.HandshakeTimeout = 5 * time.Second
-	}
-	return &Server{opts: opts, handler: h, http: httpServer, log: log, done: make(chan struct{})}
-}
-
-// Stats returns a copy of the counters.
-func (s *Server) Stats() StatsSnapshot {
+func (s *Stats) snapshot() StatsSnapshot {
 	return StatsSnapshot{
-		Accepted:    s.stats.accepted.Load(),
-		Refused:     s.stats.refused.Load(),
-		Active:      s.stats.active.Load(),
-		BytesSent:   s.stats.bytesSent.Load(),
-		BytesRecv:   s.stats.bytesRecv.Load(),
-		WriteErrors: s.stats.writeErrors.Load(),
+		Accepted:    s.accepted.Load(),
+		Refused:     s.refused.Load(),
+		Active:      s.active.Load(),
+		BytesSent:   s.bytesSent.Load(),
+		BytesRecv:   s.bytesRecv.Load(),
+		WriteErrors: s.writeErrors.Load(),
 	}
-}
-
-// Listen binds the address; Serve must follow.
-func (s *Server) Listen() error {
-	ln, err := newListener(s.opts.Addr, s.opts.MaxConn, &s.stats, s.log)
-	if err != nil {
-		return err
-	}
-	s.ln = ln
-	loop, err := netpoll.NewEventLoop(s.onRequest,
-		netpoll.WithOnPrepare(s.onPrepare),
-		netpoll.WithReadTimeout(s.opts.HandshakeTimeout),
-		netpoll.WithWriteTimeout(s.opts.WriteTimeout),
-	)
-	if err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("poller: event loop: %w", err)
-	}
-	s.loop = loop
-	return nil
-}
-
-// Addr is the bound address (useful with port 0).
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
-
-// Serve runs until Shutdown.
-func (s *Server) Serve() error {
-	defer close(s.done)
-	return s.loop.Serve(s.ln)
-}
-
-// StopAccepting closes the listener; open connections stay.
-func (s *Server) StopAccepting() {
-	_ = s.ln.Close()
-}
-
-// Shutdown stops the loop, closing what is left.
-func (s *Server) Shutdown(ctx context.Context) error {
-	return s.loop.Shutdown(ctx)
-}
-
-func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
-	c := &Conn{nc: nc, srv: s, maxPending: s.opts.MaxPending}
-	if fc, ok := nc.(netpoll.Conn); ok {
-		c.fd = fc.Fd()
-	}
-	c.asm.MaxSize = s.opts.MaxMessageSize
-	s.stats.active.Add(1)
-	_ = nc.AddCloseCallback(func(netpoll.Connection) error {
-		c.markClosed()
-		s.stats.active.Add(-1)
-		s.ln.released()
-		if c.recv != nil {
-			c.recv.OnClose()
-		}
-		return nil
-	})
-	return context.WithValue(context.Background(), connKey{}, c)
-}
-
-func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
-	c, _ := ctx.Value(connKey{}).(*Conn)
-	if c == nil {
-		return nc.Close()
-	}
-	if c.state == stateWS {
-		return s.readFrames(c)
-	}
-	return s.readHead(c)
-}
-
-var headEnd = []byte("\r\n\r\n")
-
-// readHead waits for a complete HTTP request head and routes it.
-func (s *Server) readHead(c *Conn) error {
-	r := c.nc.Reader()
-	var head []byte
-	for {
-		n := r.Len()
-		buf, err := r.Peek(n)
-		if err != nil {
-			return c.nc.Close()
-		}
-		if i := bytes.Index(buf, headEnd); i >= 0 {
-			head = buf[:i+len(headEnd)]
-			break
-		}
-		if n >= s.opts.MaxHeadSize {
-			s.log.Debug("request head too large", "remote", c.RemoteAddr())
-			_ = c.Write([]byte("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
-			c.Close(0, "")
-			return nil
-		}
-		// Block (up to the handshake timeout) for at least one more byte.
-		if _, err := r.Peek(n + 1); err != nil {
-			s.log.Debug("incomplete request head", "remote", c.RemoteAddr(), "error", err)
-			return c.nc.Close()
-		}
-	}
-	method, path, ok := requestLine(head)
-	if !ok {
-		s.log.Debug("malformed request line", "remote", c.RemoteAddr())
-		_ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
-		c.Close(0, "")
-		return nil
-	}
-	opts := s.handler.UpgradeOptions(path)
-	if opts == nil {
-		return s.serveHTTP(c)
-	}
-	if method != "GET" || !isUpgrade(head) {
-		_ = c.Write([]byte(badRequestWS))
-		_ = r.Skip(len(head))
-		_ = r.Release()
-		c.Close(0, "")
-		return nil
-	}
-	head = append([]byte(nil), head...) // Upgrade keeps strings; the buffer is released below
-	_ = r.Skip(len(head))
-	_ = r.Release()
-	req, resp, err := frames.Upgrade(head, opts)
-	_ = c.Write(resp)
-	if err != nil {
-		s.log.Debug("websocket upgrade failed", "remote", c.RemoteAddr(), "error", err)
-		c.Close(0, "")
-		return nil
-	}
-	c.state = stateWS
-	c.recv = s.handler.Open(c, req)
-	if r.Len() > 0 {
-		return s.readFrames(c)
-	}
-	return nil
 }
 
 const badRequestWS = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nSec-Websocket-Version: 13\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 12\r\nConnection: close\r\n\r\nBad Request\n"
 
-// serveHTTP hands the connection to fasthttp for as long as it keeps it
-// (keep-alive); this goroutine exists only for that time.
-func (s *Server) serveHTTP(c *Conn) error {
-	if err := s.http.ServeConn(c.nc); err != nil && !errors.Is(err, net.ErrClosed) {
-		s.log.Debug("http connection ended", "remote", c.RemoteAddr(), "error", err)
+var headEnd = []byte("\r\n\r\n")
+
+// Canned responses for requests that never become WebSockets.
+const (
+	badRequest   = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+	headTooLarge = "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+)
+
+type route uint8
+
+const (
+	routeHTTP       route = iota // not a WebSocket path: fasthttp serves it
+	routeUpgrade                 // a WebSocket upgrade request
+	routeNotUpgrade              // a WebSocket path without an upgrade
+	routeBad                     // not HTTP/1.x
+)
+
+// routeHead decides what a complete request head is.
+func routeHead(head []byte, h Handler) (route, *frames.UpgradeOptions) {
+	method, path, ok := requestLine(head)
+	if !ok {
+		return routeBad, nil
 	}
-	return c.nc.Close()
+	opts := h.UpgradeOptions(path)
+	if opts == nil {
+		return routeHTTP, nil
+	}
+	if method != "GET" || !isUpgrade(head) {
+		return routeNotUpgrade, nil
+	}
+	return routeUpgrade, opts
 }
 
-// readFrames reads every complete frame available and dispatches messages.
-func (s *Server) readFrames(c *Conn) error {
-	r := c.nc.Reader()
-	for r.Len() > 0 {
-		hb, err := r.Peek(2)
-		if err != nil {
-			return c.nc.Close()
-		}
-		hlen := frames.HeaderSize(hb[0], hb[1])
-		if hb, err = r.Peek(hlen); err != nil {
-			return c.nc.Close()
-		}
-		h, _, err := frames.ParseHeader(hb)
-		if err != nil {
-			return s.protocolError(c, err)
-		}
-		if s.opts.MaxMessageSize > 0 && h.Length > int64(s.opts.MaxMessageSize) {
-			return s.protocolError(c, frames.ErrTooBig)
-		}
-		_ = r.Skip(hlen)
-		payload, err := r.Next(int(h.Length))
-		if err != nil {
-			return c.nc.Close()
-		}
-		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
-		frames.Unmask(h, payload)
-		msg, done, err := c.asm.Push(h, payload)
-		if err != nil {
-			_ = r.Release()
-			return s.protocolError(c, err)
-		}
-		if done {
-			if stop := s.dispatch(c, msg); stop {
-				_ = r.Release()
-				return nil
-			}
-		}
-		_ = r.Release()
-	}
-	return nil
+// rejectHead answers a request that will not be served and closes.
+func rejectHead(c *Conn, log *slog.Logger, why, response string) {
+	log.Debug(why, "remote", c.RemoteAddr())
+	_ = c.Write([]byte(response))
+	c.Close(0, "")
 }
 
-func (s *Server) dispatch(c *Conn, m frames.Message) (stop bool) {
+// upgrade completes the WebSocket handshake for head and opens the
+// connection's receiver; false means the upgrade was refused.
+func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *slog.Logger) bool {
+	req, resp, err := frames.Upgrade(head, opts)
+	_ = c.Write(resp)
+	if err != nil {
+		log.Debug("websocket upgrade failed", "remote", c.RemoteAddr(), "error", err)
+		c.Close(0, "")
+		return false
+	}
+	recv := h.Open(c, req)
+	c.mu.Lock() // the sweeper and closers read these
+	c.state = stateWS
+	c.recv = recv
+	c.mu.Unlock()
+	return true
+}
+
+// protocolError closes a connection that broke the WebSocket protocol with
+// the matching close code.
+func protocolError(c *Conn, err error, log *slog.Logger) {
+	ce := frames.AsCloseError(err)
+	log.Debug("websocket protocol error", "remote", c.RemoteAddr(), "error", err, "code", ce.Code)
+	reason := ""
+	if ce.Code != frames.CloseMessageTooBig {
+		reason = ce.Reason
+	}
+	c.Close(ce.Code, reason)
+}
+
+// dispatch acts on a complete message; it reports whether reading must stop
+// (the connection is closing).
+func dispatch(c *Conn, m frames.Message, log *slog.Logger) (stop bool) {
 	switch m.OpCode {
 	case ws.OpPing:
 		_ = c.Write(frames.AppendFrame(nil, ws.OpPong, m.Payload))
@@ -285,7 +186,7 @@ func (s *Server) dispatch(c *Conn, m frames.Message) (stop bool) {
 		switch code {
 		case frames.CloseNormal, frames.CloseGoingAway, frames.CloseNoStatus:
 		default:
-			s.log.Debug("client closed with error code", "remote", c.RemoteAddr(), "code", code)
+			log.Debug("client closed with error code", "remote", c.RemoteAddr(), "code", code)
 		}
 		if code == frames.CloseNoStatus {
 			code = frames.CloseNormal
@@ -296,21 +197,6 @@ func (s *Server) dispatch(c *Conn, m frames.Message) (stop bool) {
 		c.recv.OnMessage(m.OpCode, m.Payload)
 	}
 	return false
-}
-
-func (s *Server) protocolError(c *Conn, err error) error {
-	ce := frames.AsCloseError(err)
-	s.log.Debug("websocket protocol error", "remote", c.RemoteAddr(), "error", err, "code", ce.Code)
-	reason := ""
-	if ce.Code != frames.CloseMessageTooBig {
-		reason = ce.Reason
-	}
-	c.Close(ce.Code, reason)
-	// Drop whatever else the client sent; the connection is going away.
-	r := c.nc.Reader()
-	_ = r.Skip(r.Len())
-	_ = r.Release()
-	return nil
 }
 
 // requestLine extracts the method and the path (without query) of a head.

@@ -71,6 +71,7 @@ type ServerConfig struct {
 	SSLCert        string   // --ssl_cert
 	SSLKey         string   // --ssl_key
 	NetpollEnabled bool     // --netpoll_enabled (Pro)
+	Poller         string   // --poller: epoll or netpoll (densecable only)
 }
 
 // WSConfig is per-connection WebSocket and ping behaviour.

@@ -27,6 +27,7 @@ func Default() *Config {
 			Path:           []string{"/cable"},
 			HealthPath:     "/health",
 			NetpollEnabled: true,
+			Poller:         "epoll",
 		},
 		WS: WSConfig{
 			ReadBufferSize:         1024,

@@ -78,6 +78,8 @@ var flagTable = []flagDef{
 		func(c *Config) any { return &c.Server.SSLKey }),
 	def("netpoll_enabled", kBool, "server.netpoll_enabled", areaServer, "use the epoll event loop for connection IO (disables WebSocket compression)",
 		func(c *Config) any { return &c.Server.NetpollEnabled }, proOnly),
+	def("poller", kString, "server.poller", areaServer, "event loop engine: epoll (densecable's own, leanest per connection) or netpoll (cloudwego/netpoll)",
+		func(c *Config) any { return &c.Server.Poller }, hide),
 
 	// WebSocket.
 	def("read_buffer_size", kInt, "ws.read_buffer_size", areaWS, "WebSocket read buffer size (bytes)",

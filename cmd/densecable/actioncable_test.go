@@ -15,7 +15,9 @@ import (
 	"github.com/densecable/densecable/broker"
 )
 
-func TestChatLifecycle(t *testing.T) {
+func TestChatLifecycle(t *testing.T) { forEachEngine(t, chatLifecycle) }
+
+func chatLifecycle(t *testing.T, engine string) {
 	app := startTestApp(t)
 	srv := startServer(t, "--rpc_host="+app.addr)
 
@@ -113,7 +115,9 @@ func quote(s string) string {
 	return b.String()
 }
 
-func TestConnectOutcomes(t *testing.T) {
+func TestConnectOutcomes(t *testing.T) { forEachEngine(t, connectOutcomes) }
+
+func connectOutcomes(t *testing.T, engine string) {
 	app := startTestApp(t)
 	srv := startServer(t, "--rpc_host="+app.addr)
 
@@ -144,7 +148,9 @@ func TestRPCDown(t *testing.T) {
 	}
 }
 
-func TestBadInputKeepsConnection(t *testing.T) {
+func TestBadInputKeepsConnection(t *testing.T) { forEachEngine(t, badInputKeepsConnection) }
+
+func badInputKeepsConnection(t *testing.T, engine string) {
 	app := startTestApp(t)
 	srv := startServer(t, "--rpc_host="+app.addr, "--max_message_size=1024")
 	c := dial(t, srv.wsURL("/cable?user=a"))
@@ -176,7 +182,9 @@ func TestBadInputKeepsConnection(t *testing.T) {
 	}
 }
 
-func TestInvalidUTF8Closes1007(t *testing.T) {
+func TestInvalidUTF8Closes1007(t *testing.T) { forEachEngine(t, invalidUTF8Closes1007) }
+
+func invalidUTF8Closes1007(t *testing.T, engine string) {
 	app := startTestApp(t)
 	srv := startServer(t, "--rpc_host="+app.addr)
 	c := dial(t, srv.wsURL("/cable?user=a"))
@@ -238,7 +246,9 @@ func TestPingsAndPrecision(t *testing.T) {
 	}
 }
 
-func TestHTTPOnTheSamePort(t *testing.T) {
+func TestHTTPOnTheSamePort(t *testing.T) { forEachEngine(t, hTTPOnTheSamePort) }
+
+func hTTPOnTheSamePort(t *testing.T, engine string) {
 	app := startTestApp(t)
 	srv := startServer(t, "--rpc_host="+app.addr)
 	res, err := http.Get(srv.httpURL("/health"))
@@ -304,7 +314,9 @@ func TestPathPatterns(t *testing.T) {
 	}
 }
 
-func TestGracefulShutdown(t *testing.T) {
+func TestGracefulShutdown(t *testing.T) { forEachEngine(t, gracefulShutdown) }
+
+func gracefulShutdown(t *testing.T, engine string) {
 	app := startTestApp(t)
 	srv := startServer(t, "--rpc_host="+app.addr)
 	c := dial(t, srv.wsURL("/cable?user=a"))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,10 +18,11 @@ import (
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/cmd/config"
 	"github.com/densecable/densecable/fanout"
-	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/rpcclient"
 	"github.com/densecable/densecable/sessions"
+	"github.com/densecable/densecable/sessions/identity"
+	"github.com/densecable/densecable/sessions/streams"
 )
 
 // compatVersion is the anycable-go version whose behaviour densecable
@@ -41,11 +41,13 @@ type app struct {
 
 	router    *api.Router
 	httpSrv   *fasthttp.Server
-	ws        *poller.Server
+	ws        poller.Server
 	bcastSrv  *fasthttp.Server // separate broadcast listener, when its port differs
 	bcastLn   net.Listener
 	listeners []broker.Broadcaster
 
+	bstats    *broker.Stats
+	fatalCh   chan error
 	metrics   *api.Metrics
 	stopStats chan struct{}
 
@@ -53,7 +55,7 @@ type app struct {
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log}
+	a := &app{cfg: cfg, log: log, fatalCh: make(chan error, 1)}
 
 	if !cfg.RPC.NoRPC && cfg.RPC.Impl != "none" {
 		opts := rpcOptions(cfg)
@@ -66,7 +68,11 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 
 	a.hub = fanout.New(fanout.Options{Gates: cfg.Broadcast.HubGopoolSize}, log.With("context", "hub"))
 
-	deps := sessions.Deps{Hub: a.hub, Authenticators: authenticators(cfg)}
+	deps := sessions.Deps{
+		Hub:            a.hub,
+		Authenticators: authenticators(cfg, log.With("context", "jwt")),
+		Router:         channelRouter(cfg, log.With("context", "streams")),
+	}
 	if a.rpc != nil {
 		deps.RPC = a.rpc
 	}
@@ -75,6 +81,9 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a.router = api.NewRouter()
 	a.router.Handle(cfg.Server.HealthPath, api.Health)
 	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node)
+	if cfg.JWT.Secret != "" {
+		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
+	}
 	a.httpSrv = &fasthttp.Server{
 		Handler:               wsh.plainHTTP(a.router.Serve),
 		Name:                  "densecable",
@@ -85,13 +94,18 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 
 	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
-	a.ws = poller.NewServer(poller.Options{
+	ws, err := poller.New(cfg.Server.Poller, poller.Options{
 		Addr:           net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port)),
 		MaxMessageSize: cfg.WS.MaxMessageSize,
 		MaxPending:     int(cfg.WS.MaxPendingSize),
 		WriteTimeout:   writeTimeout,
 		MaxConn:        cfg.Server.MaxConn,
+		ReadBufferSize: cfg.WS.ReadBufferSize,
 	}, wsh, a.httpSrv, log.With("context", "server"))
+	if err != nil {
+		return nil, err
+	}
+	a.ws = ws
 
 	if err := a.setupBroadcasting(); err != nil {
 		return nil, err
@@ -123,6 +137,12 @@ func rpcOptions(cfg *config.Config) rpcclient.Options {
 }
 
 func nodeOptions(cfg *config.Config) sessions.Options {
+	headers := cfg.RPC.Headers
+	if cfg.JWT.Secret != "" {
+		// RPC sees the token too, whether it came as a header or a
+		// sub-protocol (the handler copies it into this header).
+		headers = append(append([]string(nil), headers...), identity.TokenHeader(cfg.JWT.Param))
+	}
 	return sessions.Options{
 		PingInterval:      time.Duration(cfg.WS.PingInterval) * time.Second,
 		PingPrecision:     cfg.WS.PingTimestampPrecision,
@@ -130,7 +150,7 @@ func nodeOptions(cfg *config.Config) sessions.Options {
 		DisconnectMode:    cfg.Disconnect.Mode,
 		DisconnectRate:    cfg.Disconnect.Rate,
 		DisconnectBacklog: cfg.Disconnect.BacklogSize,
-		Headers:           cfg.RPC.Headers,
+		Headers:           headers,
 		ProxyCookies:      cfg.RPC.ProxyCookies,
 		TLS:               cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "",
 		Workers:           workerCount(cfg),
@@ -223,19 +243,30 @@ func openFileLimit() string {
 	return strconv.FormatUint(rl.Cur, 10)
 }
 
-// authenticators builds the RPC-less authentication chain (JWT comes with
-// its issue; --noauth/--public accept everyone with {"sid": ...}).
-func authenticators(cfg *config.Config) []sessions.Authenticator {
+// authenticators builds the RPC-less authentication chain: JWT first, then
+// --noauth/--public.
+func authenticators(cfg *config.Config, log *slog.Logger) []sessions.Authenticator {
 	var out []sessions.Authenticator
+	if cfg.JWT.Secret != "" {
+		out = append(out, identity.NewJWT(identity.JWTOptions{Secret: cfg.JWT.Secret, Param: cfg.JWT.Param, Enforce: cfg.JWT.Enforce}, log))
+	}
 	if cfg.NoAuth || cfg.Public {
-		out = append(out, noAuth{})
+		out = append(out, identity.NoAuth())
 	}
 	return out
 }
 
-type noAuth struct{}
-
-func (noAuth) Authenticate(sid string, _ *frames.Request) sessions.AuthResult {
-	ids, _ := json.Marshal(map[string]string{"sid": sid})
-	return sessions.AuthResult{Outcome: sessions.AuthOK, Identifiers: string(ids)}
+// channelRouter handles $pubsub, Turbo Streams and CableReady locally.
+func channelRouter(cfg *config.Config, log *slog.Logger) sessions.ChannelRouter {
+	return streams.New(streams.Options{
+		PubSubChannel:    cfg.Streams.PubSubChannel,
+		Secret:           cfg.Streams.Secret,
+		Public:           cfg.Streams.Public || cfg.Public,
+		Whisper:          cfg.Streams.Whisper,
+		Presence:         cfg.Streams.Presence,
+		TurboStreams:     cfg.Streams.TurboStreams,
+		TurboSecret:      cfg.Streams.TurboStreamsSecret,
+		CableReady:       cfg.Streams.CableReady,
+		CableReadySecret: cfg.Streams.CableReadySecret,
+	}, log)
 }

@@ -1,7 +1,137 @@
 package main
 
-// setupBroadcasting prepares the broadcasters named by --broadcast_adapter.
-func (a *app) setupBroadcasting() error { return nil }
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
 
-// startBroadcasting starts them.
-func (a *app) startBroadcasting() error { return nil }
+	"github.com/valyala/fasthttp"
+
+	"github.com/densecable/densecable/api/broadcast"
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/natsbroadcast"
+	"github.com/densecable/densecable/broker/natsconn"
+	"github.com/densecable/densecable/broker/redisbroadcast"
+	"github.com/densecable/densecable/broker/redisconn"
+	"github.com/densecable/densecable/broker/redisx"
+)
+
+// setupBroadcasting prepares the broadcasters named by --broadcast_adapter:
+// http (an endpoint on the main port or its own), redis, redisx, nats.
+func (a *app) setupBroadcasting() error {
+	a.bstats = &broker.Stats{}
+	for _, name := range a.cfg.Broadcast.Adapters {
+		switch strings.TrimSpace(name) {
+		case "http":
+			h := broadcast.NewHandler(broadcast.Options{
+				Path:           a.cfg.Broadcast.HTTPPath,
+				Key:            a.cfg.Broadcast.Key,
+				CORS:           a.cfg.Broadcast.HTTPCORS,
+				AllowedOrigins: strings.Join(a.cfg.Server.AllowedOrigins, ","),
+				Stats:          a.bstats,
+			}, a.node, a.log.With("context", "broadcast", "provider", "http"))
+			if a.cfg.Broadcast.HTTPPort == a.cfg.Server.Port {
+				a.router.Handle(a.cfg.Broadcast.HTTPPath, h)
+			} else {
+				r := fasthttpRouter(a.cfg.Broadcast.HTTPPath, h)
+				a.bcastSrv = &fasthttp.Server{Handler: r, Name: "densecable", ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, NoDefaultServerHeader: true}
+			}
+		case "redis":
+			a.listeners = append(a.listeners, redisbroadcast.New(redisbroadcast.Options{
+				Redis:   a.redisOptions(),
+				Channel: a.cfg.Broadcast.RedisChannel,
+				OnFatal: a.fatal,
+			}, a.bstats, a.log))
+		case "redisx":
+			a.listeners = append(a.listeners, redisx.New(redisx.Options{
+				Redis:     a.redisOptions(),
+				Stream:    a.cfg.Broadcast.RedisXStream,
+				Group:     a.cfg.Broadcast.RedisXGroup,
+				Consumer:  a.cfg.NodeID,
+				ReadBlock: time.Duration(a.cfg.Broadcast.RedisXReadBlockMilliseconds) * time.Millisecond,
+				OnFatal:   a.fatal,
+			}, a.bstats, a.log))
+		case "nats":
+			a.listeners = append(a.listeners, natsbroadcast.New(natsbroadcast.Options{
+				NATS:    a.natsOptions(),
+				Channel: a.cfg.Broadcast.NATSChannel,
+			}, a.bstats, a.log))
+		case "":
+		default:
+			return fmt.Errorf("unknown broadcast adapter: %s", name)
+		}
+	}
+	return nil
+}
+
+func fasthttpRouter(path string, h fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == path {
+			h(ctx)
+			return
+		}
+		ctx.Error("404 page not found\n", fasthttp.StatusNotFound)
+	}
+}
+
+func (a *app) redisOptions() redisconn.RedisOptions {
+	o := redisconn.DefaultRedisOptions()
+	c := a.cfg.Redis
+	o.URL = c.URL
+	o.Sentinels = c.Sentinels
+	if c.SentinelDiscoveryInterval > 0 {
+		o.SentinelDiscoveryInterval = time.Duration(c.SentinelDiscoveryInterval) * time.Second
+	}
+	if c.KeepaliveInterval > 0 {
+		o.KeepaliveInterval = time.Duration(c.KeepaliveInterval) * time.Second
+	}
+	o.TLSVerify = c.TLSVerify
+	o.TLSCACertPath = c.TLSCACertPath
+	o.TLSClientCertPath = c.TLSClientCertPath
+	o.TLSClientKeyPath = c.TLSClientKeyPath
+	o.DisableCache = c.DisableCache
+	o.MaxReconnectAttempts = c.MaxReconnectAttempts
+	return o
+}
+
+func (a *app) natsOptions() natsconn.NATSOptions {
+	return natsconn.NATSOptions{
+		Servers:              a.cfg.NATS.Servers,
+		DontRandomizeServers: a.cfg.NATS.DontRandomizeServers,
+		MaxReconnectAttempts: a.cfg.NATS.MaxReconnectAttempts,
+	}
+}
+
+// fatal stops the process when a broadcaster gives up, as anycable-go does.
+func (a *app) fatal(err error) {
+	a.log.Error("broadcaster failed, shutting down", "error", err)
+	select {
+	case a.fatalCh <- err:
+	default:
+	}
+}
+
+// startBroadcasting starts the broadcasters and the separate HTTP listener.
+func (a *app) startBroadcasting() error {
+	if a.bcastSrv != nil {
+		addr := net.JoinHostPort(a.cfg.Server.Host, strconv.Itoa(a.cfg.Broadcast.HTTPPort))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("broadcast listener %s: %w", addr, err)
+		}
+		a.bcastLn = ln
+		go func() { _ = a.bcastSrv.Serve(ln) }()
+		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s", ln.Addr(), a.cfg.Broadcast.HTTPPath))
+	} else if a.cfg.HasBroadcastAdapter("http") {
+		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s", a.ws.Addr(), a.cfg.Broadcast.HTTPPath))
+	}
+	for _, b := range a.listeners {
+		if err := b.Start(context.Background(), a.node); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -24,7 +24,7 @@ import (
 // given extra flags.
 func startServer(t *testing.T, flags ...string) *app {
 	t.Helper()
-	args := append([]string{"--host=127.0.0.1", "--port=0", "--ignore-config-path", "--broadcast_adapter=http"}, flags...)
+	args := append([]string{"--host=127.0.0.1", "--port=0", "--ignore-config-path", "--broadcast_adapter=http", "--poller=" + engineOf(t)}, flags...)
 	cfg, action, err := config.Parse(args, func(string) string { return "" }, io.Discard)
 	if err != nil || action != config.ActionRun {
 		t.Fatalf("config: %v", err)
@@ -199,4 +199,19 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func identifier(room string) string {
 	b, _ := json.Marshal(map[string]string{"channel": "ChatChannel", "room": room})
 	return string(b)
+}
+
+// forEachEngine runs a test under both poller engines; startServer picks the
+// engine from the subtest name.
+func forEachEngine(t *testing.T, f func(t *testing.T, engine string)) {
+	for _, e := range []string{"epoll", "netpoll"} {
+		t.Run(e, func(t *testing.T) { f(t, e) })
+	}
+}
+
+func engineOf(t *testing.T) string {
+	if strings.HasSuffix(t.Name(), "/netpoll") {
+		return "netpoll"
+	}
+	return "epoll"
 }

@@ -42,6 +42,7 @@ func run(args []string) int {
 		log.Warn(w)
 	}
 
+	startProfiler(log)
 	a, err := newApp(cfg, log)
 	if err != nil {
 		log.Error("failed to start", "error", err)
@@ -55,7 +56,12 @@ func run(args []string) int {
 
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
+	exit := 0
+	select {
+	case <-sig:
+	case <-a.fatalCh:
+		exit = 1
+	}
 	log.Info("Shutting down... (hit Ctrl-C to stop immediately or wait for up to " + fmt.Sprint(cfg.Shutdown.Timeout) + "s for graceful shutdown)")
 	go func() {
 		<-sig
@@ -69,5 +75,5 @@ func run(args []string) int {
 	defer cancel()
 	a.stop(ctx)
 	log.Info("Stopped")
-	return 0
+	return exit
 }

@@ -18,6 +18,10 @@ type wsHandler struct {
 	paths *poller.PathMatcher
 	opts  frames.UpgradeOptions
 	node  *sessions.Node
+	// tokenHeader is x-<jwt_param> when JWT is on: a token sent as the
+	// anycable-token.* sub-protocol is stored under it unless the client
+	// sent the header itself.
+	tokenHeader string
 }
 
 func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node) *wsHandler {
@@ -40,6 +44,9 @@ func (h *wsHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
 }
 
 func (h *wsHandler) Open(c *poller.Conn, req *frames.Request) poller.Receiver {
+	if h.tokenHeader != "" && req.Token != "" && req.Get(h.tokenHeader) == "" {
+		req.Headers = append(req.Headers, frames.Header{Key: h.tokenHeader, Value: req.Token})
+	}
 	return h.node.NewSession(c, req)
 }
 

@@ -1,0 +1,480 @@
+package poller
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"golang.org/x/sys/unix"
+
+	"github.com/densecable/densecable/frames"
+)
+
+// epollServer is the default engine: raw epoll, level-triggered. An idle
+// connection costs its Conn and nothing else: reads land in one buffer per
+// loop and only the tail of an incomplete head or frame is copied into the
+// connection. Writes go straight to the socket; a socket that is full gets
+// EPOLLOUT armed until the queue drains (no goroutine). A sweeper enforces
+// the handshake, read-stall and write timeouts once a second.
+type epollServer struct {
+	opts    Options
+	handler Handler
+	http    *fasthttp.Server
+	log     *slog.Logger
+	stats   Stats
+
+	ln    *listener
+	loops []*loop
+	next  int // round-robin loop for new connections (accepting loop only)
+
+	stopping chan struct{}
+	done     chan struct{}
+}
+
+// loop is one epoll instance and its goroutine.
+type loop struct {
+	s    *epollServer
+	epfd int
+	wake int // eventfd that interrupts epoll_wait at shutdown
+	buf  []byte
+
+	mu    sync.Mutex
+	conns map[int]*Conn
+}
+
+func newEpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *epollServer {
+	return &epollServer{opts: opts, handler: h, http: httpServer, log: log, stopping: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (s *epollServer) Stats() StatsSnapshot { return s.stats.snapshot() }
+
+func (s *epollServer) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+func (s *epollServer) Listen() error {
+	ln, err := newListener(s.opts.Addr, s.opts.MaxConn, &s.stats, s.log)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	n := max(1, runtime.GOMAXPROCS(0)/2)
+	for i := 0; i < n; i++ {
+		l, err := s.newLoop()
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		s.loops = append(s.loops, l)
+	}
+	// The first loop also accepts.
+	return unix.EpollCtl(s.loops[0].epfd, unix.EPOLL_CTL_ADD, ln.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(ln.fd)})
+}
+
+func (s *epollServer) newLoop() (*loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, err
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
+		return nil, err
+	}
+	return &loop{s: s, epfd: epfd, wake: wake, buf: make([]byte, 64<<10), conns: make(map[int]*Conn)}, nil
+}
+
+func (s *epollServer) Serve() error {
+	var wg sync.WaitGroup
+	for _, l := range s.loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.run()
+		}()
+	}
+	go s.sweep()
+	wg.Wait()
+	close(s.done)
+	return nil
+}
+
+func (s *epollServer) StopAccepting() {
+	if s.ln == nil {
+		return
+	}
+	_ = unix.EpollCtl(s.loops[0].epfd, unix.EPOLL_CTL_DEL, s.ln.fd, nil)
+	_ = s.ln.Close()
+}
+
+// Shutdown closes every connection left and stops the loops.
+func (s *epollServer) Shutdown(ctx context.Context) error {
+	s.StopAccepting()
+	for _, l := range s.loops {
+		for _, c := range l.snapshot() {
+			c.closeNow()
+		}
+	}
+	select {
+	case <-s.stopping:
+	default:
+		close(s.stopping)
+	}
+	for _, l := range s.loops {
+		var one [8]byte
+		one[0] = 1
+		_, _ = unix.Write(l.wake, one[:])
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *loop) snapshot() []*Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*Conn, 0, len(l.conns))
+	for _, c := range l.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (l *loop) run() {
+	events := make([]unix.EpollEvent, 256)
+	lnfd := -1
+	if l.s.ln != nil && l == l.s.loops[0] {
+		lnfd = l.s.ln.fd
+	}
+	for {
+		n, err := unix.EpollWait(l.epfd, events, -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			l.s.log.Error("epoll_wait failed", "error", err)
+			return
+		}
+		for i := 0; i < n; i++ {
+			ev := &events[i]
+			fd := int(ev.Fd)
+			switch fd {
+			case l.wake:
+				select {
+				case <-l.s.stopping:
+					_ = unix.Close(l.epfd)
+					_ = unix.Close(l.wake)
+					return
+				default:
+				}
+				continue
+			case lnfd:
+				l.s.accept()
+				continue
+			}
+			l.mu.Lock()
+			c := l.conns[fd]
+			l.mu.Unlock()
+			if c == nil {
+				continue
+			}
+			if ev.Events&unix.EPOLLOUT != 0 {
+				l.writable(c)
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+				l.readable(c)
+			}
+		}
+	}
+}
+
+// accept takes every pending connection and spreads them over the loops.
+func (s *epollServer) accept() {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			s.log.Error("accept failed", "error", err)
+			return
+		}
+		if nc == nil {
+			return
+		}
+		ac := nc.(*acceptedConn)
+		l := s.loops[s.next%len(s.loops)]
+		s.next++
+		c := &Conn{io: l, fd: ac.fd, remote: ac.remote, stats: &s.stats, maxPending: s.opts.MaxPending, since: time.Now()}
+		c.asm.MaxSize = s.opts.MaxMessageSize
+		l.mu.Lock()
+		l.conns[ac.fd] = c
+		l.mu.Unlock()
+		s.stats.active.Add(1)
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, ac.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(ac.fd)}); err != nil {
+			s.log.Error("epoll_ctl add failed", "error", err)
+			c.closeNow()
+		}
+	}
+}
+
+// readable reads once (level-triggered: more comes with the next wait).
+func (l *loop) readable(c *Conn) {
+	if c.isClosed() {
+		return
+	}
+	n, err := unix.Read(c.fd, l.buf)
+	if n <= 0 {
+		if err == unix.EAGAIN || err == unix.EINTR {
+			return
+		}
+		// EOF or a reset: the peer is gone.
+		c.closeNow()
+		return
+	}
+	l.s.stats.bytesRecv.Add(uint64(n))
+	data := l.buf[:n]
+	if len(c.in) > 0 {
+		c.in = append(c.in, data...)
+		data = c.in
+	}
+	rest := l.process(c, data)
+	switch {
+	case rest == nil:
+		c.in = nil
+	case len(c.in) == 0 || &rest[0] != &c.in[0]:
+		// Keep the tail; the loop buffer is reused on the next read.
+		c.in = append(make([]byte, 0, len(rest)+512), rest...)
+	}
+}
+
+// process consumes complete heads and frames and returns what is left of
+// data (nil when nothing is), or nil when the connection is done.
+func (l *loop) process(c *Conn, data []byte) []byte {
+	for len(data) > 0 && !c.isClosed() {
+		if c.state != stateWS {
+			i := bytes.Index(data, headEnd)
+			if i < 0 {
+				if len(data) >= l.s.opts.MaxHeadSize {
+					rejectHead(c, l.s.log, "request head too large", headTooLarge)
+					return nil
+				}
+				return data
+			}
+			head := data[:i+len(headEnd)]
+			route, opts := routeHead(head, l.s.handler)
+			switch route {
+			case routeHTTP:
+				l.handOff(c, data)
+				return nil
+			case routeBad:
+				rejectHead(c, l.s.log, "malformed request line", badRequest)
+				return nil
+			case routeNotUpgrade:
+				rejectHead(c, l.s.log, "plain request to a WebSocket path", badRequestWS)
+				return nil
+			}
+			if !upgrade(c, append([]byte(nil), head...), opts, l.s.handler, l.s.log) {
+				return nil
+			}
+			data = data[len(head):]
+			continue
+		}
+		if len(data) < 2 {
+			return data
+		}
+		hlen := frames.HeaderSize(data[0], data[1])
+		if len(data) < hlen {
+			return data
+		}
+		h, _, err := frames.ParseHeader(data)
+		if err == nil && l.s.opts.MaxMessageSize > 0 && h.Length > int64(l.s.opts.MaxMessageSize) {
+			err = frames.ErrTooBig
+		}
+		if err != nil {
+			protocolError(c, err, l.s.log)
+			return nil
+		}
+		if int64(len(data)-hlen) < h.Length {
+			return data
+		}
+		payload := data[hlen : hlen+int(h.Length)]
+		data = data[hlen+int(h.Length):]
+		frames.Unmask(h, payload)
+		msg, done, err := c.asm.Push(h, payload)
+		if err != nil {
+			protocolError(c, err, l.s.log)
+			return nil
+		}
+		if done && dispatch(c, msg, l.s.log) {
+			return nil
+		}
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return data
+}
+
+// handOff gives a plain HTTP connection to fasthttp on its own goroutine,
+// with the bytes already read in front of the socket.
+func (l *loop) handOff(c *Conn, read []byte) {
+	l.mu.Lock()
+	delete(l.conns, c.fd)
+	l.mu.Unlock()
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	c.mu.Lock()
+	c.closed = true // this Conn is done; the socket now belongs to net
+	c.mu.Unlock()
+	_ = unix.SetNonblock(c.fd, true)
+	f := os.NewFile(uintptr(c.fd), "http")
+	nc, err := net.FileConn(f)
+	_ = f.Close()
+	l.s.stats.active.Add(-1)
+	l.s.ln.released()
+	if err != nil {
+		l.s.log.Debug("http hand-off failed", "error", err)
+		return
+	}
+	pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), read...)}
+	go func() {
+		if err := l.s.http.ServeConn(pc); err != nil && !errors.Is(err, net.ErrClosed) {
+			l.s.log.Debug("http connection ended", "remote", c.remote, "error", err)
+		}
+		_ = nc.Close()
+	}()
+}
+
+// prefixConn replays bytes read before the hand-off.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(b, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// startFlush arms EPOLLOUT: the loop writes the queue when the socket
+// drains.
+func (l *loop) startFlush(c *Conn) {
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLOUT, Fd: int32(c.fd)})
+}
+
+// writable writes as much of the queue as the socket takes.
+func (l *loop) writable(c *Conn) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	for len(c.pending) > 0 {
+		b := c.pending[0]
+		n, err := unix.Write(c.fd, b)
+		if n > 0 {
+			c.stats.bytesSent.Add(uint64(n))
+			c.pendingBytes -= n
+		}
+		if n == len(b) {
+			c.pending[0] = nil
+			c.pending = c.pending[1:]
+			continue
+		}
+		if err != nil && err != unix.EAGAIN {
+			c.mu.Unlock()
+			c.stats.writeErrors.Add(1)
+			c.closeNow()
+			return
+		}
+		if n > 0 {
+			c.pending[0] = b[n:]
+		}
+		c.flushSince = time.Now()
+		c.mu.Unlock()
+		return
+	}
+	c.pending = nil
+	c.pendingBytes = 0
+	c.flushing = false
+	closeAfter := c.closeAfter
+	c.mu.Unlock()
+	if closeAfter {
+		c.closeNow()
+		return
+	}
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)})
+}
+
+// closeSocket closes the fd under the connection's lock, so a concurrent
+// direct write can never reach a descriptor number the kernel reused.
+func (l *loop) closeSocket(c *Conn) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.pending = nil
+	c.pendingBytes = 0
+	l.mu.Lock()
+	if l.conns[c.fd] == c {
+		delete(l.conns, c.fd)
+	}
+	l.mu.Unlock()
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = unix.Close(c.fd)
+	recv := c.recv
+	c.mu.Unlock()
+	l.s.stats.active.Add(-1)
+	l.s.ln.released()
+	if recv != nil {
+		recv.OnClose()
+	}
+}
+
+// sweep enforces timeouts once a second: a head or frame that stalls, and
+// output that the client does not read within the write timeout.
+func (s *epollServer) sweep() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var expired []*Conn
+	for {
+		select {
+		case <-s.stopping:
+			return
+		case now := <-t.C:
+			expired = expired[:0]
+			for _, l := range s.loops {
+				l.mu.Lock()
+				for _, c := range l.conns {
+					if c.expired(now, s.opts) {
+						expired = append(expired, c)
+					}
+				}
+				l.mu.Unlock()
+			}
+			for _, c := range expired {
+				s.log.Debug("connection timed out", "remote", c.remote)
+				c.closeNow()
+			}
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package poller
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/cloudwego/netpoll"
+	"github.com/valyala/fasthttp"
+
+	"github.com/densecable/densecable/frames"
+)
+
+// netpollServer runs a listener on cloudwego/netpoll. netpoll runs
+// onRequest on a pooled goroutine when bytes arrive and lets it block for
+// the rest of a head or frame; a connection with a full socket buffer gets a
+// flusher goroutine for as long as it stays full.
+type netpollServer struct {
+	opts    Options
+	handler Handler
+	http    *fasthttp.Server
+	log     *slog.Logger
+	loop    netpoll.EventLoop
+	ln      *listener
+	stats   Stats
+}
+
+type connKey struct{}
+
+func newNetpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *netpollServer {
+	return &netpollServer{opts: opts, handler: h, http: httpServer, log: log}
+}
+
+func (s *netpollServer) Stats() StatsSnapshot { return s.stats.snapshot() }
+
+func (s *netpollServer) Listen() error {
+	tuneNetpoll(s.opts.ReadBufferSize)
+	ln, err := newListener(s.opts.Addr, s.opts.MaxConn, &s.stats, s.log)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	loop, err := netpoll.NewEventLoop(s.onRequest,
+		netpoll.WithOnPrepare(s.onPrepare),
+		netpoll.WithReadTimeout(s.opts.HandshakeTimeout),
+		netpoll.WithWriteTimeout(s.opts.WriteTimeout),
+	)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("poller: event loop: %w", err)
+	}
+	s.loop = loop
+	return nil
+}
+
+func (s *netpollServer) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+func (s *netpollServer) Serve() error { return s.loop.Serve(s.ln) }
+
+func (s *netpollServer) StopAccepting() { _ = s.ln.Close() }
+
+func (s *netpollServer) Shutdown(ctx context.Context) error { return s.loop.Shutdown(ctx) }
+
+// netpollIO is the netpoll engine's side of a Conn.
+type netpollIO struct{}
+
+func (netpollIO) startFlush(c *Conn) { go flushLoop(c) }
+
+func (netpollIO) closeSocket(c *Conn) { _ = c.nc.Close() }
+
+// flushLoop drains the queue through netpoll's writer, which waits for the
+// socket to become writable (up to the write timeout).
+func flushLoop(c *Conn) {
+	w := c.nc.Writer()
+	for {
+		c.mu.Lock()
+		bufs := c.pending
+		c.pending = nil
+		c.pendingBytes = 0
+		if len(bufs) == 0 || c.closed {
+			c.flushing = false
+			closeNow := c.closeAfter && !c.closed
+			c.mu.Unlock()
+			if closeNow {
+				c.closeNow()
+			}
+			return
+		}
+		c.mu.Unlock()
+		size := 0
+		for _, b := range bufs {
+			size += len(b)
+			if _, err := w.WriteBinary(b); err != nil {
+				c.failWrite()
+				return
+			}
+		}
+		if err := w.Flush(); err != nil {
+			c.failWrite()
+			return
+		}
+		c.stats.bytesSent.Add(uint64(size))
+	}
+}
+
+func (s *netpollServer) onPrepare(nc netpoll.Connection) context.Context {
+	c := &Conn{io: netpollIO{}, nc: nc, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending}
+	if fc, ok := nc.(netpoll.Conn); ok {
+		c.fd = fc.Fd()
+	}
+	c.asm.MaxSize = s.opts.MaxMessageSize
+	s.stats.active.Add(1)
+	_ = nc.AddCloseCallback(func(netpoll.Connection) error {
+		recv := c.markClosed()
+		s.stats.active.Add(-1)
+		s.ln.released()
+		if recv != nil {
+			recv.OnClose()
+		}
+		return nil
+	})
+	return context.WithValue(context.Background(), connKey{}, c)
+}
+
+func (s *netpollServer) onRequest(ctx context.Context, nc netpoll.Connection) error {
+	c, _ := ctx.Value(connKey{}).(*Conn)
+	if c == nil {
+		return nc.Close()
+	}
+	if c.state == stateWS {
+		return s.readFrames(c)
+	}
+	return s.readHead(c)
+}
+
+// readHead waits (up to the handshake timeout) for a complete HTTP request
+// head and routes it.
+func (s *netpollServer) readHead(c *Conn) error {
+	r := c.nc.Reader()
+	var head []byte
+	for {
+		n := r.Len()
+		buf, err := r.Peek(n)
+		if err != nil {
+			return c.nc.Close()
+		}
+		if i := bytes.Index(buf, headEnd); i >= 0 {
+			head = buf[:i+len(headEnd)]
+			break
+		}
+		if n >= s.opts.MaxHeadSize {
+			rejectHead(c, s.log, "request head too large", headTooLarge)
+			return nil
+		}
+		// Block for at least one more byte.
+		if _, err := r.Peek(n + 1); err != nil {
+			s.log.Debug("incomplete request head", "remote", c.RemoteAddr(), "error", err)
+			return c.nc.Close()
+		}
+	}
+	route, opts := routeHead(head, s.handler)
+	switch route {
+	case routeHTTP:
+		return s.serveHTTP(c)
+	case routeBad:
+		rejectHead(c, s.log, "malformed request line", badRequest)
+		return nil
+	case routeNotUpgrade:
+		rejectHead(c, s.log, "plain request to a WebSocket path", badRequestWS)
+		return nil
+	}
+	head = append([]byte(nil), head...)
+	_ = r.Skip(len(head))
+	_ = r.Release()
+	if !upgrade(c, head, opts, s.handler, s.log) {
+		return nil
+	}
+	if r.Len() > 0 {
+		return s.readFrames(c)
+	}
+	return nil
+}
+
+// serveHTTP hands the connection to fasthttp for as long as it keeps it
+// (keep-alive); this goroutine exists only for that time.
+func (s *netpollServer) serveHTTP(c *Conn) error {
+	if err := s.http.ServeConn(c.nc); err != nil && !errors.Is(err, net.ErrClosed) {
+		s.log.Debug("http connection ended", "remote", c.RemoteAddr(), "error", err)
+	}
+	return c.nc.Close()
+}
+
+// readFrames reads every complete frame available and dispatches messages.
+func (s *netpollServer) readFrames(c *Conn) error {
+	r := c.nc.Reader()
+	for r.Len() > 0 {
+		hb, err := r.Peek(2)
+		if err != nil {
+			return c.nc.Close()
+		}
+		hlen := frames.HeaderSize(hb[0], hb[1])
+		if hb, err = r.Peek(hlen); err != nil {
+			return c.nc.Close()
+		}
+		h, _, err := frames.ParseHeader(hb)
+		if err == nil && s.opts.MaxMessageSize > 0 && h.Length > int64(s.opts.MaxMessageSize) {
+			err = frames.ErrTooBig
+		}
+		if err != nil {
+			protocolError(c, err, s.log)
+			_ = r.Skip(r.Len())
+			_ = r.Release()
+			return nil
+		}
+		_ = r.Skip(hlen)
+		payload, err := r.Next(int(h.Length))
+		if err != nil {
+			return c.nc.Close()
+		}
+		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
+		frames.Unmask(h, payload)
+		msg, done, err := c.asm.Push(h, payload)
+		if err != nil {
+			_ = r.Release()
+			protocolError(c, err, s.log)
+			return nil
+		}
+		if done && dispatch(c, msg, s.log) {
+			_ = r.Release()
+			return nil
+		}
+		_ = r.Release()
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package rpcclient
+
+import (
+	"context"
+	"testing"
+
+	"github.com/densecable/densecable/rpcclient/rpcpb"
+)
+
+// nopTransport answers at once, isolating the client's own overhead.
+type nopTransport struct{}
+
+var nopCommandResponse = &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS}
+
+func (nopTransport) Connect(context.Context, string, *rpcpb.ConnectionRequest) (*rpcpb.ConnectionResponse, error) {
+	return &rpcpb.ConnectionResponse{}, nil
+}
+func (nopTransport) Command(context.Context, string, *rpcpb.CommandMessage) (*rpcpb.CommandResponse, error) {
+	return nopCommandResponse, nil
+}
+func (nopTransport) Disconnect(context.Context, string, *rpcpb.DisconnectRequest) (*rpcpb.DisconnectResponse, error) {
+	return &rpcpb.DisconnectResponse{}, nil
+}
+func (nopTransport) Close() error { return nil }
+
+func benchmarkClientOverhead(b *testing.B, concurrency int) {
+	opts := DefaultOptions()
+	opts.Concurrency = concurrency
+	c := NewWithTransport(nopTransport{}, opts, discardLogger())
+	req := &rpcpb.CommandMessage{Command: "message"}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Command(context.Background(), "sid", req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkClientOverheadFixed(b *testing.B)    { benchmarkClientOverhead(b, 28) }
+func BenchmarkClientOverheadAdaptive(b *testing.B) { benchmarkClientOverhead(b, 0) }
+
+func BenchmarkGRPCCommand(b *testing.B) {
+	addr := startGRPC(b, &testRPC{}, "")
+	c, err := New(testOptions(addr), discardLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req := &rpcpb.CommandMessage{Command: "message", Identifier: `{"channel":"Chat"}`, Data: `{"action":"speak"}`}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Command(context.Background(), "sid", req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

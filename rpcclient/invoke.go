@@ -1,0 +1,143 @@
+package rpcclient
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// invoke runs one logical call: permit, attempt, retry on
+// ResourceExhausted/Unavailable with backoff, metrics.
+func invoke[Req, Res any](c *Client, ctx context.Context, sid string, req Req,
+	call func(context.Context, string, Req) (Res, error),
+) (Res, error) {
+	var zero Res
+	c.stats.calls.Add(1)
+	c.active.Add(1)
+	defer c.active.Add(-1)
+
+	if c.closed.Load() {
+		c.stats.errors.Add(1)
+		return zero, ErrClosed
+	}
+	if ctx.Err() != nil {
+		return zero, c.canceled(ctx)
+	}
+
+	// The first permit waits as long as the caller does.
+	tk, err := c.acquire(ctx)
+	if err != nil {
+		return zero, c.canceled(ctx)
+	}
+	if ctx.Err() != nil {
+		// The session went away while we waited: do not bother the app.
+		c.lim.release(tk, outcomeNeutral)
+		return zero, c.canceled(ctx)
+	}
+
+	// The command budget covers every attempt and the pauses between them.
+	cmdCtx := ctx
+	if c.commandTimeout > 0 {
+		var cancel context.CancelFunc
+		cmdCtx, cancel = context.WithTimeout(ctx, c.commandTimeout)
+		defer cancel()
+	}
+
+	var bo backoff
+	for {
+		res, err := attempt(c, cmdCtx, tk, sid, req, call)
+		if err == nil {
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return zero, c.canceled(ctx)
+		}
+
+		code := status.Code(err)
+		if code == codes.DeadlineExceeded {
+			c.stats.timeouts.Add(1)
+		}
+		if !retryable(code) {
+			c.stats.errors.Add(1)
+			return zero, err
+		}
+
+		delay := bo.next(code)
+		if !c.pause(cmdCtx, delay) {
+			if ctx.Err() != nil {
+				return zero, c.canceled(ctx)
+			}
+			// Out of command budget: the last answer explains why.
+			c.stats.errors.Add(1)
+			return zero, err
+		}
+		c.stats.retries.Add(1)
+		c.log.Debug("RPC retry", "sid", sid, "code", code.String(), "error", status.Convert(err).Message())
+
+		if tk, err = c.acquire(cmdCtx); err != nil {
+			if ctx.Err() != nil {
+				return zero, c.canceled(ctx)
+			}
+			c.stats.timeouts.Add(1)
+			c.stats.errors.Add(1)
+			return zero, status.Error(codes.DeadlineExceeded, "rpc command timeout while waiting for a free slot")
+		}
+	}
+}
+
+// attempt makes one call under the held permit tk, bounded by the request
+// timeout, and returns the permit with what the answer says about the
+// servers' capacity.
+func attempt[Req, Res any](c *Client, ctx context.Context, tk ticket, sid string, req Req,
+	call func(context.Context, string, Req) (Res, error),
+) (Res, error) {
+	callCtx, cancel := ctx, context.CancelFunc(nil)
+	if c.requestTimeout > 0 {
+		callCtx, cancel = context.WithTimeout(ctx, c.requestTimeout)
+	}
+	res, err := call(callCtx, sid, req)
+	if cancel != nil {
+		cancel()
+	}
+
+	o := outcomeNeutral
+	switch {
+	case err == nil:
+		o = outcomeOK
+	case status.Code(err) == codes.ResourceExhausted:
+		o = outcomeExhausted
+	}
+	c.lim.release(tk, o)
+	return res, err
+}
+
+func (c *Client) acquire(ctx context.Context) (ticket, error) {
+	c.stats.pending.Add(1)
+	tk, err := c.lim.acquire(ctx)
+	c.stats.pending.Add(-1)
+	return tk, err
+}
+
+// pause sleeps for d unless ctx ends first or cannot last that long.
+func (c *Client) pause(ctx context.Context, d time.Duration) bool {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return false
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// canceled records a call dropped because its caller gave up.
+func (c *Client) canceled(ctx context.Context) error {
+	c.stats.canceled.Add(1)
+	return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+}
