@@ -32,10 +32,17 @@ type Options struct {
 	Gates int
 	// GateQueue is each gate's queue length; default 1024.
 	GateQueue int
+	// OnStreamAdded and OnStreamRemoved run when a stream gets its first
+	// local subscriber and loses its last one (the node tells the
+	// inter-node pub/sub). They run under the stream's shard lock, so that
+	// calls for one stream never reorder: they must not block.
+	OnStreamAdded   func(stream string)
+	OnStreamRemoved func(stream string)
 }
 
 // Hub is the subscription table plus the broadcast gates.
 type Hub struct {
+	opts    Options
 	seed    maphash.Seed
 	shards  []shard
 	gates   []chan *broker.Publication
@@ -73,7 +80,7 @@ func New(opts Options, log *slog.Logger) *Hub {
 	if opts.GateQueue <= 0 {
 		opts.GateQueue = 1024
 	}
-	h := &Hub{seed: maphash.MakeSeed(), shards: make([]shard, opts.Shards), log: log}
+	h := &Hub{opts: opts, seed: maphash.MakeSeed(), shards: make([]shard, opts.Shards), log: log}
 	for i := range h.shards {
 		h.shards[i].streams = make(map[string]*stream)
 	}
@@ -106,6 +113,9 @@ func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) {
 		st = &stream{channels: make(map[string]map[Subscriber]struct{}, 1)}
 		sh.streams[streamName] = st
 		h.streams.Add(1)
+		if h.opts.OnStreamAdded != nil {
+			h.opts.OnStreamAdded(streamName)
+		}
 	}
 	subs := st.channels[identifier]
 	if subs == nil {
@@ -130,6 +140,9 @@ func (h *Hub) Unsubscribe(sub Subscriber, streamName, identifier string) {
 		if len(st.channels) == 0 {
 			delete(sh.streams, streamName)
 			h.streams.Add(-1)
+			if h.opts.OnStreamRemoved != nil {
+				h.opts.OnStreamRemoved(streamName)
+			}
 		}
 	}
 	sh.mu.Unlock()

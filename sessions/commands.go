@@ -32,9 +32,12 @@ func (n *Node) handleCommand(s *Session, m *encoders.Message) {
 		// Activity is all a pong means.
 	case "history":
 		n.history(s, m)
-	case "join", "leave", "presence":
-		n.stats.FailedClientMessages.Add(1)
-		n.log.Debug("presence is not supported without a broker", "sid", s.sid, "command", m.Command)
+	case "join":
+		n.join(s, m.Identifier, m.Presence)
+	case "leave":
+		n.leave(s, m.Identifier)
+	case "presence":
+		n.presenceInfo(s, m.Identifier)
 	default:
 		n.stats.FailedClientMessages.Add(1)
 		n.log.Warn("unknown command", "sid", s.sid, "command", m.Command)
@@ -79,6 +82,10 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 		}
 		s.channels[m.Identifier] = &channel{local: local}
 		n.applyReply(s, m.Identifier, res)
+		if m.Presence != nil {
+			n.join(s, m.Identifier, m.Presence)
+		}
+		n.commitSession(s)
 		if m.History != nil {
 			n.history(s, m)
 		}
@@ -110,6 +117,7 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 			return
 		}
 	}
+	n.presenceRemove(s, ch)
 	for _, st := range ch.streams {
 		n.hub.Unsubscribe(s, st, m.Identifier)
 	}
@@ -121,6 +129,7 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 		e.Istate = nil
 	}
 	n.applyReply(s, m.Identifier, res)
+	n.commitSession(s)
 }
 
 func (n *Node) perform(s *Session, m *encoders.Message) {
@@ -154,6 +163,9 @@ func (n *Node) perform(s *Session, m *encoders.Message) {
 		return
 	}
 	n.applyReply(s, m.Identifier, res)
+	if changesState(res) {
+		n.commitSession(s)
+	}
 }
 
 // applyReply applies a command response: streams first (so nothing
@@ -189,6 +201,7 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 	for _, t := range res.GetTransmissions() {
 		s.sendTransmission(t)
 	}
+	n.applyRPCPresence(s, identifier, res.GetPresence())
 	if res.GetDisconnect() {
 		s.close(frames.CloseAbnormal, "Command Failed")
 	}
@@ -219,20 +232,6 @@ func (n *Node) whisper(s *Session, m *encoders.Message) {
 		Data:   string(data),
 		Meta:   broker.Meta{ExcludeSocket: s.sid, Transient: true},
 	})
-}
-
-// history answers history requests. Without a broker there is no history,
-// so the request is rejected, as the reference does.
-func (n *Node) history(s *Session, m *encoders.Message) {
-	if _, ok := s.channels[m.Identifier]; !ok {
-		n.stats.FailedClientMessages.Add(1)
-		return
-	}
-	if m.History == nil || (m.History.Since == 0 && len(m.History.Streams) == 0) {
-		n.stats.FailedClientMessages.Add(1)
-		return
-	}
-	s.sendReply(&encoders.Reply{Type: "reject_history", Identifier: m.Identifier})
 }
 
 func rejectJSON(identifier string) string {
@@ -267,4 +266,12 @@ func removeString(list *[]string, v string) bool {
 		}
 	}
 	return false
+}
+
+// changesState reports whether a command reply changed what the session
+// cache holds (streams or states).
+func changesState(res *rpcpb.CommandResponse) bool {
+	e := res.GetEnv()
+	return res.GetStopStreams() || len(res.GetStreams()) > 0 || len(res.GetStoppedStreams()) > 0 ||
+		(e != nil && (len(e.GetCstate()) > 0 || len(e.GetIstate()) > 0))
 }

@@ -30,6 +30,8 @@ type Node struct {
 	bcast  Broadcaster
 	auth   []Authenticator
 	router ChannelRouter
+	broker broker.Broker // nil: no history, restore or presence
+	pubsub broker.PubSub // nil: single node, straight to the hub
 
 	exec       *executor
 	pinger     *pinger
@@ -39,7 +41,8 @@ type Node struct {
 	mu       sync.RWMutex
 	sessions map[*Session]struct{}
 
-	shuttingDown bool
+	shuttingDown  bool
+	stopKeepalive chan struct{}
 }
 
 // Deps are the node's collaborators.
@@ -49,6 +52,8 @@ type Deps struct {
 	Broadcaster    Broadcaster // defaults to Hub
 	Authenticators []Authenticator
 	Router         ChannelRouter
+	Broker         broker.Broker
+	PubSub         broker.PubSub
 }
 
 // NewNode creates a node and starts its workers, pinger and disconnect queue.
@@ -62,14 +67,18 @@ func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 		bcast:    deps.Broadcaster,
 		auth:     deps.Authenticators,
 		router:   deps.Router,
+		broker:   deps.Broker,
+		pubsub:   deps.PubSub,
 		sessions: make(map[*Session]struct{}),
 	}
 	if n.bcast == nil {
-		n.bcast = deps.Hub
+		n.bcast = n
 	}
 	n.exec = newExecutor(opts.Workers)
 	n.pinger = newPinger(opts.PingPrecision, opts.EnableNativePings)
 	n.disconnect = newDisconnectQueue(n, opts.DisconnectRate, opts.DisconnectBacklog)
+	n.stopKeepalive = make(chan struct{})
+	go n.keepalive(n.stopKeepalive)
 	return n
 }
 
@@ -120,6 +129,9 @@ func (n *Node) connect(s *Session) {
 	}
 	req := s.req
 	s.req = nil
+	if n.tryRestore(s, req) {
+		return
+	}
 	for _, a := range n.auth {
 		res := a.Authenticate(s.sid, req)
 		switch res.Outcome {
@@ -160,6 +172,7 @@ func (n *Node) established(s *Session) {
 	if s.pingInterval > 0 {
 		n.pinger.add(s)
 	}
+	n.commitSession(s)
 	n.log.Debug("websocket session established", "sid", s.sid)
 }
 
@@ -209,11 +222,8 @@ func (n *Node) wantsDisconnect(s *Session) bool {
 	return s.interest >= 0
 }
 
-// HandleBroadcast implements broker.Handler: publications go to the hub.
-func (n *Node) HandleBroadcast(p *broker.Publication) { n.hub.Broadcast(p) }
-
-// HandleCommand implements broker.Handler for remote commands.
-func (n *Node) HandleCommand(c *broker.RemoteCommand) {
+// ExecuteCommand runs a remote command on this node's sessions.
+func (n *Node) ExecuteCommand(c *broker.RemoteCommand) {
 	n.stats.RemoteCommands.Add(1)
 	if c.Command != "disconnect" {
 		n.log.Warn("unknown remote command", "command", c.Command)
@@ -248,6 +258,7 @@ func (n *Node) Shutdown(ctx context.Context) {
 	}
 	n.mu.Unlock()
 	n.pinger.stop()
+	close(n.stopKeepalive)
 	n.drain(ctx, all)
 	n.waitSessionsGone(ctx)
 	n.disconnect.flush(ctx)

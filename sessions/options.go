@@ -35,6 +35,11 @@ type Options struct {
 	// block a worker). Default 64.
 	Workers int
 
+	// SessionsTTL and PresenceTTL (seconds) drive the session cache and
+	// presence keepalives when a broker is configured.
+	SessionsTTL int
+	PresenceTTL int
+
 	ShutdownTimeout time.Duration
 	// SlowDrain spreads shutdown disconnects over the shutdown window.
 	SlowDrain bool

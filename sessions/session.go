@@ -61,6 +61,9 @@ type Session struct {
 	cstate      map[string]string
 	channels    map[string]*channel
 	connected   bool
+	// presence: the session joined some presence set (keep it alive);
+	// read by the keepalive goroutine.
+	presence atomic.Bool
 	// interest in a Disconnect call: >0 yes, <0 no (JWT/public), 0 unknown.
 	interest int8
 
@@ -237,3 +240,5 @@ func isTooSlow(err error) bool {
 	var t interface{ TooSlow() bool }
 	return errors.As(err, &t) && t.TooSlow()
 }
+
+func (s *Session) presenceActive() bool { return s.presence.Load() }

@@ -49,6 +49,9 @@ type app struct {
 	bstats    *broker.Stats
 	fatalCh   chan error
 	metrics   *api.Metrics
+	apiSrv    *fasthttp.Server
+	apiOnMain bool
+	broker    broker.Broker
 	stopStats chan struct{}
 
 	stopOnce sync.Once
@@ -110,6 +113,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	if err := a.setupBroadcasting(); err != nil {
 		return nil, err
 	}
+	a.setupAPI()
 	a.setupMetrics()
 	return a, nil
 }
@@ -194,6 +198,9 @@ func (a *app) start() error {
 	if err := a.startBroadcasting(); err != nil {
 		return err
 	}
+	if err := a.startAPI(); err != nil {
+		return err
+	}
 	if p := a.cfg.Metrics.HTTP; p != "" {
 		a.log.Info(fmt.Sprintf("Serve metrics at http://%s%s", a.ws.Addr(), p))
 	}
@@ -217,6 +224,9 @@ func (a *app) doStop(ctx context.Context) {
 	}
 	if a.bcastSrv != nil {
 		_ = a.bcastSrv.Shutdown()
+	}
+	if a.apiSrv != nil {
+		_ = a.apiSrv.Shutdown()
 	}
 	for _, b := range a.listeners {
 		if err := b.Shutdown(ctx); err != nil {

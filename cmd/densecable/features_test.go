@@ -165,3 +165,46 @@ func TestPublicMode(t *testing.T) {
 		t.Fatalf("broadcast: %s", got)
 	}
 }
+
+func TestRESTAPIPublish(t *testing.T) {
+	app := startTestApp(t)
+	srv := startServer(t, "--rpc_host="+app.addr, "--secret=s3cr3t")
+	c := dial(t, srv.wsURL("/cable?user=a"))
+	c.read()
+	id := identifier("api")
+	c.send(map[string]string{"command": "subscribe", "identifier": id})
+	c.read()
+	// The API secret is derived from --secret: hex HMAC-SHA256(secret, "api-cable").
+	m := hmac.New(sha256.New, []byte("s3cr3t"))
+	m.Write([]byte("api-cable"))
+	key := fmt.Sprintf("%x", m.Sum(nil))
+	call := func(method, path, auth, body string) int {
+		req, _ := http.NewRequest(method, srv.httpURL(path), strings.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := call("POST", "/api/publish", "nope", `{"stream":"chat_api","data":"1"}`); code != 401 {
+		t.Fatalf("bad secret: %d", code)
+	}
+	if code := call("POST", "/api/publish", key, `{"stream":"chat_api","data":"{\"via\":\"api\"}"}`); code != 201 {
+		t.Fatalf("publish: %d", code)
+	}
+	if got := c.read(); got != `{"identifier":`+quote(id)+`,"message":{"via":"api"}}` {
+		t.Fatalf("got %s", got)
+	}
+	// No broker: presence is not available.
+	if code := call("GET", "/api/presence/chat_api/users", key, ""); code != 501 {
+		t.Fatalf("presence without broker: %d", code)
+	}
+	if code := call("GET", "/api/nothing", key, ""); code != 404 {
+		t.Fatalf("unknown path: %d", code)
+	}
+}

@@ -1,0 +1,143 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
+)
+
+// snapshot is what the session cache keeps, in the reference's layout.
+type snapshot struct {
+	IDs            string                       `json:"ids"`
+	Subs           map[string][]string          `json:"subs"`
+	CState         map[string]string            `json:"cstate"`
+	IState         map[string]map[string]string `json:"istate"`
+	Disconnectable bool                         `json:"Disconnectable"`
+}
+
+// resumable reports whether sessions of this client can be restored: the
+// extended protocol, a broker and a session TTL.
+func (n *Node) resumable(s *Session) bool {
+	return s.ext && n.broker != nil && n.opts.SessionsTTL > 0
+}
+
+// commitSession stores the session's state for a later restore.
+func (n *Node) commitSession(s *Session) {
+	if !n.resumable(s) || !s.connected {
+		return
+	}
+	snap := snapshot{IDs: s.identifiers, CState: s.cstate, Subs: map[string][]string{}, IState: map[string]map[string]string{}, Disconnectable: s.interest >= 0}
+	for id, ch := range s.channels {
+		snap.Subs[id] = ch.streams
+		if len(ch.istate) > 0 {
+			snap.IState[id] = ch.istate
+		}
+	}
+	b, err := json.Marshal(&snap)
+	if err != nil {
+		return
+	}
+	if err := n.broker.CommitSession(context.Background(), s.sid, b); err != nil {
+		n.log.Warn("failed to cache session", "sid", s.sid, "error", err)
+	}
+}
+
+// tryRestore restores the session named by X-ANYCABLE-RESTORE-SID (which
+// wins) or ?sid= without calling Connect: identifiers, states and
+// subscriptions come back, and the client is told which channels it has.
+func (n *Node) tryRestore(s *Session, req *frames.Request) bool {
+	if !n.resumable(s) {
+		return false
+	}
+	prev := req.Get("x-anycable-restore-sid")
+	if prev == "" {
+		prev = req.Query().Get("sid")
+	}
+	if prev == "" {
+		return false
+	}
+	b, err := n.broker.RestoreSession(context.Background(), prev)
+	if err != nil || b == nil {
+		if err != nil {
+			n.log.Warn("failed to restore session", "sid", s.sid, "prev_sid", prev, "error", err)
+		}
+		return false
+	}
+	var snap snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		n.log.Warn("corrupt session cache entry", "prev_sid", prev, "error", err)
+		return false
+	}
+	s.identifiers = snap.IDs
+	s.cstate = snap.CState
+	if snap.Disconnectable {
+		s.interest = 1
+	} else {
+		s.interest = -1
+	}
+	ids := make([]string, 0, len(snap.Subs))
+	s.channels = make(map[string]*channel, len(snap.Subs))
+	for id, streams := range snap.Subs {
+		ch := &channel{streams: streams, istate: snap.IState[id]}
+		s.channels[id] = ch
+		for _, st := range streams {
+			n.hub.Subscribe(s, st, id)
+		}
+		ids = append(ids, id)
+	}
+	s.sendReply(&encoders.Reply{Type: "welcome", Sid: s.sid, Restored: true, RestoredIDs: ids})
+	n.established(s) // also stores the session under its new sid
+	n.log.Debug("session restored", "sid", s.sid, "prev_sid", prev)
+	return true
+}
+
+// keepalive refreshes cached sessions (every sessions_ttl/2) and presence
+// (every presence_ttl/2) of connected extended-protocol sessions.
+func (n *Node) keepalive(stop <-chan struct{}) {
+	if n.broker == nil {
+		return
+	}
+	var sessTick, presTick <-chan time.Time
+	if n.opts.SessionsTTL > 0 {
+		t := time.NewTicker(time.Duration(n.opts.SessionsTTL) * time.Second / 2)
+		defer t.Stop()
+		sessTick = t.C
+	}
+	if n.opts.PresenceTTL > 0 {
+		t := time.NewTicker(time.Duration(n.opts.PresenceTTL) * time.Second / 2)
+		defer t.Stop()
+		presTick = t.C
+	}
+	ctx := context.Background()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-sessTick:
+			for _, s := range n.snapshotSessions() {
+				if s.ext {
+					_ = n.broker.TouchSession(ctx, s.sid)
+				}
+			}
+		case <-presTick:
+			for _, s := range n.snapshotSessions() {
+				if s.presenceActive() {
+					_ = n.broker.TouchPresence(ctx, s.sid)
+				}
+			}
+		}
+	}
+}
+
+func (n *Node) snapshotSessions() []*Session {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Session, 0, len(n.sessions))
+	for s := range n.sessions {
+		out = append(out, s)
+	}
+	return out
+}
