@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -325,7 +326,9 @@ func gracefulShutdown(t *testing.T, engine string) {
 	c.read()
 	done := make(chan struct{})
 	go func() {
-		srv.stop(t.Context())
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		srv.stop(ctx)
 		close(done)
 	}()
 	if got := c.read(); got != `{"type":"disconnect","reason":"server_restart","reconnect":true}` {

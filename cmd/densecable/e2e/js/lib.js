@@ -92,7 +92,8 @@ class Mailbox {
   }
 }
 
-// stdinLines returns a function that waits for the next stdin line.
+// stdinLines returns a function that waits up to ms for the stdin line
+// expected.
 function stdinLines () {
   const box = new Mailbox('stdin')
   const rl = readline.createInterface({ input: process.stdin })

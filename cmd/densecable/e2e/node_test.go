@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// jsDir holds the Node scripts and their package.json.
+const jsDir = "js"
+
+// requireNode skips the test when Node.js or the npm packages are missing,
+// except in CI (CI=true), where that is a failure.
+func requireNode(t *testing.T) {
+	t.Helper()
+	problem := ""
+	if _, err := exec.LookPath("node"); err != nil {
+		problem = "node is not on PATH"
+	} else if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "@rails", "actioncable")); err != nil {
+		problem = "cmd/densecable/e2e/js/node_modules is missing (run `npm ci` there)"
+	}
+	if problem == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("end-to-end test cannot run in CI: %s", problem)
+	}
+	t.Skipf("SKIPPED, not passed: %s; set CI=true to make this a failure", problem)
+}
+
+// event is one JSON line a script printed: {"event": name, ...}.
+type event map[string]any
+
+func (e event) name() string { s, _ := e["event"].(string); return s }
+
+// nodeScript is a running Node script; see js/lib.js for its protocol.
+type nodeScript struct {
+	t      *testing.T
+	name   string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	events chan event // closed when stdout ends
+	stderr *syncBuffer
+	lines  *syncBuffer // every stdout line, for failure reports
+	cancel context.CancelFunc
+}
+
+// startNode runs `node <script> <args...>` in js/ with a hard timeout; the
+// process is killed by PID when the test ends.
+func startNode(t *testing.T, timeout time.Duration, script string, args ...string) *nodeScript {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	n := &nodeScript{t: t, name: script, events: make(chan event, 64), stderr: &syncBuffer{}, lines: &syncBuffer{}, cancel: cancel}
+	n.cmd = exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
+	n.cmd.Dir = jsDir
+	n.cmd.Env = childEnv()
+	n.cmd.Stderr = n.stderr
+	n.cmd.WaitDelay = 2 * time.Second
+	stdout, err := n.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.stdin, err = n.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start node %s: %v", script, err)
+	}
+	go n.read(stdout)
+	t.Cleanup(func() {
+		cancel() // kills the process if it is still running
+		_ = n.cmd.Wait()
+		if t.Failed() || testing.Verbose() {
+			t.Logf("--- node %s stdout:\n%s--- stderr:\n%s", script, n.lines.String(), n.stderr.String())
+		}
+	})
+	return n
+}
+
+func (n *nodeScript) read(stdout io.Reader) {
+	defer close(n.events)
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		fmt.Fprintf(n.lines, "%s\n", line)
+		var e event
+		if json.Unmarshal(line, &e) != nil || e.name() == "" {
+			e = event{"event": "noise", "line": string(line)}
+		}
+		n.events <- e
+	}
+}
+
+// await returns the next event called name. A script error, or the script
+// ending first, fails the test.
+func (n *nodeScript) await(name string) event {
+	n.t.Helper()
+	for e := range n.events {
+		switch e.name() {
+		case name:
+			return e
+		case "error":
+			n.t.Fatalf("node %s failed: %v", n.name, e["message"])
+		case "done":
+			n.t.Fatalf("node %s finished before %q", n.name, name)
+		}
+	}
+	_ = n.cmd.Wait()
+	n.t.Fatalf("node %s exited (%v) before %q", n.name, n.cmd.ProcessState, name)
+	return nil
+}
+
+// send writes one line to the script's stdin.
+func (n *nodeScript) send(line string) {
+	n.t.Helper()
+	if _, err := io.WriteString(n.stdin, line+"\n"); err != nil {
+		n.t.Fatalf("write to node %s: %v", n.name, err)
+	}
+}
+
+// finish waits for the "done" event and a zero exit status, and returns the
+// done event.
+func (n *nodeScript) finish() event {
+	n.t.Helper()
+	done := n.await("done")
+	_ = n.stdin.Close()
+	err := n.cmd.Wait()
+	if code := exitCode(err); code != 0 {
+		n.t.Fatalf("node %s reported done but exited with %d (%v)", n.name, code, err)
+	}
+	return done
+}
+
+// runNode runs a script that needs no interaction and returns its done
+// event.
+func runNode(t *testing.T, timeout time.Duration, script string, args ...string) event {
+	t.Helper()
+	return startNode(t, timeout, script, args...).finish()
+}
+
+// field reads a nested value of an event by dotted path ("close.code").
+func (e event) field(path string) any {
+	var v any = map[string]any(e)
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// jsonOf renders v as compact JSON for comparisons and messages.
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%#v", v)
+	}
+	return string(b)
+}

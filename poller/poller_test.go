@@ -1,0 +1,180 @@
+package poller
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/valyala/fasthttp"
+
+	"github.com/densecable/densecable/frames"
+)
+
+type testHandler struct {
+	mu     sync.Mutex
+	conns  []*Conn
+	msgs   chan string
+	opened chan *Conn
+}
+
+type testRecv struct{ h *testHandler }
+
+func (r testRecv) OnMessage(op ws.OpCode, p []byte) { r.h.msgs <- string(p) }
+func (r testRecv) OnClose()                         {}
+
+func (h *testHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
+	if path == "/ws" {
+		return &frames.UpgradeOptions{}
+	}
+	return nil
+}
+
+func (h *testHandler) Open(c *Conn, _ *frames.Request) Receiver {
+	h.opened <- c
+	return testRecv{h}
+}
+
+func startPoller(t *testing.T, engine string, opts Options) (Server, *testHandler) {
+	t.Helper()
+	h := &testHandler{msgs: make(chan string, 100), opened: make(chan *Conn, 10)}
+	opts.Addr = "127.0.0.1:0"
+	httpSrv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("plain http") }}
+	s, err := New(engine, opts, h, httpSrv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	return s, h
+}
+
+func engines(t *testing.T, f func(t *testing.T, engine string)) {
+	for _, e := range Engines {
+		t.Run(e, func(t *testing.T) { f(t, e) })
+	}
+}
+
+func TestSlowClientIsCutOff(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, h := startPoller(t, engine, Options{MaxPending: 64 << 10, WriteTimeout: 10 * time.Second})
+		conn, _, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// Keep the client's receive buffer small so the server's output
+		// backs up quickly; the client never reads.
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(4096)
+		}
+		c := <-h.opened
+		frame := frames.AppendFrame(nil, ws.OpText, []byte(strings.Repeat("x", 16<<10)))
+		var werr error
+		for i := 0; i < 100000 && werr == nil; i++ {
+			werr = c.Write(frame)
+		}
+		if !errors.Is(werr, ErrTooSlow) {
+			t.Fatalf("want ErrTooSlow, got %v", werr)
+		}
+		c.mu.Lock()
+		pending := c.pendingBytes
+		c.mu.Unlock()
+		if pending > 64<<10 {
+			t.Fatalf("pending output %d exceeds the limit", pending)
+		}
+	})
+}
+
+func TestMessagesAndPlainHTTP(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, h := startPoller(t, engine, Options{MaxMessageSize: 1 << 20})
+		conn, _, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		<-h.opened
+		// A large message arrives in many reads; a fragmented one too.
+		big := strings.Repeat("y", 300<<10)
+		if err := ws.WriteFrame(conn, ws.MaskFrame(ws.NewTextFrame([]byte(big)))); err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.WriteFrame(conn, ws.MaskFrame(ws.NewFrame(ws.OpText, false, []byte("frag-"))))
+		_ = ws.WriteFrame(conn, ws.MaskFrame(ws.NewFrame(ws.OpContinuation, true, []byte("ment"))))
+		for _, want := range []string{big, "frag-ment"} {
+			select {
+			case got := <-h.msgs:
+				if got != want {
+					t.Fatalf("got %d bytes, want %d", len(got), len(want))
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("message not delivered")
+			}
+		}
+		// Plain HTTP on the same port goes to fasthttp.
+		res, err := http.Get("http://" + s.Addr().String() + "/other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(body) != "plain http" {
+			t.Fatalf("http body %q", body)
+		}
+	})
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, _ := startPoller(t, engine, Options{HandshakeTimeout: 200 * time.Millisecond})
+		c, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte("GET /ws HTTP/1.1\r\nHost: x\r\n"))
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = bufio.NewReader(c).ReadByte()
+		if err == nil {
+			t.Fatal("server answered a half-sent request")
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("a half-sent request must be closed by the server")
+		}
+	})
+}
+
+func TestMaxConnRefusesCleanly(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, h := startPoller(t, engine, Options{MaxConn: 1})
+		conn, _, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		<-h.opened
+		if _, _, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws"); err == nil {
+			t.Fatal("second connection must be refused")
+		}
+		if s.Stats().Refused == 0 {
+			t.Fatal("refusal not counted")
+		}
+	})
+}
