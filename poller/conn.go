@@ -85,7 +85,11 @@ func (c *Conn) RemoteIP() string {
 
 // Write queues a complete frame. The caller must not modify frame afterwards
 // (broadcast frames are shared between connections).
-func (c *Conn) Write(frame []byte) error {
+func (c *Conn) Write(frame []byte) error { return c.write(frame, false) }
+
+// write queues frame; force ignores the pending limit (the last words to a
+// client being cut off: a disconnect message and the close frame).
+func (c *Conn) write(frame []byte, force bool) error {
 	c.mu.Lock()
 	if c.closed || c.closeAfter {
 		c.mu.Unlock()
@@ -116,7 +120,7 @@ func (c *Conn) Write(frame []byte) error {
 		c.io.startFlush(c)
 		return nil
 	}
-	if c.maxPending > 0 && c.pendingBytes+len(frame) > c.maxPending {
+	if !force && c.maxPending > 0 && c.pendingBytes+len(frame) > c.maxPending {
 		c.mu.Unlock()
 		return ErrTooSlow
 	}
@@ -136,11 +140,16 @@ func (c *Conn) failWrite() {
 
 // Close sends a close frame with code and reason, then closes the socket once
 // everything queued before it is written.
-func (c *Conn) Close(code uint16, reason string) {
-	var buf [frames.MaxHeaderSize + 125]byte
-	frame := frames.AppendClose(buf[:0], code, reason)
-	frame = append([]byte(nil), frame...)
-	_ = c.Write(frame)
+func (c *Conn) Close(code uint16, reason string) { c.CloseWith(nil, code, reason) }
+
+// CloseWith sends last (a complete frame, may be nil) and a close frame,
+// even past the pending limit, then closes once they are written.
+func (c *Conn) CloseWith(last []byte, code uint16, reason string) {
+	if last != nil {
+		_ = c.write(last, true)
+	}
+	frame := frames.AppendClose(make([]byte, 0, frames.MaxHeaderSize+len(reason)), code, reason)
+	_ = c.write(frame, true)
 	c.mu.Lock()
 	if c.closed || c.closeAfter {
 		c.mu.Unlock()

@@ -19,6 +19,8 @@ type Conn interface {
 	Write(frame []byte) error
 	// Close sends a close frame and closes once queued output is written.
 	Close(code uint16, reason string)
+	// CloseWith sends a last frame (past any output limit), then closes.
+	CloseWith(last []byte, code uint16, reason string)
 	RemoteIP() string
 }
 
@@ -108,6 +110,9 @@ func (s *Session) writeFailed(err error) {
 	if isTooSlow(err) {
 		s.node.stats.SlowClients.Add(1)
 		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
+		b, _ := s.enc.AppendDisconnect(nil, "too_slow", true)
+		s.conn.CloseWith(s.frame(b), frames.CloseNormal, "")
+		return
 	}
 	s.conn.Close(frames.CloseNormal, "")
 }
@@ -220,12 +225,17 @@ func (s *Session) sendDisconnect(reason string, reconnect bool) {
 }
 
 func (s *Session) sendPayload(p []byte) {
+	s.node.stats.ServerMessages.Add(1)
+	s.Send(s.frame(p))
+}
+
+// frame wraps a payload in a WebSocket frame of the encoder's type.
+func (s *Session) frame(p []byte) []byte {
 	op := ws.OpText
 	if s.enc.FrameType() == encoders.BinaryFrame {
 		op = ws.OpBinary
 	}
-	s.node.stats.ServerMessages.Add(1)
-	s.Send(frames.AppendFrame(make([]byte, 0, frames.FrameSize(len(p))), op, p))
+	return frames.AppendFrame(make([]byte, 0, frames.FrameSize(len(p))), op, p)
 }
 
 // close ends the session with a close frame.

@@ -375,3 +375,39 @@ func TestMetricsEndpoint(t *testing.T) {
 			strings.Contains(string(body), "# TYPE anycable_go_goroutines_num gauge")
 	})
 }
+
+func TestSlowClientGetsTooSlow(t *testing.T) { forEachEngine(t, slowClientGetsTooSlow) }
+
+func slowClientGetsTooSlow(t *testing.T, engine string) {
+	app := startTestApp(t)
+	srv := startServer(t, "--rpc_host="+app.addr, "--ws_max_pending_size=65536", "--ws_write_timeout=30")
+	c := dial(t, srv.wsURL("/cable?user=slow"))
+	c.read()
+	id := identifier("slow")
+	c.send(map[string]string{"command": "subscribe", "identifier": id})
+	c.read()
+	payload := `"` + strings.Repeat("z", 16<<10) + `"`
+	for i := 0; i < 4000 && srv.node.Stats().SlowClients.Load() == 0; i++ {
+		srv.node.HandleBroadcast(&broker.Publication{Stream: "chat_slow", Data: payload})
+		if i%100 == 99 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	eventually(t, "the slow client to be cut off", func() bool { return srv.node.Stats().SlowClients.Load() > 0 })
+	// Reading now: the backlog, then the disconnect and the close.
+	for {
+		op, p, err := c.next(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no disconnect before the connection ended: %v", err)
+		}
+		if op == ws.OpClose {
+			t.Fatal("closed without a too_slow disconnect message")
+		}
+		if string(p) == `{"type":"disconnect","reason":"too_slow","reconnect":true}` {
+			break
+		}
+	}
+	if code, _ := c.expectClose(); code != 1000 {
+		t.Fatalf("close %d", code)
+	}
+}

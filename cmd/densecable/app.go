@@ -59,6 +59,11 @@ type app struct {
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, fatalCh: make(chan error, 1)}
+	if cfg.Server.SSLCert != "" || cfg.Server.SSLKey != "" {
+		// Refuse rather than silently serve plain text on a port the user
+		// believes is encrypted.
+		return nil, fmt.Errorf("--ssl_cert/--ssl_key: TLS termination is not supported by densecable yet; terminate TLS at a proxy (nginx, a load balancer) in front of it")
+	}
 
 	if !cfg.RPC.NoRPC && cfg.RPC.Impl != "none" {
 		opts := rpcOptions(cfg)

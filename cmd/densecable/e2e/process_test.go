@@ -25,6 +25,8 @@ type proc struct {
 	out  *syncBuffer
 	done chan struct{}
 	err  error // exit status, valid once done is closed
+
+	raceChecked bool
 }
 
 // startProc starts bin with args and registers its stop with t.Cleanup.
@@ -75,7 +77,8 @@ func (p *proc) stop() error {
 			p.t.Errorf("%s (pid %d) did not exit within %s of SIGTERM; killed", p.name, p.cmd.Process.Pid, stopGrace)
 		}
 	}
-	if strings.Contains(p.out.String(), "WARNING: DATA RACE") {
+	if !p.raceChecked && strings.Contains(p.out.String(), "WARNING: DATA RACE") {
+		p.raceChecked = true
 		p.t.Errorf("%s reported a data race (output below)", p.name)
 	}
 	return p.err
