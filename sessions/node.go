@@ -75,7 +75,7 @@ func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 		n.bcast = n
 	}
 	n.exec = newExecutor(opts.Workers)
-	n.pinger = newPinger(opts.PingPrecision, opts.EnableNativePings)
+	n.pinger = newPinger(opts.PingPrecision, opts.EnableNativePings, opts.PongTimeout)
 	n.disconnect = newDisconnectQueue(n, opts.DisconnectRate, opts.DisconnectBacklog)
 	n.stopKeepalive = make(chan struct{})
 	go n.keepalive(n.stopKeepalive)

@@ -19,6 +19,10 @@ type Options struct {
 	PingPrecision string        // s, ms or ns
 	// EnableNativePings also sends a WebSocket ping frame with each ping.
 	EnableNativePings bool
+	// PongTimeout disconnects (no_pong) extended-protocol sessions (every
+	// session with native pings) that send nothing within this time after a
+	// ping. 0 disables it.
+	PongTimeout time.Duration
 
 	DisconnectMode    string
 	DisconnectRate    int // Disconnect calls per second (default 100)

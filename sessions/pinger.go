@@ -19,8 +19,9 @@ const wheelTick = 100 * time.Millisecond
 // pinger sends Action Cable pings with one goroutine per distinct interval
 // (in practice one), never one per session.
 type pinger struct {
-	precision string
-	native    bool
+	precision   string
+	native      bool
+	pongTimeout time.Duration
 
 	mu     sync.Mutex
 	wheels map[time.Duration]*wheel
@@ -36,8 +37,29 @@ type wheel struct {
 	pos      int
 }
 
-func newPinger(precision string, native bool) *pinger {
-	return &pinger{precision: precision, native: native, wheels: make(map[time.Duration]*wheel), done: make(chan struct{})}
+func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger {
+	return &pinger{precision: precision, native: native, pongTimeout: pongTimeout, wheels: make(map[time.Duration]*wheel), done: make(chan struct{})}
+}
+
+// expectPong enforces --pong_timeout for extended-protocol sessions (all
+// sessions with native pings): a session that said nothing since a ping
+// whose deadline passed is disconnected with no_pong. It reports whether
+// the session was cut off.
+func (p *pinger) expectPong(s *Session, now time.Time) bool {
+	if p.pongTimeout <= 0 || !(s.ext || p.native) {
+		return false
+	}
+	due := s.pongDue.Load()
+	if due != 0 && now.UnixNano() > due {
+		s.node.log.Debug("no pong received, disconnecting", "sid", s.sid)
+		s.sendDisconnect("no_pong", true)
+		s.close(frames.CloseNormal, "No Pong")
+		return true
+	}
+	if due == 0 {
+		s.pongDue.CompareAndSwap(0, now.Add(p.pongTimeout).UnixNano())
+	}
+	return false
 }
 
 func (p *pinger) add(s *Session) {
@@ -95,6 +117,9 @@ func (w *wheel) run() {
 			w.mu.Unlock()
 			clear(cache)
 			for _, s := range batch {
+				if w.p.expectPong(s, now) {
+					continue
+				}
 				if f := w.pingFrame(cache, s, now); f != nil {
 					s.Send(f)
 				}

@@ -79,6 +79,9 @@ type Session struct {
 	scheduled bool
 
 	closed atomic.Bool // the socket is gone or going
+	// pongDue is when the client must have said something since the last
+	// ping (Unix ns; 0 = nothing expected). Any message clears it.
+	pongDue atomic.Int64
 
 	testHook func()
 }
@@ -120,6 +123,7 @@ func (s *Session) writeFailed(err error) {
 // OnMessage implements poller.Receiver. It runs on the poller's goroutine:
 // decode here (cheap, copies what it keeps) and queue the command.
 func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
+	s.pongDue.Store(0)
 	if op == ws.OpPong {
 		return
 	}

@@ -411,3 +411,40 @@ func slowClientGetsTooSlow(t *testing.T, engine string) {
 		t.Fatalf("close %d", code)
 	}
 }
+
+func TestPongTimeout(t *testing.T) {
+	app := startTestApp(t)
+	srv := startServer(t, "--rpc_host="+app.addr, "--ping_interval=1", "--pong_timeout=1")
+	// The extended protocol enforces pongs; a silent client is cut off.
+	c := dial(t, srv.wsURL("/cable?user=quiet"), "actioncable-v1-ext-json")
+	if c.protocol != "actioncable-v1-ext-json" {
+		t.Fatalf("protocol %q", c.protocol)
+	}
+	for {
+		_, p, err := c.next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("no no_pong disconnect: %v", err)
+		}
+		if string(p) == `{"type":"disconnect","reason":"no_pong","reconnect":true}` {
+			break
+		}
+	}
+	if code, reason := c.expectClose(); code != 1000 || reason != "No Pong" {
+		t.Fatalf("close %d %q", code, reason)
+	}
+	// A client that answers pings stays.
+	d := dial(t, srv.wsURL("/cable?user=talkative"), "actioncable-v1-ext-json")
+	deadline := time.Now().Add(4 * time.Second)
+	for time.Now().Before(deadline) {
+		_, p, err := d.next(3 * time.Second)
+		if err != nil {
+			t.Fatalf("talkative client lost: %v", err)
+		}
+		if strings.Contains(string(p), "disconnect") {
+			t.Fatalf("talkative client disconnected: %s", p)
+		}
+		if strings.HasPrefix(string(p), `{"type":"ping"`) {
+			d.send(`{"command":"pong"}`)
+		}
+	}
+}
