@@ -95,6 +95,16 @@ func (c *Conn) write(frame []byte, force bool) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
+	if !c.flushing && c.fd < 0 {
+		// No raw descriptor (TLS): everything goes through the flusher.
+		c.flushing = true
+		c.flushSince = time.Now()
+		c.pending = append(c.pending, frame)
+		c.pendingBytes += len(frame)
+		c.mu.Unlock()
+		c.io.startFlush(c)
+		return nil
+	}
 	if !c.flushing {
 		n, err := unix.Write(c.fd, frame)
 		if n == len(frame) {

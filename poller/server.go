@@ -3,6 +3,7 @@ package poller
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -44,6 +45,9 @@ func New(engine string, opts Options, h Handler, httpServer *fasthttp.Server, lo
 	if opts.HandshakeTimeout == 0 {
 		opts.HandshakeTimeout = 5 * time.Second
 	}
+	if opts.TLS != nil {
+		return newStdServer(opts, h, httpServer, log), nil
+	}
 	switch engine {
 	case "", "epoll":
 		return newEpollServer(opts, h, httpServer, log), nil
@@ -72,6 +76,9 @@ type Options struct {
 	// ReadBufferSize is the first read buffer of a connection (grows on
 	// demand); applied process-wide on the first Listen.
 	ReadBufferSize int
+	// TLS, when set, serves TLS with Go's crypto/tls (a goroutine per
+	// connection); the engine choice is ignored then.
+	TLS *tls.Config
 }
 
 // Stats are the poller's counters.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -59,10 +60,13 @@ type app struct {
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, fatalCh: make(chan error, 1)}
-	if cfg.Server.SSLCert != "" || cfg.Server.SSLKey != "" {
-		// Refuse rather than silently serve plain text on a port the user
-		// believes is encrypted.
-		return nil, fmt.Errorf("--ssl_cert/--ssl_key: TLS termination is not supported by densecable yet; terminate TLS at a proxy (nginx, a load balancer) in front of it")
+	var tlsConfig *tls.Config
+	if cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.Server.SSLCert, cfg.Server.SSLKey)
+		if err != nil {
+			return nil, fmt.Errorf("--ssl_cert/--ssl_key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
 	if !cfg.RPC.NoRPC && cfg.RPC.Impl != "none" {
@@ -109,6 +113,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		WriteTimeout:   writeTimeout,
 		MaxConn:        cfg.Server.MaxConn,
 		ReadBufferSize: cfg.WS.ReadBufferSize,
+		TLS:            tlsConfig,
 	}, wsh, a.httpSrv, log.With("context", "server"))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ func requireNode(t *testing.T) {
 	problem := ""
 	if _, err := exec.LookPath("node"); err != nil {
 		problem = "node is not on PATH"
+	} else if v := nodeMajor(); v < 20 {
+		problem = fmt.Sprintf("node is version %d, the scripts need Node.js 20 or later", v)
 	} else if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "@rails", "actioncable")); err != nil {
 		problem = "cmd/densecable/e2e/js/node_modules is missing (run `npm ci` there)"
 	}
@@ -34,6 +37,17 @@ func requireNode(t *testing.T) {
 		t.Fatalf("end-to-end test cannot run in CI: %s", problem)
 	}
 	t.Skipf("SKIPPED, not passed: %s; set CI=true to make this a failure", problem)
+}
+
+// nodeMajor returns the major version of the node on PATH (0 if unknown).
+func nodeMajor() int {
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		return 0
+	}
+	major, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), ".")
+	v, _ := strconv.Atoi(major)
+	return v
 }
 
 // event is one JSON line a script printed: {"event": name, ...}.
@@ -58,7 +72,7 @@ type nodeScript struct {
 func startNode(t *testing.T, timeout time.Duration, script string, args ...string) *nodeScript {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	n := &nodeScript{t: t, name: script, events: make(chan event, 64), stderr: &syncBuffer{}, lines: &syncBuffer{}, cancel: cancel}
+	n := &nodeScript{t: t, name: script, events: make(chan event, 256), stderr: &syncBuffer{}, lines: &syncBuffer{}, cancel: cancel}
 	n.cmd = exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
 	n.cmd.Dir = jsDir
 	n.cmd.Env = childEnv()
@@ -101,23 +115,34 @@ func (n *nodeScript) read(stdout io.Reader) {
 	}
 }
 
-// await returns the next event called name. A script error, or the script
-// ending first, fails the test.
+// awaitTimeout bounds how long a test waits for one event of a script.
+const awaitTimeout = 30 * time.Second
+
+// await returns the next event called name. A script error, the script
+// ending first, or awaitTimeout passing fails the test.
 func (n *nodeScript) await(name string) event {
 	n.t.Helper()
-	for e := range n.events {
-		switch e.name() {
-		case name:
-			return e
-		case "error":
-			n.t.Fatalf("node %s failed: %v", n.name, e["message"])
-		case "done":
-			n.t.Fatalf("node %s finished before %q", n.name, name)
+	timeout := time.NewTimer(awaitTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case e, ok := <-n.events:
+			if !ok {
+				_ = n.cmd.Wait()
+				n.t.Fatalf("node %s exited (%v) before %q", n.name, n.cmd.ProcessState, name)
+			}
+			switch e.name() {
+			case name:
+				return e
+			case "error":
+				n.t.Fatalf("node %s failed: %v", n.name, e["message"])
+			case "done":
+				n.t.Fatalf("node %s finished before %q", n.name, name)
+			}
+		case <-timeout.C:
+			n.t.Fatalf("node %s: no %q event within %s", n.name, name, awaitTimeout)
 		}
 	}
-	_ = n.cmd.Wait()
-	n.t.Fatalf("node %s exited (%v) before %q", n.name, n.cmd.ProcessState, name)
-	return nil
 }
 
 // send writes one line to the script's stdin.

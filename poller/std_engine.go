@@ -1,0 +1,275 @@
+package poller
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/densecable/densecable/frames"
+)
+
+// stdServer serves TLS (--ssl_cert/--ssl_key) with Go's net and crypto/tls:
+// one reading goroutine per connection, since TLS records cannot be read
+// from a raw descriptor by an epoll loop. It is the engine for encrypted
+// listeners only; plain listeners use epoll or netpoll.
+type stdServer struct {
+	opts    Options
+	handler Handler
+	http    *fasthttp.Server
+	log     *slog.Logger
+	tls     *tls.Config
+	stats   Stats
+
+	ln    net.Listener
+	mu    sync.Mutex
+	conns map[*Conn]struct{}
+	wg    sync.WaitGroup
+}
+
+func newStdServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *stdServer {
+	return &stdServer{opts: opts, handler: h, http: httpServer, log: log, tls: opts.TLS, conns: make(map[*Conn]struct{})}
+}
+
+func (s *stdServer) Stats() StatsSnapshot { return s.stats.snapshot() }
+
+func (s *stdServer) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+func (s *stdServer) Listen() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
+	s.ln = ln
+	return nil
+}
+
+func (s *stdServer) Serve() error {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				s.wg.Wait()
+				return nil
+			}
+			s.log.Warn("accept failed", "error", err)
+			time.Sleep(50 * time.Millisecond) // e.g. out of descriptors: do not spin
+			continue
+		}
+		s.mu.Lock()
+		if s.opts.MaxConn > 0 && len(s.conns) >= s.opts.MaxConn {
+			s.mu.Unlock()
+			s.stats.refused.Add(1)
+			_ = nc.Close()
+			continue
+		}
+		c := &Conn{io: &stdIO{nc: nc, s: s}, fd: -1, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending}
+		c.asm.MaxSize = s.opts.MaxMessageSize
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.stats.accepted.Add(1)
+		s.stats.active.Add(1)
+		s.wg.Add(1)
+		go s.serveConn(c, nc)
+	}
+}
+
+func (s *stdServer) StopAccepting() {
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
+}
+
+func (s *stdServer) Shutdown(ctx context.Context) error {
+	s.StopAccepting()
+	s.mu.Lock()
+	all := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		all = append(all, c)
+	}
+	s.mu.Unlock()
+	for _, c := range all {
+		c.closeNow()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// serveConn reads one connection until it ends.
+func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
+	defer s.wg.Done()
+	defer c.closeNow()
+	br := bufio.NewReaderSize(nc, 4096)
+	_ = nc.SetReadDeadline(time.Now().Add(s.opts.HandshakeTimeout))
+	var head []byte
+	for {
+		n := br.Buffered()
+		if n == 0 {
+			n = 1
+		}
+		buf, err := br.Peek(n)
+		if err != nil && len(buf) == 0 {
+			return
+		}
+		if i := bytes.Index(buf, headEnd); i >= 0 {
+			head = append([]byte(nil), buf[:i+len(headEnd)]...)
+			_, _ = br.Discard(len(head))
+			break
+		}
+		if len(buf) >= s.opts.MaxHeadSize {
+			rejectHead(c, s.log, "request head too large", headTooLarge)
+			return
+		}
+		if _, err := br.Peek(len(buf) + 1); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+		if br.Buffered() >= br.Size() {
+			rejectHead(c, s.log, "request head too large", headTooLarge)
+			return
+		}
+	}
+	route, opts := routeHead(head, s.handler)
+	switch route {
+	case routeHTTP:
+		_ = nc.SetReadDeadline(time.Time{})
+		rest, _ := br.Peek(br.Buffered())
+		pc := &prefixConn{Conn: nc, prefix: append(head, rest...)}
+		s.detach(c)
+		if err := s.http.ServeConn(pc); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Debug("http connection ended", "remote", c.remote, "error", err)
+		}
+		_ = nc.Close()
+		return
+	case routeBad:
+		rejectHead(c, s.log, "malformed request line", badRequest)
+		return
+	case routeNotUpgrade:
+		rejectHead(c, s.log, "plain request to a WebSocket path", badRequestWS)
+		return
+	}
+	if !upgrade(c, head, opts, s.handler, s.log) {
+		return
+	}
+	_ = nc.SetReadDeadline(time.Time{})
+	var hb [frames.MaxHeaderSize]byte
+	for !c.isClosed() {
+		if _, err := io.ReadFull(br, hb[:2]); err != nil {
+			return
+		}
+		hlen := frames.HeaderSize(hb[0], hb[1])
+		if _, err := io.ReadFull(br, hb[2:hlen]); err != nil {
+			return
+		}
+		h, _, err := frames.ParseHeader(hb[:hlen])
+		if err == nil && s.opts.MaxMessageSize > 0 && h.Length > int64(s.opts.MaxMessageSize) {
+			err = frames.ErrTooBig
+		}
+		if err != nil {
+			protocolError(c, err, s.log)
+			return
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return
+		}
+		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
+		frames.Unmask(h, payload)
+		msg, done, err := c.asm.Push(h, payload)
+		if err != nil {
+			protocolError(c, err, s.log)
+			return
+		}
+		if done && dispatch(c, msg, s.log) {
+			return
+		}
+	}
+}
+
+// detach forgets a connection handed to fasthttp.
+func (s *stdServer) detach(c *Conn) {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.stats.active.Add(-1)
+}
+
+// stdIO writes through the net.Conn (TLS) from a flusher goroutine that
+// lives while output is queued.
+type stdIO struct {
+	nc   net.Conn
+	s    *stdServer
+	once sync.Once
+}
+
+func (io *stdIO) startFlush(c *Conn) { go io.flush(c) }
+
+func (io *stdIO) flush(c *Conn) {
+	for {
+		c.mu.Lock()
+		bufs := c.pending
+		c.pending = nil
+		c.pendingBytes = 0
+		if len(bufs) == 0 || c.closed {
+			c.flushing = false
+			closeNow := c.closeAfter && !c.closed
+			c.mu.Unlock()
+			if closeNow {
+				c.closeNow()
+			}
+			return
+		}
+		c.mu.Unlock()
+		if io.s.opts.WriteTimeout > 0 {
+			_ = io.nc.SetWriteDeadline(time.Now().Add(io.s.opts.WriteTimeout))
+		}
+		nb := net.Buffers(bufs)
+		n, err := nb.WriteTo(io.nc)
+		c.stats.bytesSent.Add(uint64(n))
+		if err != nil {
+			c.failWrite()
+			return
+		}
+	}
+}
+
+func (io *stdIO) closeSocket(c *Conn) {
+	io.once.Do(func() {
+		recv := c.markClosed()
+		_ = io.nc.Close()
+		io.s.mu.Lock()
+		_, tracked := io.s.conns[c]
+		delete(io.s.conns, c)
+		io.s.mu.Unlock()
+		if tracked {
+			io.s.stats.active.Add(-1)
+		}
+		if recv != nil {
+			recv.OnClose()
+		}
+	})
+}
