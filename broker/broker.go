@@ -91,6 +91,11 @@ type Options struct {
 	PresenceTTL  int // --presence_ttl seconds (15)
 }
 
+// DefaultOptions returns anycable-go's defaults.
+func DefaultOptions() Options {
+	return Options{HistoryLimit: 100, HistoryTTL: 300, SessionsTTL: 300, PresenceTTL: 15}
+}
+
 // PubSub carries publications between nodes (--pubsub redis|nats). A node
 // subscribes to the streams its clients use, so only nodes with
 // subscribers do work for a stream.

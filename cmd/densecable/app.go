@@ -53,6 +53,7 @@ type app struct {
 	apiSrv    *fasthttp.Server
 	apiOnMain bool
 	broker    broker.Broker
+	closers   []func()
 	stopStats chan struct{}
 
 	stopOnce sync.Once
@@ -78,12 +79,16 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		a.rpc = c
 	}
 
+	if err := a.setupBroker(); err != nil {
+		return nil, err
+	}
 	a.hub = fanout.New(fanout.Options{Gates: cfg.Broadcast.HubGopoolSize}, log.With("context", "hub"))
 
 	deps := sessions.Deps{
 		Hub:            a.hub,
 		Authenticators: authenticators(cfg, log.With("context", "jwt")),
 		Router:         channelRouter(cfg, log.With("context", "streams")),
+		Broker:         a.broker,
 	}
 	if a.rpc != nil {
 		deps.RPC = a.rpc
@@ -194,6 +199,9 @@ func (a *app) start() error {
 	if err := a.ws.Listen(); err != nil {
 		return fmt.Errorf("listen %s:%d: %w", a.cfg.Server.Host, a.cfg.Server.Port, err)
 	}
+	if err := a.startBroker(); err != nil {
+		return err
+	}
 	a.log.Info(fmt.Sprintf("Starting densecable %s (AnyCable %s compatible) (pid: %d, open file limit: %s, gomaxprocs: %d)",
 		config.Version, compatVersion, os.Getpid(), openFileLimit(), runtime.GOMAXPROCS(0)))
 	if a.cfg.ConfigFile != "" {
@@ -248,6 +256,14 @@ func (a *app) doStop(ctx context.Context) {
 	}
 	a.node.Shutdown(ctx)
 	a.hub.Shutdown()
+	if a.broker != nil {
+		if err := a.broker.Shutdown(ctx); err != nil {
+			a.log.Warn("broker shutdown", "error", err)
+		}
+	}
+	for _, c := range a.closers {
+		c()
+	}
 	if a.rpc != nil {
 		_ = a.rpc.Close()
 	}
