@@ -207,6 +207,7 @@ func (a *app) start() error {
 	if a.cfg.ConfigFile != "" {
 		a.log.Info("Using configuration from file: " + a.cfg.ConfigFile)
 	}
+	a.warnUnsupported()
 	go func() {
 		if err := a.ws.Serve(); err != nil {
 			a.log.Error("server stopped", "error", err)

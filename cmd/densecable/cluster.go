@@ -22,7 +22,8 @@ func (a *app) setupBroker() error {
 	}
 	log := a.log.With("context", "broker")
 	switch a.cfg.Broker.Adapter {
-	case "", "none":
+	case "", "none", "nats":
+		// nats: warned about in warnUnsupported until the JetStream broker lands.
 		return nil
 	case "memory":
 		a.broker = memory.New(opts, a.presenceExpired, log)
