@@ -11,14 +11,27 @@ import (
 
 // disconnectQueue calls Disconnect at most rate times a second, so a mass
 // disconnect (a deploy, a network blip) does not flood the application.
-// Like the reference, enqueue blocks when the backlog is full.
+//
+// Unlike the reference, enqueue never blocks: the caller is a shared
+// worker, and a blocked worker would stall every other session (a mass
+// disconnect of 19,000 clients used to leave new clients unwelcomed). The
+// queue holds at most one request per closed session, so its size is
+// bounded by the number of connections; going past disconnect_backlog_size
+// is logged, and nothing is dropped.
 type disconnectQueue struct {
-	n     *Node
-	ch    chan disconnectJob
-	every time.Duration
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	n       *Node
+	every   time.Duration
+	backlog int
+
+	mu      sync.Mutex
+	jobs    []disconnectJob
+	head    int
+	warned  bool
+	stopped bool
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 }
 
 type disconnectJob struct {
@@ -28,11 +41,11 @@ type disconnectJob struct {
 
 func newDisconnectQueue(n *Node, rate, backlog int) *disconnectQueue {
 	q := &disconnectQueue{
-		n:     n,
-		ch:    make(chan disconnectJob, backlog),
-		every: time.Second / time.Duration(rate),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		n:       n,
+		every:   time.Second / time.Duration(rate),
+		backlog: backlog,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	go q.run()
 	return q
@@ -41,8 +54,45 @@ func newDisconnectQueue(n *Node, rate, backlog int) *disconnectQueue {
 // enqueue builds the request now (the session's state is final) and queues it.
 func (q *disconnectQueue) enqueue(s *Session, subscriptions []string) {
 	sid, req := s.disconnectRequest(subscriptions)
+	q.mu.Lock()
+	if q.stopped {
+		// Shutting down: the flush has started, call at once.
+		q.mu.Unlock()
+		q.call(sid, req)
+		return
+	}
+	q.jobs = append(q.jobs, disconnectJob{sid: sid, req: req})
+	size := len(q.jobs) - q.head
+	over := size > q.backlog && !q.warned
+	if over {
+		q.warned = true
+	}
+	q.mu.Unlock()
 	q.n.stats.DisconnectQueue.Add(1)
-	q.ch <- disconnectJob{sid: sid, req: req}
+	if over {
+		q.n.log.Warn("Disconnect queue is over its backlog size; calls are delayed", "size", size, "backlog", q.backlog)
+	}
+}
+
+// pop takes the oldest job.
+func (q *disconnectQueue) pop() (disconnectJob, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head == len(q.jobs) {
+		return disconnectJob{}, false
+	}
+	j := q.jobs[q.head]
+	q.jobs[q.head] = disconnectJob{}
+	q.head++
+	switch {
+	case q.head == len(q.jobs):
+		q.jobs, q.head, q.warned = q.jobs[:0], 0, false
+	case q.head > 1024 && q.head*2 > len(q.jobs):
+		n := copy(q.jobs, q.jobs[q.head:])
+		q.jobs, q.head = q.jobs[:n], 0
+	}
+	q.n.stats.DisconnectQueue.Add(-1)
+	return j, true
 }
 
 // disconnectRequest builds the Disconnect call: identifiers, subscriptions
@@ -76,18 +126,11 @@ func (q *disconnectQueue) run() {
 		case <-q.stop:
 			return
 		case <-t.C:
-			select {
-			case job := <-q.ch:
-				q.callQueued(job.sid, job.req)
-			default:
+			if j, ok := q.pop(); ok {
+				q.call(j.sid, j.req)
 			}
 		}
 	}
-}
-
-func (q *disconnectQueue) callQueued(sid string, req *rpcpb.DisconnectRequest) {
-	q.n.stats.DisconnectQueue.Add(-1)
-	q.call(sid, req)
 }
 
 func (q *disconnectQueue) call(sid string, req *rpcpb.DisconnectRequest) {
@@ -102,34 +145,36 @@ func (q *disconnectQueue) call(sid string, req *rpcpb.DisconnectRequest) {
 }
 
 // flush stops the rate-limited loop and calls Disconnect for everything
-// left, without a rate limit, until ctx ends.
+// left, without a rate limit, until ctx ends. Later enqueues call at once.
 func (q *disconnectQueue) flush(ctx context.Context) {
 	q.once.Do(func() { close(q.stop) })
 	<-q.done
-	left := len(q.ch)
+	q.mu.Lock()
+	q.stopped = true
+	left := len(q.jobs) - q.head
+	q.mu.Unlock()
 	if left > 0 {
 		q.n.log.Info("Flushing disconnect queue", "size", left)
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
+	defer wg.Wait()
 	for {
-		select {
-		case job := <-q.ch:
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				wg.Wait()
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				q.callQueued(job.sid, job.req)
-			}()
-		default:
-			wg.Wait()
+		j, ok := q.pop()
+		if !ok {
 			return
 		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			q.n.log.Warn("shutdown timeout exceeded, Disconnect calls left", "count", len(q.jobs)-q.head+1)
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			q.call(j.sid, j.req)
+		}()
 	}
 }

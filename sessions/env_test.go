@@ -1,9 +1,11 @@
 package sessions
 
 import (
+	"log/slog"
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/densecable/densecable/frames"
 )
@@ -105,5 +107,34 @@ func TestExecutorRunsEachSessionSerially(t *testing.T) {
 		if c != tasks {
 			t.Fatalf("session %d ran %d tasks", i, c)
 		}
+	}
+}
+
+// A mass disconnect must not block the worker that queues Disconnect calls.
+func TestDisconnectQueueNeverBlocks(t *testing.T) {
+	n := &Node{log: slog.New(slog.DiscardHandler)}
+	q := &disconnectQueue{n: n, backlog: 2, stop: make(chan struct{}), done: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 100; i++ {
+			q.enqueue(&Session{sid: newSID()}, nil)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("enqueue blocked past the backlog size")
+	}
+	if got := n.stats.DisconnectQueue.Load(); got != 100 {
+		t.Fatalf("queue size %d, want 100 (nothing dropped)", got)
+	}
+	for i := 0; i < 100; i++ {
+		if _, ok := q.pop(); !ok {
+			t.Fatalf("job %d lost", i)
+		}
+	}
+	if _, ok := q.pop(); ok || n.stats.DisconnectQueue.Load() != 0 {
+		t.Fatal("queue not empty after popping everything")
 	}
 }

@@ -72,7 +72,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 
 	if !cfg.RPC.NoRPC && cfg.RPC.Impl != "none" {
 		opts := rpcOptions(cfg)
-		c, err := rpcclient.New(opts, log.With("context", "rpc"))
+		c, err := rpcclient.New(opts, log)
 		if err != nil {
 			return nil, fmt.Errorf("rpc: %w", err)
 		}

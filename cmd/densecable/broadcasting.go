@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/densecable/densecable/api"
 	"net"
 	"strconv"
 	"strings"
@@ -123,7 +124,7 @@ func (a *app) startBroadcasting() error {
 			return fmt.Errorf("broadcast listener %s: %w", addr, err)
 		}
 		a.bcastLn = ln
-		go func() { _ = a.bcastSrv.Serve(ln) }()
+		go func() { _ = a.bcastSrv.Serve(&api.RetryListener{Listener: ln, Log: a.log}) }()
 		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s", ln.Addr(), a.cfg.Broadcast.HTTPPath))
 	} else if a.cfg.HasBroadcastAdapter("http") {
 		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s", a.ws.Addr(), a.cfg.Broadcast.HTTPPath))

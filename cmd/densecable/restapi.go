@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/densecable/densecable/api"
 	"net"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ func (a *app) startAPI() error {
 	if err != nil {
 		return fmt.Errorf("api listener: %w", err)
 	}
-	go func() { _ = a.apiSrv.Serve(ln) }()
+	go func() { _ = a.apiSrv.Serve(&api.RetryListener{Listener: ln, Log: a.log}) }()
 	a.log.Info(fmt.Sprintf("Handle API requests at http://%s%s", ln.Addr(), a.cfg.API.Path))
 	return nil
 }
