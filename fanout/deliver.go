@@ -14,6 +14,7 @@ type deliverer struct {
 	scratch []byte
 	cache   []cachedFrame
 	reply   encoders.Reply
+	dirty   []Subscriber // subscribers with gathered frames to flush
 }
 
 type cachedFrame struct {
@@ -52,7 +53,9 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
 			if frame == nil {
 				continue
 			}
-			sub.Send(frame)
+			if sub.Queue(frame) {
+				d.dirty = append(d.dirty, sub)
+			}
 			sent++
 		}
 	}

@@ -21,6 +21,11 @@ type Subscriber interface {
 	// Send queues a complete frame without blocking. The frame is shared
 	// and must not be modified.
 	Send(frame []byte)
+	// Queue gathers a frame for the next Flush (broadcast batches); it
+	// reports whether the subscriber had nothing gathered before.
+	Queue(frame []byte) (first bool)
+	// Flush writes what Queue gathered.
+	Flush()
 }
 
 // Options configures the hub.
@@ -148,6 +153,9 @@ func (h *Hub) Unsubscribe(sub Subscriber, streamName, identifier string) {
 	sh.mu.Unlock()
 }
 
+// maxBatch bounds a gate's batch (and so the iovecs of one writev).
+const maxBatch = 64
+
 // Broadcast queues a publication for delivery. Publications of one stream
 // are delivered in the order Broadcast is called.
 func (h *Hub) Broadcast(p *broker.Publication) {
@@ -165,7 +173,30 @@ func (h *Hub) Shutdown() {
 func (h *Hub) runGate(ch chan *broker.Publication) {
 	defer h.wg.Done()
 	var d deliverer
+	batch := make([]*broker.Publication, 0, maxBatch)
 	for p := range ch {
-		h.deliver(&d, p)
+		// Take what else is already waiting (never wait for more): a burst
+		// is delivered together and costs one write per subscriber.
+		batch = append(batch[:0], p)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case q, ok := <-ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, q)
+			default:
+				break drain
+			}
+		}
+		for _, q := range batch {
+			h.deliver(&d, q)
+		}
+		for i, s := range d.dirty {
+			s.Flush()
+			d.dirty[i] = nil
+		}
+		d.dirty = d.dirty[:0]
 	}
 }

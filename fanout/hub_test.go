@@ -25,6 +25,8 @@ func (s *fakeSub) Send(f []byte) {
 	s.got = append(s.got, f)
 	s.mu.Unlock()
 }
+func (s *fakeSub) Queue(f []byte) bool { s.Send(f); return false }
+func (s *fakeSub) Flush()              {}
 func (s *fakeSub) frames() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -139,3 +141,5 @@ type countSub struct {
 func (s *countSub) ID() string                { return s.id }
 func (s *countSub) Encoder() encoders.Encoder { return s.enc }
 func (s *countSub) Send([]byte)               { s.n++ }
+func (s *countSub) Queue([]byte) bool         { s.n++; return false }
+func (s *countSub) Flush()                    {}

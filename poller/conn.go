@@ -60,6 +60,8 @@ type Conn struct {
 	mu           sync.Mutex
 	pending      [][]byte // frames (shared, immutable) waiting for the socket
 	pendingBytes int
+	corked       [][]byte // frames gathered by Queue for the next Flush
+	corkedBytes  int
 	maxPending   int
 	flushing     bool
 	closeAfter   bool // close the socket once pending output is flushed
@@ -94,6 +96,12 @@ func (c *Conn) write(frame []byte, force bool) error {
 	if c.closed || c.closeAfter {
 		c.mu.Unlock()
 		return ErrClosed
+	}
+	if len(c.corked) > 0 && !c.flushing {
+		// Keep order behind what a broadcast batch gathered.
+		c.corked = append(c.corked, frame)
+		c.corkedBytes += len(frame)
+		return c.flushLocked()
 	}
 	if !c.flushing && c.fd < 0 {
 		// No raw descriptor (TLS): everything goes through the flusher.
@@ -137,6 +145,97 @@ func (c *Conn) write(frame []byte, force bool) error {
 	c.pending = append(c.pending, frame)
 	c.pendingBytes += len(frame)
 	c.mu.Unlock()
+	return nil
+}
+
+// Queue gathers a frame for the next Flush, so that a burst of broadcasts
+// costs one writev per socket instead of one write per message. It reports
+// whether nothing was gathered before (the caller must then Flush).
+func (c *Conn) Queue(frame []byte) (first bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.closeAfter {
+		return false, ErrClosed
+	}
+	if c.flushing {
+		// Output already waits for the socket: queue behind it.
+		if c.maxPending > 0 && c.pendingBytes+len(frame) > c.maxPending {
+			return false, ErrTooSlow
+		}
+		c.pending = append(c.pending, frame)
+		c.pendingBytes += len(frame)
+		return false, nil
+	}
+	first = len(c.corked) == 0
+	if c.maxPending > 0 && c.corkedBytes+len(frame) > c.maxPending {
+		return first, ErrTooSlow
+	}
+	c.corked = append(c.corked, frame)
+	c.corkedBytes += len(frame)
+	return first, nil
+}
+
+// Flush writes what Queue gathered.
+func (c *Conn) Flush() error {
+	c.mu.Lock()
+	if len(c.corked) == 0 || c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	return c.flushLocked()
+}
+
+// flushLocked writes the gathered frames with one writev; what the socket
+// does not take becomes pending output. It unlocks c.mu.
+func (c *Conn) flushLocked() error {
+	bufs, total := c.corked, c.corkedBytes
+	c.corked, c.corkedBytes = nil, 0
+	if c.flushing || c.fd < 0 {
+		c.pending = append(c.pending, bufs...)
+		c.pendingBytes += total
+		start := !c.flushing
+		if start {
+			c.flushing = true
+			c.flushSince = time.Now()
+		}
+		c.mu.Unlock()
+		if start {
+			c.io.startFlush(c)
+		}
+		return nil
+	}
+	n, err := unix.Writev(c.fd, bufs)
+	if n > 0 {
+		c.stats.bytesSent.Add(uint64(n))
+	}
+	if n == total {
+		c.mu.Unlock()
+		return nil
+	}
+	if err != nil && err != syscall.EAGAIN {
+		c.mu.Unlock()
+		c.stats.writeErrors.Add(1)
+		c.closeNow()
+		return err
+	}
+	if n < 0 {
+		n = 0
+	}
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	for _, b := range bufs {
+		c.pending = append(c.pending, b)
+		c.pendingBytes += len(b)
+	}
+	c.flushing = true
+	c.flushSince = time.Now()
+	c.mu.Unlock()
+	c.io.startFlush(c)
 	return nil
 }
 

@@ -178,3 +178,40 @@ func TestMaxConnRefusesCleanly(t *testing.T) {
 		}
 	})
 }
+
+func TestQueueFlushKeepsOrder(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, h := startPoller(t, engine, Options{})
+		conn, br, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		c := <-h.opened
+		frame := func(s string) []byte { return frames.AppendFrame(nil, ws.OpText, []byte(s)) }
+		if first, err := c.Queue(frame("1")); !first || err != nil {
+			t.Fatalf("first queue: %v %v", first, err)
+		}
+		if first, _ := c.Queue(frame("2")); first {
+			t.Fatal("second queue must not be first")
+		}
+		// A direct write goes behind what was gathered.
+		if err := c.Write(frame("3")); err != nil {
+			t.Fatal(err)
+		}
+		c.Queue(frame("4"))
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = conn
+		if br != nil {
+			r = br
+		}
+		for _, want := range []string{"1", "2", "3", "4"} {
+			f, err := ws.ReadFrame(r)
+			if err != nil || string(f.Payload) != want {
+				t.Fatalf("got %q (%v), want %q", f.Payload, err, want)
+			}
+		}
+	})
+}

@@ -21,6 +21,10 @@ type Conn interface {
 	Close(code uint16, reason string)
 	// CloseWith sends a last frame (past any output limit), then closes.
 	CloseWith(last []byte, code uint16, reason string)
+	// Queue gathers a frame for Flush (broadcast batches): one write for
+	// a burst. first reports that nothing was gathered before.
+	Queue(frame []byte) (first bool, err error)
+	Flush() error
 	RemoteIP() string
 }
 
@@ -102,6 +106,26 @@ func (s *Session) Send(frame []byte) {
 		return
 	}
 	if err := s.conn.Write(frame); err != nil {
+		s.writeFailed(err)
+	}
+}
+
+// Queue implements fanout.Subscriber: gather a broadcast frame.
+func (s *Session) Queue(frame []byte) bool {
+	if s.closed.Load() {
+		return false
+	}
+	first, err := s.conn.Queue(frame)
+	if err != nil {
+		s.writeFailed(err)
+		return false
+	}
+	return first
+}
+
+// Flush implements fanout.Subscriber.
+func (s *Session) Flush() {
+	if err := s.conn.Flush(); err != nil {
 		s.writeFailed(err)
 	}
 }
