@@ -13,10 +13,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/redis/rueidis"
 	"github.com/valyala/fasthttp"
 
 	"github.com/densecable/densecable/api"
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/enats"
 	"github.com/densecable/densecable/cmd/config"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/poller"
@@ -53,6 +56,10 @@ type app struct {
 	apiSrv    *fasthttp.Server
 	apiOnMain bool
 	broker    broker.Broker
+	pubsub    broker.PubSub
+	enats     *enats.Server
+	nc        *nats.Conn
+	rc        rueidis.Client
 	closers   []func()
 	stopStats chan struct{}
 
@@ -79,16 +86,31 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		a.rpc = c
 	}
 
-	if err := a.setupBroker(); err != nil {
+	if err := a.setupEmbeddedNATS(); err != nil {
 		return nil, err
 	}
-	a.hub = fanout.New(fanout.Options{Gates: cfg.Broadcast.HubGopoolSize}, log.With("context", "hub"))
+	if err := a.setupBroker(); err != nil {
+		a.stopCluster(context.Background())
+		return nil, err
+	}
+	if err := a.setupPubSub(); err != nil {
+		a.stopCluster(context.Background())
+		return nil, err
+	}
+	hubOpts := fanout.Options{Gates: cfg.Broadcast.HubGopoolSize}
+	if a.pubsub != nil {
+		// Only nodes with subscribers to a stream hear about it.
+		hubOpts.OnStreamAdded = a.pubsub.Subscribe
+		hubOpts.OnStreamRemoved = a.pubsub.Unsubscribe
+	}
+	a.hub = fanout.New(hubOpts, log.With("context", "hub"))
 
 	deps := sessions.Deps{
 		Hub:            a.hub,
 		Authenticators: authenticators(cfg, log.With("context", "jwt")),
 		Router:         channelRouter(cfg, log.With("context", "streams")),
 		Broker:         a.broker,
+		PubSub:         a.pubsub,
 	}
 	if a.rpc != nil {
 		deps.RPC = a.rpc
@@ -257,14 +279,7 @@ func (a *app) doStop(ctx context.Context) {
 	}
 	a.node.Shutdown(ctx)
 	a.hub.Shutdown()
-	if a.broker != nil {
-		if err := a.broker.Shutdown(ctx); err != nil {
-			a.log.Warn("broker shutdown", "error", err)
-		}
-	}
-	for _, c := range a.closers {
-		c()
-	}
+	a.stopCluster(ctx)
 	if a.rpc != nil {
 		_ = a.rpc.Close()
 	}

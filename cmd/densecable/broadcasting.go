@@ -33,7 +33,7 @@ func (a *app) setupBroadcasting() error {
 				CORS:           a.cfg.Broadcast.HTTPCORS,
 				AllowedOrigins: strings.Join(a.cfg.Server.AllowedOrigins, ","),
 				Stats:          a.bstats,
-			}, a.node, a.log.With("context", "broadcast", "provider", "http"))
+			}, a.node, a.log)
 			if a.cfg.Broadcast.HTTPPort == a.cfg.Server.Port {
 				a.router.Handle(a.cfg.Broadcast.HTTPPath, h)
 			} else {
@@ -130,7 +130,13 @@ func (a *app) startBroadcasting() error {
 		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s", a.ws.Addr(), a.cfg.Broadcast.HTTPPath))
 	}
 	for _, b := range a.listeners {
-		if err := b.Start(context.Background(), a.node); err != nil {
+		// Fan-out adapters (redis, nats) reach every node already: they
+		// deliver locally. The others go through the broker and pub/sub.
+		var h broker.Handler = a.node
+		if b.IsFanout() {
+			h = a.node.Local()
+		}
+		if err := b.Start(context.Background(), h); err != nil {
 			return err
 		}
 	}

@@ -3,16 +3,92 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/redis/rueidis"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/enats"
 	"github.com/densecable/densecable/broker/memory"
+	"github.com/densecable/densecable/broker/natsbroker"
+	"github.com/densecable/densecable/broker/natsconn"
+	"github.com/densecable/densecable/broker/pubsub"
 	"github.com/densecable/densecable/broker/redisbroker"
 	"github.com/densecable/densecable/broker/redisconn"
 )
 
-// setupBroker creates the --broker engine (memory, redis; nats comes with
-// the NATS broker). The presence expiry callback reaches the node, created
-// later, through the app.
+// The cluster pieces, created in this order: embedded NATS (so that the
+// NATS clients below can reach it), the broker (--broker), the inter-node
+// pub/sub (--pubsub). Connections to Redis and NATS are shared.
+
+// setupEmbeddedNATS starts --embed_nats before anything connects to NATS.
+func (a *app) setupEmbeddedNATS() error {
+	c := a.cfg.EmbeddedNATS
+	if !c.Enabled {
+		return nil
+	}
+	srv, err := enats.New(enats.Options{
+		ServiceAddr:           c.Addr,
+		ClusterAddr:           c.Cluster,
+		ClusterName:           c.ClusterName,
+		Routes:                c.ClusterRoutes,
+		GatewayAddr:           c.Gateway,
+		Gateways:              c.Gateways,
+		GatewayAdvertise:      c.GatewayAdvertise,
+		ServerName:            c.ServerName,
+		Debug:                 c.Debug,
+		Trace:                 c.Trace,
+		MaxPayload:            c.MaxPayload,
+		JetStream:             c.JetStream || a.cfg.Broker.Adapter == "nats",
+		StoreDir:              c.StoreDir,
+		JetStreamReadyTimeout: time.Duration(c.JetStreamReadyTimeout) * time.Second,
+	}, a.log)
+	if err != nil {
+		return fmt.Errorf("embedded nats: %w", err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		return fmt.Errorf("embedded nats: %w", err)
+	}
+	a.enats = srv
+	a.log.Info(fmt.Sprintf("Embedded NATS server started: %s (name: %s)", srv.ClientURL(), srv.Name()))
+	return nil
+}
+
+// natsConn returns the shared NATS connection, connecting on first use.
+func (a *app) natsConn() (*nats.Conn, error) {
+	if a.nc != nil {
+		return a.nc, nil
+	}
+	opts := a.natsOptions()
+	if a.enats != nil && !a.cfg.ExplicitlySet("nats_servers") {
+		opts.Servers = a.enats.ClientURL()
+	}
+	nc, err := natsconn.Connect(opts, "densecable-"+a.cfg.NodeID, a.log.With("context", "nats"))
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	a.nc = nc
+	a.closers = append(a.closers, nc.Close)
+	return nc, nil
+}
+
+// redisClient returns the shared Redis client.
+func (a *app) redisClient() (rueidis.Client, error) {
+	if a.rc != nil {
+		return a.rc, nil
+	}
+	rc, err := redisconn.NewRedisClient(a.redisOptions())
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	a.rc = rc
+	a.closers = append(a.closers, rc.Close)
+	return rc, nil
+}
+
+// setupBroker creates the --broker engine. The presence expiry callback
+// reaches the node, created later, through the app.
 func (a *app) setupBroker() error {
 	opts := broker.Options{
 		HistoryLimit: a.cfg.Broker.HistoryLimit,
@@ -20,22 +96,59 @@ func (a *app) setupBroker() error {
 		SessionsTTL:  a.cfg.Broker.SessionsTTL,
 		PresenceTTL:  a.cfg.Broker.PresenceTTL,
 	}
-	log := a.log.With("context", "broker")
+	log := a.log // the engines add their own context
 	switch a.cfg.Broker.Adapter {
-	case "", "none", "nats":
-		// nats: warned about in warnUnsupported until the JetStream broker lands.
+	case "", "none":
 		return nil
 	case "memory":
 		a.broker = memory.New(opts, a.presenceExpired, log)
 	case "redis":
-		client, err := redisconn.NewRedisClient(a.redisOptions())
+		rc, err := a.redisClient()
 		if err != nil {
-			return fmt.Errorf("redis broker: %w", err)
+			return err
 		}
-		a.closers = append(a.closers, client.Close)
-		a.broker = redisbroker.New(client, opts, a.presenceExpired, log)
+		a.broker = redisbroker.New(rc, opts, a.presenceExpired, log)
+	case "nats":
+		// The embedded server waits for JetStream itself (and only warns);
+		// the broker retries until JetStream answers.
+		nc, err := a.natsConn()
+		if err != nil {
+			return err
+		}
+		var extra []natsbroker.Option
+		if a.enats != nil && len(a.cfg.EmbeddedNATS.ClusterRoutes) >= 2 {
+			// A three-node (or larger) embedded cluster keeps history and
+			// sessions on three servers, so one node's loss loses nothing.
+			extra = append(extra, natsbroker.WithReplicas(3))
+		}
+		a.broker = natsbroker.New(nc, opts, a.presenceExpired, log, extra...)
 	default:
-		return fmt.Errorf("unknown broker: %s (supported: memory, redis)", a.cfg.Broker.Adapter)
+		return fmt.Errorf("unknown broker: %s (supported: memory, redis, nats)", a.cfg.Broker.Adapter)
+	}
+	return nil
+}
+
+// setupPubSub creates the --pubsub adapter that carries publications
+// between nodes.
+func (a *app) setupPubSub() error {
+	log := a.log // the adapters add their own context
+	switch a.cfg.PubSub.Adapter {
+	case "", "none":
+		return nil
+	case "redis":
+		rc, err := a.redisClient()
+		if err != nil {
+			return err
+		}
+		a.pubsub = pubsub.NewRedis(rc, a.cfg.PubSub.RedisChannel, log)
+	case "nats":
+		nc, err := a.natsConn()
+		if err != nil {
+			return err
+		}
+		a.pubsub = pubsub.NewNATS(nc, a.cfg.PubSub.NATSChannel, log)
+	default:
+		return fmt.Errorf("unknown pubsub: %s (supported: redis, nats)", a.cfg.PubSub.Adapter)
 	}
 	return nil
 }
@@ -49,17 +162,43 @@ func (a *app) presenceExpired(stream string, events []broker.PresenceEvent) {
 type epocher interface{ Epoch() string }
 
 func (a *app) startBroker() error {
-	if a.broker == nil {
-		return nil
+	if a.broker != nil {
+		if err := a.broker.Start(context.Background()); err != nil {
+			return fmt.Errorf("broker: %w", err)
+		}
+		epoch := ""
+		if e, ok := a.broker.(epocher); ok {
+			epoch = e.Epoch()
+		}
+		a.log.Info(fmt.Sprintf("Using %s broker (epoch: %s, history limit: %d, history ttl: %ds, sessions ttl: %ds, presence ttl: %ds)",
+			a.cfg.Broker.Adapter, epoch, a.cfg.Broker.HistoryLimit, a.cfg.Broker.HistoryTTL, a.cfg.Broker.SessionsTTL, a.cfg.Broker.PresenceTTL))
 	}
-	if err := a.broker.Start(context.Background()); err != nil {
-		return fmt.Errorf("broker: %w", err)
+	if a.pubsub != nil {
+		if err := a.pubsub.Start(context.Background(), a.node.Local()); err != nil {
+			return fmt.Errorf("pubsub: %w", err)
+		}
+		a.log.Info("Using " + a.cfg.PubSub.Adapter + " pub/sub")
 	}
-	epoch := ""
-	if e, ok := a.broker.(epocher); ok {
-		epoch = e.Epoch()
-	}
-	a.log.Info(fmt.Sprintf("Using %s broker (epoch: %s, history limit: %d, history ttl: %ds, sessions ttl: %ds, presence ttl: %ds)",
-		a.cfg.Broker.Adapter, epoch, a.cfg.Broker.HistoryLimit, a.cfg.Broker.HistoryTTL, a.cfg.Broker.SessionsTTL, a.cfg.Broker.PresenceTTL))
 	return nil
+}
+
+func (a *app) stopCluster(ctx context.Context) {
+	if a.pubsub != nil {
+		if err := a.pubsub.Shutdown(ctx); err != nil {
+			a.log.Warn("pubsub shutdown", "error", err)
+		}
+	}
+	if a.broker != nil {
+		if err := a.broker.Shutdown(ctx); err != nil {
+			a.log.Warn("broker shutdown", "error", err)
+		}
+	}
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	if a.enats != nil {
+		if err := a.enats.Shutdown(ctx); err != nil {
+			a.log.Warn("embedded nats shutdown", "error", err)
+		}
+	}
 }

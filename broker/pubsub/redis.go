@@ -1,0 +1,273 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/backoff"
+)
+
+// Reconnect pacing after a lost pub/sub connection, and the bound on one
+// SUBSCRIBE/UNSUBSCRIBE round.
+const (
+	redisMinRetry  = 100 * time.Millisecond
+	redisMaxRetry  = 5 * time.Second
+	redisCmdTimout = 10 * time.Second
+	redisBatch     = 512 // channels per SUBSCRIBE/UNSUBSCRIBE command
+)
+
+// Redis is the pub/sub on Redis PUBLISH/SUBSCRIBE. Stream channels are named
+// after the stream (anycable-go's naming); subscriptions live on one
+// dedicated connection taken from the shared client, and a lost connection
+// is replaced, with every wanted channel subscribed again, after a backoff.
+// Publishing goes through the shared client.
+type Redis struct {
+	client  rueidis.Client
+	channel string
+	log     *slog.Logger
+
+	chans *channelSet
+	kick  chan struct{} // pending (un)subscriptions to send
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+var _ broker.PubSub = (*Redis)(nil)
+
+// NewRedis returns a pub/sub on client, which it shares and does not close.
+// channel is the internal channel for remote commands (DefaultChannel when
+// empty).
+func NewRedis(client rueidis.Client, channel string, logger *slog.Logger) *Redis {
+	if channel == "" {
+		channel = DefaultChannel
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Redis{
+		client:  client,
+		channel: channel,
+		log:     logger.With("context", "pubsub", "provider", "redis"),
+		chans:   newChannelSet(),
+		kick:    make(chan struct{}, 1),
+	}
+}
+
+// Start subscribes to the internal channel and starts delivering to h. It
+// returns once subscribed, after the first attempt failed (it keeps retrying
+// in the background) or when ctx is done.
+func (r *Redis) Start(ctx context.Context, h broker.Handler) error {
+	r.mu.Lock()
+	if r.cancel != nil {
+		r.mu.Unlock()
+		return errors.New("redis pub/sub: already started")
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.done = cancel, make(chan struct{})
+	r.mu.Unlock()
+
+	r.chans.want(r.channel, true)
+	first := make(chan error, 1)
+	d := &broker.Dispatcher{Handler: h, Log: r.log}
+	r.log.Info("Starting Redis pub/sub", "channel", r.channel)
+	go r.run(runCtx, d, first)
+	select {
+	case err := <-first:
+		if err != nil {
+			r.log.Warn("Redis is unavailable, retrying in the background", "error", err)
+		}
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// run keeps a subscribed connection until ctx is cancelled; first gets the
+// outcome of the first attempt.
+func (r *Redis) run(ctx context.Context, d *broker.Dispatcher, first chan<- error) {
+	defer close(r.done)
+	link := backoff.NewLink(redisMinRetry, redisMaxRetry)
+	var once sync.Once
+	report := func(err error) { once.Do(func() { first <- err }) }
+	for {
+		err := r.connection(ctx, d, link, report)
+		if ctx.Err() != nil {
+			return
+		}
+		report(err)
+		if wasUp, attempts := link.Down(); wasUp {
+			r.log.Warn("Redis pub/sub connection lost", "error", err)
+		} else {
+			r.log.Debug("Redis pub/sub reconnect failed", "error", err, "attempt", attempts)
+		}
+		if !link.Wait(ctx) {
+			return
+		}
+	}
+}
+
+// connection subscribes on a new dedicated connection and keeps its
+// subscriptions in line with the wanted set until it breaks.
+func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *backoff.Link, report func(error)) error {
+	dc, release := r.client.Dedicate()
+	defer func() {
+		// Close rather than release: a connection in subscriber mode must
+		// not go back to the pool.
+		dc.Close()
+		release()
+	}()
+	r.chans.reset()
+	lost := dc.SetPubSubHooks(rueidis.PubSubHooks{
+		OnMessage: func(m rueidis.PubSubMessage) {
+			// rueidis calls this on one goroutine, in arrival order.
+			_ = d.DispatchString(m.Message)
+		},
+		OnSubscription: func(s rueidis.PubSubSubscription) {
+			switch s.Kind {
+			case "subscribe":
+				r.chans.confirm(s.Channel, true)
+				if s.Channel == r.channel {
+					if link.Up() {
+						r.log.Info("Reconnected to Redis pub/sub")
+					} else {
+						r.log.Info("Subscribed to Redis pub/sub", "channel", s.Channel)
+					}
+					report(nil)
+				}
+			case "unsubscribe":
+				r.chans.confirm(s.Channel, false)
+			}
+		},
+	})
+	for {
+		if err := r.send(ctx, dc); err != nil {
+			return err
+		}
+		select {
+		case err, ok := <-lost:
+			if !ok || err == nil {
+				err = errors.New("connection closed")
+			}
+			return err
+		case <-r.kick:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// send issues the pending SUBSCRIBE and UNSUBSCRIBE commands in batches.
+func (r *Redis) send(ctx context.Context, dc rueidis.DedicatedClient) error {
+	for r.chans.hasPending() {
+		sub, unsub := r.chans.take(redisBatch)
+		cctx, cancel := context.WithTimeout(ctx, redisCmdTimout)
+		var err error
+		if len(sub) > 0 {
+			err = dc.Do(cctx, dc.B().Subscribe().Channel(sub...).Build()).Error()
+		}
+		if err == nil && len(unsub) > 0 {
+			err = dc.Do(cctx, dc.B().Unsubscribe().Channel(unsub...).Build()).Error()
+		}
+		cancel()
+		if err != nil {
+			// The connection is broken or unusable: start a new one,
+			// which sends every wanted channel again.
+			return fmt.Errorf("update subscriptions: %w", err)
+		}
+	}
+	return nil
+}
+
+// Shutdown unsubscribes and closes the subscription connection. The client
+// stays open (its owner closes it).
+func (r *Redis) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	cancel, done := r.cancel, r.done
+	r.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("redis pub/sub shutdown: %w", ctx.Err())
+	}
+}
+
+// Subscribe starts receiving stream's publications; the SUBSCRIBE goes out
+// in the background.
+func (r *Redis) Subscribe(stream string) {
+	if r.chans.want(stream, true) {
+		r.wake()
+	}
+}
+
+// Unsubscribe stops receiving stream's publications.
+func (r *Redis) Unsubscribe(stream string) {
+	if stream == r.channel {
+		return // the internal channel stays
+	}
+	if r.chans.want(stream, false) {
+		r.wake()
+	}
+}
+
+func (r *Redis) wake() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Broadcast publishes p on its stream's channel.
+func (r *Redis) Broadcast(ctx context.Context, p *broker.Publication) error {
+	buf := getBuf()
+	*buf = AppendPublication(*buf, p)
+	err := r.publish(ctx, p.Stream, string(*buf))
+	putBuf(buf)
+	return err
+}
+
+// BroadcastCommand publishes c on the internal channel.
+func (r *Redis) BroadcastCommand(ctx context.Context, c *broker.RemoteCommand) error {
+	buf := getBuf()
+	*buf = AppendCommand(*buf, c)
+	err := r.publish(ctx, r.channel, string(*buf))
+	putBuf(buf)
+	return err
+}
+
+func (r *Redis) publish(ctx context.Context, channel, msg string) error {
+	err := r.client.Do(ctx, r.client.B().Publish().Channel(channel).Message(msg).Build()).Error()
+	if err != nil && !isRedisReply(err) && ctx.Err() == nil {
+		// rueidis does not retry writes; the first command on a connection
+		// that broke while idle (Redis restarted) fails, and the client
+		// dials again for the next one. One retry hides that; a duplicate
+		// is possible only if the lost reply's PUBLISH did go through.
+		err = r.client.Do(ctx, r.client.B().Publish().Channel(channel).Message(msg).Build()).Error()
+	}
+	if err != nil {
+		return fmt.Errorf("redis pub/sub: publish to %q: %w", channel, err)
+	}
+	return nil
+}
+
+// isRedisReply tells an error answered by Redis from a connection failure.
+func isRedisReply(err error) bool {
+	_, ok := rueidis.IsRedisErr(err)
+	return ok
+}
+
+// subscribed reports whether the server confirmed the stream's channel on
+// the current connection (tests).
+func (r *Redis) subscribed(stream string) bool { return r.chans.isConfirmed(stream) }
