@@ -11,15 +11,16 @@ import (
 
 // Close codes used by densecable (RFC 6455 §7.4.1).
 const (
-	CloseNormal         = uint16(ws.StatusNormalClosure)           // 1000
-	CloseGoingAway      = uint16(ws.StatusGoingAway)               // 1001
-	CloseProtocolError  = uint16(ws.StatusProtocolError)           // 1002
-	CloseUnsupported    = uint16(ws.StatusUnsupportedData)         // 1003
-	CloseNoStatus       = uint16(ws.StatusNoStatusRcvd)            // 1005
-	CloseAbnormal       = uint16(ws.StatusAbnormalClosure)         // 1006
-	CloseInvalidPayload = uint16(ws.StatusInvalidFramePayloadData) // 1007
-	CloseMessageTooBig  = uint16(ws.StatusMessageTooBig)           // 1009
-	CloseInternalError  = uint16(ws.StatusInternalServerError)     // 1011
+	CloseNormal          = uint16(ws.StatusNormalClosure)           // 1000
+	CloseGoingAway       = uint16(ws.StatusGoingAway)               // 1001
+	CloseProtocolError   = uint16(ws.StatusProtocolError)           // 1002
+	CloseUnsupported     = uint16(ws.StatusUnsupportedData)         // 1003
+	CloseNoStatus        = uint16(ws.StatusNoStatusRcvd)            // 1005
+	CloseAbnormal        = uint16(ws.StatusAbnormalClosure)         // 1006
+	CloseInvalidPayload  = uint16(ws.StatusInvalidFramePayloadData) // 1007
+	ClosePolicyViolation = uint16(ws.StatusPolicyViolation)         // 1008
+	CloseMessageTooBig   = uint16(ws.StatusMessageTooBig)           // 1009
+	CloseInternalError   = uint16(ws.StatusInternalServerError)     // 1011
 )
 
 // Protocol errors: each carries the close code the peer must get.

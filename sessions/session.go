@@ -168,7 +168,13 @@ func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
 		s.node.log.Debug("failed to decode incoming message", "sid", s.sid, "error", err)
 		return
 	}
-	s.push(task{kind: taskCommand, msg: msg})
+	if !s.push(task{kind: taskCommand, msg: msg}) {
+		// The client sends faster than its commands can be handled (RPC is
+		// the bound): cut it off rather than queue without limit.
+		s.node.stats.FailedClientMessages.Add(1)
+		s.node.log.Warn("too many pending commands, disconnecting", "sid", s.sid, "limit", maxInbox)
+		s.close(frames.ClosePolicyViolation, "Too many messages")
+	}
 }
 
 // OnClose implements poller.Receiver.
@@ -177,16 +183,25 @@ func (s *Session) OnClose() {
 	s.push(task{kind: taskClosed})
 }
 
-func (s *Session) push(t task) {
+// maxInbox bounds the commands a session may have waiting.
+const maxInbox = 1024
+
+// push queues a task; it refuses client commands beyond maxInbox.
+func (s *Session) push(t task) bool {
 	s.mu.Lock()
+	if t.kind == taskCommand && len(s.inbox) >= maxInbox {
+		s.mu.Unlock()
+		return false
+	}
 	s.inbox = append(s.inbox, t)
 	if s.scheduled {
 		s.mu.Unlock()
-		return
+		return true
 	}
 	s.scheduled = true
 	s.mu.Unlock()
 	s.node.exec.schedule(s)
+	return true
 }
 
 // runTasks runs on an executor worker until the inbox is empty.

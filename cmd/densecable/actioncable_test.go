@@ -448,3 +448,37 @@ func TestPongTimeout(t *testing.T) {
 		}
 	}
 }
+
+// A client that floods commands while its previous one waits on RPC is cut
+// off instead of growing its queue without bound.
+func TestCommandFloodIsBounded(t *testing.T) {
+	app := startTestApp(t)
+	srv := startServer(t, "--rpc_host="+app.addr)
+	c := dial(t, srv.wsURL("/cable?user=flood"))
+	c.read()
+	id := identifier("f")
+	c.send(map[string]string{"command": "subscribe", "identifier": id})
+	c.read()
+	c.send(map[string]string{"command": "message", "identifier": id, "data": `{"action":"sleep"}`})
+	var buf []byte
+	for i := 0; i < 1100; i++ {
+		buf = append(buf, mustClientFrame(`{"command":"ping"}`)...)
+	}
+	if _, err := c.conn.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	if code, reason := c.expectClose(); code != 1008 || reason != "Too many messages" {
+		t.Fatalf("close %d %q", code, reason)
+	}
+	// Others are unaffected.
+	d := dial(t, srv.wsURL("/cable?user=calm"))
+	if got := d.read(); got != `{"type":"welcome"}` {
+		t.Fatalf("other client: %s", got)
+	}
+}
+
+func mustClientFrame(s string) []byte {
+	var b bytes.Buffer
+	_ = ws.WriteFrame(&b, ws.MaskFrame(ws.NewTextFrame([]byte(s))))
+	return b.Bytes()
+}

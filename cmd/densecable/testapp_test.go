@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -104,6 +105,9 @@ func (a *testApp) Command(_ context.Context, m *rpcpb.CommandMessage) (*rpcpb.Co
 		case "echo":
 			b, _ := json.Marshal(map[string]any{"identifier": m.Identifier, "message": data})
 			return &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS, Transmissions: []string{string(b)}}, nil
+		case "sleep":
+			time.Sleep(2 * time.Second)
+			return &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS}, nil
 		case "kick":
 			return &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS, Disconnect: true}, nil
 		case "state":
