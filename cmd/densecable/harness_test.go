@@ -24,7 +24,10 @@ import (
 // given extra flags.
 func startServer(t *testing.T, flags ...string) *app {
 	t.Helper()
-	args := append([]string{"--host=127.0.0.1", "--port=0", "--ignore-config-path", "--broadcast_adapter=http", "--poller=" + engineOf(t)}, flags...)
+	// A free broadcast port: the default 8090 may be taken (make run, a
+	// parallel test binary). Tests that need another one pass it later.
+	args := append([]string{"--host=127.0.0.1", "--port=0", "--ignore-config-path", "--broadcast_adapter=http",
+		fmt.Sprintf("--http_broadcast_port=%d", freePort(t)), "--poller=" + engineOf(t)}, flags...)
 	cfg, action, err := config.Parse(args, func(string) string { return "" }, io.Discard)
 	if err != nil || action != config.ActionRun {
 		t.Fatalf("config: %v", err)
