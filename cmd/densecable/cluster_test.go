@@ -63,8 +63,9 @@ func clusterScenario(t *testing.T, engine string) {
 			t.Fatalf("confirm: %s", got)
 		}
 	}
-	// Let the pub/sub subscriptions settle, then publish on node A.
-	time.Sleep(300 * time.Millisecond)
+	// Pub/sub subscriptions are asynchronous: probe with transient messages
+	// (no offsets) until every node delivers, then drain the probes.
+	warmUp(t, nodes[0], stream, []*client{a, b, c})
 	for i := 1; i <= 3; i++ {
 		postBroadcast(t, nodes[0], fmt.Sprintf(`{"stream":%q,"data":"{\"n\":%d}"}`, stream, i))
 	}
@@ -137,4 +138,34 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// warmUp publishes transient probes until each client has received one,
+// then drains whatever probes are still on their way.
+func warmUp(t *testing.T, via *app, stream string, clients []*client) {
+	t.Helper()
+	probe := fmt.Sprintf(`{"stream":%q,"data":"\"probe\"","meta":{"transient":true}}`, stream)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, cl := range clients {
+		for {
+			if time.Now().After(deadline) {
+				t.Fatal("pub/sub never delivered to every node")
+			}
+			postBroadcast(t, via, probe)
+			if _, p, err := cl.next(300 * time.Millisecond); err == nil && strings.Contains(string(p), `"probe"`) {
+				break
+			}
+		}
+	}
+	for _, cl := range clients {
+		for {
+			_, p, err := cl.next(300 * time.Millisecond)
+			if err != nil {
+				break
+			}
+			if !strings.Contains(string(p), `"probe"`) && !strings.Contains(string(p), `"type":"ping"`) {
+				t.Fatalf("unexpected message while draining probes: %s", p)
+			}
+		}
+	}
 }
