@@ -78,7 +78,11 @@ func chatLifecycle(t *testing.T, engine string) {
 
 	// Unsubscribe stops deliveries.
 	alice.send(map[string]string{"command": "unsubscribe", "identifier": id})
-	time.Sleep(100 * time.Millisecond)
+	// Commands of one client run in order: the pong means the unsubscribe is done.
+	alice.send(`{"command":"ping"}`)
+	if got := alice.read(); got != `{"type":"pong"}` {
+		t.Fatalf("pong: %s", got)
+	}
 	srv.node.HandleBroadcast(&broker.Publication{Stream: "chat_42", Data: `"after"`})
 	if got := bob.read(); !strings.Contains(got, `"after"`) {
 		t.Fatalf("bob after: %s", got)
