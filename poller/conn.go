@@ -239,6 +239,34 @@ func (c *Conn) flushLocked() error {
 	return nil
 }
 
+// drainWith is the flusher goroutine of the engines that write through a
+// blocking writer (netpoll, TLS): it hands the queue to write until the
+// queue is empty, then closes the socket if a close was waiting for it.
+func (c *Conn) drainWith(write func(bufs [][]byte) (int64, error)) {
+	for {
+		c.mu.Lock()
+		bufs := c.pending
+		c.pending = nil
+		c.pendingBytes = 0
+		if len(bufs) == 0 || c.closed {
+			c.flushing = false
+			closeNow := c.closeAfter && !c.closed
+			c.mu.Unlock()
+			if closeNow {
+				c.closeNow()
+			}
+			return
+		}
+		c.mu.Unlock()
+		n, err := write(bufs)
+		c.stats.bytesSent.Add(uint64(n))
+		if err != nil {
+			c.failWrite()
+			return
+		}
+	}
+}
+
 func (c *Conn) failWrite() {
 	c.stats.writeErrors.Add(1)
 	c.mu.Lock()

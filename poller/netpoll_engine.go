@@ -80,35 +80,19 @@ func (netpollIO) closeSocket(c *Conn) { _ = c.nc.Close() }
 // socket to become writable (up to the write timeout).
 func flushLoop(c *Conn) {
 	w := c.nc.Writer()
-	for {
-		c.mu.Lock()
-		bufs := c.pending
-		c.pending = nil
-		c.pendingBytes = 0
-		if len(bufs) == 0 || c.closed {
-			c.flushing = false
-			closeNow := c.closeAfter && !c.closed
-			c.mu.Unlock()
-			if closeNow {
-				c.closeNow()
-			}
-			return
-		}
-		c.mu.Unlock()
-		size := 0
+	c.drainWith(func(bufs [][]byte) (int64, error) {
+		var size int64
 		for _, b := range bufs {
-			size += len(b)
 			if _, err := w.WriteBinary(b); err != nil {
-				c.failWrite()
-				return
+				return 0, err
 			}
+			size += int64(len(b))
 		}
 		if err := w.Flush(); err != nil {
-			c.failWrite()
-			return
+			return 0, err
 		}
-		c.stats.bytesSent.Add(uint64(size))
-	}
+		return size, nil
+	})
 }
 
 func (s *netpollServer) onPrepare(nc netpoll.Connection) context.Context {

@@ -229,32 +229,13 @@ type stdIO struct {
 func (io *stdIO) startFlush(c *Conn) { go io.flush(c) }
 
 func (io *stdIO) flush(c *Conn) {
-	for {
-		c.mu.Lock()
-		bufs := c.pending
-		c.pending = nil
-		c.pendingBytes = 0
-		if len(bufs) == 0 || c.closed {
-			c.flushing = false
-			closeNow := c.closeAfter && !c.closed
-			c.mu.Unlock()
-			if closeNow {
-				c.closeNow()
-			}
-			return
-		}
-		c.mu.Unlock()
+	c.drainWith(func(bufs [][]byte) (int64, error) {
 		if io.s.opts.WriteTimeout > 0 {
 			_ = io.nc.SetWriteDeadline(time.Now().Add(io.s.opts.WriteTimeout))
 		}
 		nb := net.Buffers(bufs)
-		n, err := nb.WriteTo(io.nc)
-		c.stats.bytesSent.Add(uint64(n))
-		if err != nil {
-			c.failWrite()
-			return
-		}
-	}
+		return nb.WriteTo(io.nc)
+	})
 }
 
 func (io *stdIO) closeSocket(c *Conn) {
