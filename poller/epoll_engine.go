@@ -434,15 +434,18 @@ func (l *loop) closeSocket(c *Conn) {
 	c.closed = true
 	c.pending = nil
 	c.pendingBytes = 0
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = unix.Close(c.fd)
+	recv := c.recv
+	c.mu.Unlock()
+	// Lock order: never take the loop's lock while holding a connection's
+	// (the sweeper takes them the other way). The pointer check keeps a new
+	// connection that already reuses the descriptor number.
 	l.mu.Lock()
 	if l.conns[c.fd] == c {
 		delete(l.conns, c.fd)
 	}
 	l.mu.Unlock()
-	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
-	_ = unix.Close(c.fd)
-	recv := c.recv
-	c.mu.Unlock()
 	l.s.stats.active.Add(-1)
 	l.s.ln.released()
 	if recv != nil {
@@ -453,24 +456,35 @@ func (l *loop) closeSocket(c *Conn) {
 // sweep enforces timeouts once a second: a head or frame that stalls, and
 // output that the client does not read within the write timeout.
 func (s *epollServer) sweep() {
-	t := time.NewTicker(time.Second)
+	every := s.opts.SweepInterval
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
-	var expired []*Conn
+	var expired, all []*Conn
 	for {
 		select {
 		case <-s.stopping:
 			return
 		case now := <-t.C:
-			expired = expired[:0]
+			// Snapshot under the loop's lock, check each connection under
+			// its own lock only (never both: see closeSocket).
+			all = all[:0]
 			for _, l := range s.loops {
 				l.mu.Lock()
 				for _, c := range l.conns {
-					if c.expired(now, s.opts) {
-						expired = append(expired, c)
-					}
+					all = append(all, c)
 				}
 				l.mu.Unlock()
 			}
+			expired = expired[:0]
+			for _, c := range all {
+				if c.expired(now, s.opts) {
+					expired = append(expired, c)
+				}
+			}
+			clear(all)
 			for _, c := range expired {
 				s.log.Debug("connection timed out", "remote", c.remote)
 				c.closeNow()

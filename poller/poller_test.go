@@ -215,3 +215,53 @@ func TestQueueFlushKeepsOrder(t *testing.T) {
 		}
 	})
 }
+
+// Closing many connections from many goroutines while the sweeper runs
+// constantly must not deadlock (the two take the loop's and a connection's
+// locks; they must never hold both in opposite orders).
+func TestConcurrentClosesWithSweeper(t *testing.T) {
+	s, h := startPoller(t, "epoll", Options{SweepInterval: time.Millisecond})
+	const n = 300
+	var clients []net.Conn
+	var conns []*Conn
+	for i := 0; i < n; i++ {
+		c, _, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+		conns = append(conns, <-h.opened)
+	}
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	done := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := w; i < n; i += 8 {
+					conns[i].Close(frames.CloseGoingAway, "bye")
+				}
+			}(w)
+		}
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("closing connections deadlocked")
+	}
+	eventually := time.Now().Add(10 * time.Second)
+	for s.Stats().Active != 0 && time.Now().Before(eventually) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if a := s.Stats().Active; a != 0 {
+		t.Fatalf("%d connections still active", a)
+	}
+}

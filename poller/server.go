@@ -76,6 +76,9 @@ type Options struct {
 	// ReadBufferSize is the first read buffer of a connection (grows on
 	// demand); applied process-wide on the first Listen.
 	ReadBufferSize int
+	// SweepInterval is how often the epoll engine checks timeouts
+	// (default 1 s; tests make it short).
+	SweepInterval time.Duration
 	// TLS, when set, serves TLS with Go's crypto/tls (a goroutine per
 	// connection); the engine choice is ignored then.
 	TLS *tls.Config
