@@ -177,11 +177,17 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.log.Info("Starting NATS broker", "servers", b.nc.Servers(), "history_limit", b.opts.HistoryLimit,
 		"history_ttl", b.opts.HistoryTTL, "sessions_ttl", b.opts.SessionsTTL, "presence_ttl", b.opts.PresenceTTL)
 	bo := backoff.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	// While a fresh cluster settles its routes, replies get lost: short
+	// attempts (growing to opTimeout) retry sooner than one long wait.
+	attempt := time.Second
 	for {
-		err := b.setup(ctx)
+		actx, cancel := context.WithTimeout(ctx, attempt)
+		err := b.setup(actx)
+		cancel()
 		if err == nil {
 			break
 		}
+		attempt = min(2*attempt, opTimeout)
 		if ctx.Err() != nil {
 			return fmt.Errorf("nats broker: set up JetStream: %w", err)
 		}

@@ -10,6 +10,12 @@
 // it ends. The Node scripts live in js/ and report over stdio (see
 // js/lib.js). Without node or js/node_modules the tests skip, unless CI=true,
 // where they fail: run `npm ci` in cmd/densecable/e2e/js first.
+//
+// The multi-node tests (cluster_test.go, redis_restart_test.go,
+// ext_bad_input_test.go) also need the machine's Redis on 127.0.0.1:6379,
+// NATS with JetStream on 127.0.0.1:4222 and redis-server on PATH (for a
+// throwaway Redis they kill and restart); without them they fail, never
+// skip. They drive @anycable/core through js/cable_agent.mjs.
 package e2e
 
 import (
