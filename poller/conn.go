@@ -148,6 +148,9 @@ func (c *Conn) write(frame []byte, force bool) error {
 	return nil
 }
 
+// maxIovecs keeps writev under the kernel's IOV_MAX.
+const maxIovecs = 512
+
 // Queue gathers a frame for the next Flush, so that a burst of broadcasts
 // costs one writev per socket instead of one write per message. It reports
 // whether nothing was gathered before (the caller must then Flush).
@@ -204,7 +207,13 @@ func (c *Conn) flushLocked() error {
 		}
 		return nil
 	}
-	n, err := unix.Writev(c.fd, bufs)
+	iov := bufs
+	if len(iov) > maxIovecs {
+		// writev takes at most IOV_MAX (1024) buffers; the rest waits for
+		// the socket like any other pending output.
+		iov = iov[:maxIovecs]
+	}
+	n, err := unix.Writev(c.fd, iov)
 	if n > 0 {
 		c.stats.bytesSent.Add(uint64(n))
 	}

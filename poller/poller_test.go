@@ -265,3 +265,33 @@ func TestConcurrentClosesWithSweeper(t *testing.T) {
 		t.Fatalf("%d connections still active", a)
 	}
 }
+
+func TestFlushMoreFramesThanIOVMax(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, h := startPoller(t, engine, Options{})
+		conn, br, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		c := <-h.opened
+		const n = 2000
+		for i := 0; i < n; i++ {
+			if _, err := c.Queue(frames.AppendFrame(nil, ws.OpText, []byte("m"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = conn
+		if br != nil {
+			r = br
+		}
+		for i := 0; i < n; i++ {
+			if f, err := ws.ReadFrame(r); err != nil || string(f.Payload) != "m" {
+				t.Fatalf("frame %d: %q %v", i, f.Payload, err)
+			}
+		}
+	})
+}
