@@ -231,7 +231,16 @@ func TestClusterGossipsRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "replicated", Subjects: []string{"r.>"}, Replicas: 3}); err != nil {
-		t.Fatalf("an R3 stream over the three servers: %v", err)
+	// JetStream is "ready" before every peer is known to be online for
+	// placement: retry until the meta leader sees all three (bounded by ctx).
+	for {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "replicated", Subjects: []string{"r.>"}, Replicas: 3})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("an R3 stream over the three servers: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
