@@ -266,12 +266,17 @@ func (a *app) doStop(ctx context.Context) {
 	if a.ws != nil && a.ws.Addr() != nil {
 		a.ws.StopAccepting()
 	}
+	// fasthttp's plain Shutdown waits for every keep-alive connection to go
+	// idle, without limit (a publisher that keeps its connection busy would
+	// hold the process forever): bound it.
+	httpCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	if a.bcastSrv != nil {
-		_ = a.bcastSrv.Shutdown()
+		_ = a.bcastSrv.ShutdownWithContext(httpCtx)
 	}
 	if a.apiSrv != nil {
-		_ = a.apiSrv.Shutdown()
+		_ = a.apiSrv.ShutdownWithContext(httpCtx)
 	}
+	cancel()
 	for _, b := range a.listeners {
 		if err := b.Shutdown(ctx); err != nil {
 			a.log.Warn("broadcaster shutdown", "error", err)
