@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"time"
 
 	"github.com/densecable/densecable/broker"
 )
@@ -22,7 +23,12 @@ func (n *Node) TryBroadcast(p *broker.Publication) error {
 	ctx := context.Background()
 	if n.broker != nil && !p.Meta.Transient {
 		if err := n.broker.Store(ctx, p); err != nil {
-			return err
+			// One retry: the first command on a connection the broker's
+			// server dropped (a restart) fails while the client reconnects.
+			time.Sleep(50 * time.Millisecond)
+			if err2 := n.broker.Store(ctx, p); err2 != nil {
+				return err2
+			}
 		}
 	}
 	if n.pubsub != nil {

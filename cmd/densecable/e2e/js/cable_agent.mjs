@@ -133,7 +133,17 @@ const ops = {
       await sleep(150)
     }
     const marker = { synced: true }
-    await broadcast(url, stream, marker)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await broadcast(url, stream, marker)
+        break
+      } catch (err) {
+        // Right after a Redis restart the broker may refuse one publication
+        // (a stale connection): with retry on, try the marker again too.
+        if (!retry || attempt >= 20) throw err
+        await sleep(150)
+      }
+    }
     for (let i = 0; i < boxes.length; i++) {
       await skipUntil(boxes[i], marker, ms, 'sync marker at ' + names[i])
     }
