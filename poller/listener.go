@@ -97,8 +97,9 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	if l.maxConn > 0 && l.open.Load() >= l.maxConn {
-		_ = unix.Close(nfd)
+		// Count before closing: whoever sees the close sees the count.
 		l.refused("max-conn reached")
+		_ = unix.Close(nfd)
 		return nil, nil
 	}
 	// Small messages must not wait for Nagle's algorithm.

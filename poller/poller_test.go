@@ -173,6 +173,10 @@ func TestMaxConnRefusesCleanly(t *testing.T) {
 		if _, _, _, err := ws.Dial(context.Background(), "ws://"+s.Addr().String()+"/ws"); err == nil {
 			t.Fatal("second connection must be refused")
 		}
+		deadline := time.Now().Add(5 * time.Second)
+		for s.Stats().Refused == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if s.Stats().Refused == 0 {
 			t.Fatal("refusal not counted")
 		}
