@@ -5,6 +5,7 @@ package frames
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/gobwas/ws"
 )
@@ -42,7 +43,7 @@ type CloseError struct {
 
 func (e *CloseError) Error() string {
 	if e.Reason == "" {
-		return "websocket: close " + itoa(int(e.Code))
+		return "websocket: close " + strconv.Itoa(int(e.Code))
 	}
 	return "websocket: " + e.Reason
 }
@@ -55,26 +56,4 @@ func AsCloseError(err error) *CloseError {
 		return ce
 	}
 	return &CloseError{Code: CloseAbnormal, Reason: "Read failed"}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,7 +32,7 @@ func (n *Node) drain(ctx context.Context, all []*Session) {
 		if step > 500*time.Millisecond {
 			step = 500 * time.Millisecond
 		}
-		n.log.Info("Draining " + itoa(len(all)) + " active connections slowly for " + (step * time.Duration(len(all))).Round(100*time.Millisecond).String())
+		n.log.Info("Draining " + strconv.Itoa(len(all)) + " active connections slowly for " + (step * time.Duration(len(all))).Round(100*time.Millisecond).String())
 		t := time.NewTicker(max(step, time.Microsecond))
 		defer t.Stop()
 		for i, s := range all {
@@ -66,18 +67,4 @@ func (n *Node) drain(ctx context.Context, all []*Session) {
 	}
 	close(work)
 	wg.Wait()
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

@@ -37,8 +37,9 @@ func (a *app) setupBroadcasting() error {
 			if a.cfg.Broadcast.HTTPPort == a.cfg.Server.Port {
 				a.router.Handle(a.cfg.Broadcast.HTTPPath, h)
 			} else {
-				r := fasthttpRouter(a.cfg.Broadcast.HTTPPath, h)
-				a.bcastSrv = &fasthttp.Server{Handler: r, Name: "densecable", ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, NoDefaultServerHeader: true}
+				r := api.NewRouter()
+				r.Handle(a.cfg.Broadcast.HTTPPath, h)
+				a.bcastSrv = &fasthttp.Server{Handler: r.Serve, Name: "densecable", ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, NoDefaultServerHeader: true}
 			}
 		case "redis":
 			a.listeners = append(a.listeners, redisbroadcast.New(redisbroadcast.Options{
@@ -66,16 +67,6 @@ func (a *app) setupBroadcasting() error {
 		}
 	}
 	return nil
-}
-
-func fasthttpRouter(path string, h fasthttp.RequestHandler) fasthttp.RequestHandler {
-	return func(ctx *fasthttp.RequestCtx) {
-		if string(ctx.Path()) == path {
-			h(ctx)
-			return
-		}
-		ctx.Error("404 page not found\n", fasthttp.StatusNotFound)
-	}
 }
 
 func (a *app) redisOptions() redisconn.RedisOptions {
