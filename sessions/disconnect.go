@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/densecable/densecable/rpcclient/rpcpb"
@@ -15,19 +16,27 @@ import (
 // Unlike the reference, enqueue never blocks: the caller is a shared
 // worker, and a blocked worker would stall every other session (a mass
 // disconnect of 19,000 clients used to leave new clients unwelcomed). The
-// queue holds at most one request per closed session, so its size is
-// bounded by the number of connections; going past disconnect_backlog_size
-// is logged, and nothing is dropped.
+// queue holds at most one request per closed session; going past
+// disconnect_backlog_size is logged, and nothing is dropped. What bounds it
+// is back-pressure at accept: past bound entries (--max-conn, or 50,000)
+// paused is set and the server accepts no new connection (so no new entry
+// can follow) until it drains to the bound.
 type disconnectQueue struct {
 	n       *Node
 	every   time.Duration
 	backlog int
+	bound   int
 
-	mu      sync.Mutex
-	jobs    []disconnectJob
-	head    int
-	warned  bool
-	stopped bool
+	// paused: more than bound entries; read lock-free before every accept.
+	paused atomic.Bool
+
+	mu        sync.Mutex
+	jobs      []disconnectJob
+	head      int
+	warned    bool
+	stopped   bool
+	pauseLog  time.Time // last pause/resume log lines (at most 1/s each)
+	resumeLog time.Time
 
 	stop chan struct{}
 	done chan struct{}
@@ -39,11 +48,12 @@ type disconnectJob struct {
 	req *rpcpb.DisconnectRequest
 }
 
-func newDisconnectQueue(n *Node, rate, backlog int) *disconnectQueue {
+func newDisconnectQueue(n *Node, rate, backlog, bound int) *disconnectQueue {
 	q := &disconnectQueue{
 		n:       n,
 		every:   time.Second / time.Duration(rate),
 		backlog: backlog,
+		bound:   bound,
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -67,21 +77,62 @@ func (q *disconnectQueue) enqueue(s *Session, subscriptions []string) {
 	if over {
 		q.warned = true
 	}
+	logPause := q.setPaused(size)
 	q.mu.Unlock()
 	q.n.stats.DisconnectQueue.Add(1)
 	if over {
 		q.n.log.Warn("Disconnect queue is over its backlog size; calls are delayed", "size", size, "backlog", q.backlog)
+	}
+	q.logPaused(logPause, size)
+}
+
+// setPaused updates paused for the queue's size (under mu). It returns +1
+// when accepting just paused, -1 when it just resumed, and that line may be
+// logged (at most once a second each: the queue may hover at the bound).
+func (q *disconnectQueue) setPaused(size int) int {
+	over := size > q.bound
+	if q.paused.Load() == over {
+		return 0
+	}
+	q.paused.Store(over)
+	now := time.Now()
+	if over {
+		if now.Sub(q.pauseLog) < time.Second {
+			return 0
+		}
+		q.pauseLog = now
+		return 1
+	}
+	if now.Sub(q.resumeLog) < time.Second {
+		return 0
+	}
+	q.resumeLog = now
+	return -1
+}
+
+func (q *disconnectQueue) logPaused(change, size int) {
+	switch change {
+	case 1:
+		q.n.log.Warn("Disconnect queue is over its bound; not accepting new connections until it drains", "size", size, "bound", q.bound)
+	case -1:
+		q.n.log.Info("Disconnect queue drained to its bound; accepting new connections again", "size", size, "bound", q.bound)
 	}
 }
 
 // pop takes the oldest job.
 func (q *disconnectQueue) pop() (disconnectJob, bool) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	j, ok, change, size := q.popLocked()
+	q.mu.Unlock()
+	q.logPaused(change, size)
+	return j, ok
+}
+
+func (q *disconnectQueue) popLocked() (j disconnectJob, ok bool, change, size int) {
 	if q.head == len(q.jobs) {
-		return disconnectJob{}, false
+		return disconnectJob{}, false, 0, 0
 	}
-	j := q.jobs[q.head]
+	j = q.jobs[q.head]
 	q.jobs[q.head] = disconnectJob{}
 	q.head++
 	switch {
@@ -92,7 +143,8 @@ func (q *disconnectQueue) pop() (disconnectJob, bool) {
 		q.jobs, q.head = q.jobs[:n], 0
 	}
 	q.n.stats.DisconnectQueue.Add(-1)
-	return j, true
+	size = len(q.jobs) - q.head
+	return j, true, q.setPaused(size), size
 }
 
 // disconnectRequest builds the Disconnect call: identifiers, subscriptions

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -40,6 +41,9 @@ type Node struct {
 
 	mu       sync.RWMutex
 	sessions map[*Session]struct{}
+	// sids holds the sid of every session from NewSession until its
+	// cleanup (authenticating ones too), so that no two share one.
+	sids map[string]struct{}
 
 	shuttingDown  bool
 	stopKeepalive chan struct{}
@@ -70,13 +74,14 @@ func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 		broker:   deps.Broker,
 		pubsub:   deps.PubSub,
 		sessions: make(map[*Session]struct{}),
+		sids:     make(map[string]struct{}),
 	}
 	if n.bcast == nil {
 		n.bcast = n
 	}
 	n.exec = newExecutor(opts.Workers)
 	n.pinger = newPinger(opts.PingPrecision, opts.EnableNativePings, opts.PongTimeout)
-	n.disconnect = newDisconnectQueue(n, opts.DisconnectRate, opts.DisconnectBacklog)
+	n.disconnect = newDisconnectQueue(n, opts.DisconnectRate, opts.DisconnectBacklog, opts.acceptBound())
 	n.stopKeepalive = make(chan struct{})
 	go n.keepalive(n.stopKeepalive)
 	return n
@@ -84,6 +89,12 @@ func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 
 // Stats exposes the node's counters.
 func (n *Node) Stats() *Stats { return &n.stats }
+
+// AcceptPaused reports that the disconnect queue holds more than its bound
+// (--max-conn, or 50,000 without one): the server should not accept new
+// connections until it drains, since every connection may end up in it.
+// It is a single atomic load, cheap enough to check before every accept.
+func (n *Node) AcceptPaused() bool { return n.disconnect.paused.Load() }
 
 // NewSession creates the session for an upgraded connection and queues its
 // authentication. It runs on the poller goroutine and does no I/O.
@@ -100,25 +111,110 @@ func (n *Node) NewSession(c Conn, req *frames.Request) *Session {
 		pingInterval:  n.opts.PingInterval,
 		pingPrecision: n.opts.PingPrecision,
 	}
-	s.sid = req.Get("x-request-id")
-	if s.sid == "" {
-		s.sid = newSID()
-	}
+	s.sid, s.sidFromClient = n.claimSID(req.Get("x-request-id"))
 	s.req = req
 	s.url = requestURL(req, n.opts.TLS)
 	s.headers = envHeaders(req, c.RemoteIP(), n.opts.Headers, n.opts.ProxyCookies)
 	q := req.Query()
 	if v := q.Get("pi"); v != "" {
-		if sec, err := strconv.Atoi(v); err == nil && sec >= 0 {
-			s.pingInterval = time.Duration(sec) * time.Second
-		} else {
-			n.log.Warn("invalid ping interval value, must be integer", "sid", s.sid, "value", v)
-		}
+		s.pingInterval = n.pingInterval(s.sid, v)
 	}
 	if v := q.Get("ptp"); v != "" {
 		s.pingPrecision = v
 	}
 	s.push(task{kind: taskConnect})
+	return s
+}
+
+// pingInterval reads ?pi= (seconds): 0 disables pings, values above
+// MaxPingInterval are clamped to it, anything else but an integer is
+// ignored. Debug level: the client chooses the value.
+func (n *Node) pingInterval(sid, v string) time.Duration {
+	sec, err := strconv.Atoi(v)
+	switch {
+	case err == nil && sec > int(MaxPingInterval/time.Second), errors.Is(err, strconv.ErrRange) && v[0] != '-':
+		return MaxPingInterval
+	case err == nil && sec >= 0:
+		return time.Duration(sec) * time.Second
+	}
+	n.log.Debug("invalid ping interval value, must be integer", "sid", sid, "value", v)
+	return n.opts.PingInterval
+}
+
+// maxRequestIDLen bounds an X-Request-ID used as the sid.
+const maxRequestIDLen = 64
+
+// validRequestID: 1 to 64 characters of [A-Za-z0-9_-] (the sid appears in
+// logs, RPC calls and broker keys).
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// claimSID chooses a new session's sid: the client's X-Request-ID when it is
+// valid and no live session has it, otherwise a generated one. It reports
+// whether the client's id was taken (the session cache is checked later,
+// on the worker: it may need I/O).
+func (n *Node) claimSID(requestID string) (string, bool) {
+	if requestID != "" {
+		if validRequestID(requestID) {
+			n.mu.Lock()
+			_, taken := n.sids[requestID]
+			if !taken {
+				n.sids[requestID] = struct{}{}
+			}
+			n.mu.Unlock()
+			if !taken {
+				return requestID, true
+			}
+		}
+		n.log.Debug("X-Request-ID not used as the sid", "request_id", truncate(requestID, maxRequestIDLen))
+	}
+	sid := newSID()
+	n.mu.Lock()
+	n.sids[sid] = struct{}{}
+	n.mu.Unlock()
+	return sid, false
+}
+
+// releaseSID frees the session's sid for later sessions.
+func (n *Node) releaseSID(s *Session) {
+	n.mu.Lock()
+	delete(n.sids, s.sid)
+	n.mu.Unlock()
+}
+
+// checkCachedSID gives a generated sid to a session whose X-Request-ID names
+// a cached session: storing this session would overwrite that snapshot.
+// When the cache cannot be asked, the client's id is not trusted either.
+func (n *Node) checkCachedSID(s *Session) {
+	if !s.sidFromClient || n.broker == nil || n.opts.SessionsTTL <= 0 {
+		return
+	}
+	b, err := n.broker.RestoreSession(context.Background(), s.sid)
+	if err == nil && b == nil {
+		return
+	}
+	sid, _ := n.claimSID("")
+	n.log.Debug("X-Request-ID names a cached session, not used as the sid", "request_id", s.sid, "sid", sid)
+	n.releaseSID(s)
+	s.mu.Lock() // logSID readers
+	s.sid, s.sidFromClient = sid, false
+	s.mu.Unlock()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
 	return s
 }
 
@@ -129,6 +225,7 @@ func (n *Node) connect(s *Session) {
 	}
 	req := s.req
 	s.req = nil
+	n.checkCachedSID(s)
 	if n.tryRestore(s, req) {
 		return
 	}
@@ -170,7 +267,7 @@ func (n *Node) established(s *Session) {
 	n.mu.Unlock()
 	n.stats.Clients.Add(1)
 	if s.pingInterval > 0 {
-		n.pinger.add(s)
+		n.pinger.add(s, time.Now())
 	}
 	n.commitSession(s)
 	n.log.Debug("websocket session established", "sid", s.sid)
@@ -178,6 +275,11 @@ func (n *Node) established(s *Session) {
 
 // closed cleans up after the socket is gone: streams, pings, Disconnect.
 func (n *Node) closed(s *Session) {
+	if s.released {
+		return
+	}
+	s.released = true
+	n.releaseSID(s)
 	if !s.connected {
 		return
 	}

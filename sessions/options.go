@@ -28,6 +28,11 @@ type Options struct {
 	DisconnectRate    int // Disconnect calls per second (default 100)
 	DisconnectBacklog int // queue length (default 4096)
 
+	// MaxConn is --max-conn: it also bounds the disconnect queue, past which
+	// AcceptPaused asks the server to stop accepting. 0 means
+	// defaultAcceptBound.
+	MaxConn int
+
 	// Headers to pass to RPC in env.headers (lower-case names).
 	Headers []string
 	// ProxyCookies filters the Cookie header (nil = pass it whole).
@@ -50,6 +55,16 @@ type Options struct {
 	// ShutdownPoolSize is how many goroutines disconnect sessions at
 	// shutdown (default 16).
 	ShutdownPoolSize int
+}
+
+// defaultAcceptBound bounds the disconnect queue without --max-conn.
+const defaultAcceptBound = 50000
+
+func (o *Options) acceptBound() int {
+	if o.MaxConn > 0 {
+		return o.MaxConn
+	}
+	return defaultAcceptBound
 }
 
 func (o *Options) defaults() {

@@ -11,34 +11,33 @@ import (
 	"github.com/densecable/densecable/frames"
 )
 
-// wheelTick is the pinger's resolution: sessions with the same interval are
-// spread over interval/wheelTick slots, so pings go out in small batches
-// instead of one burst.
-const wheelTick = 100 * time.Millisecond
+// pingTick is the pinger's resolution: pings due within the same tick go
+// out in one batch.
+const pingTick = 100 * time.Millisecond
 
-// pinger sends Action Cable pings with one goroutine per distinct interval
-// (in practice one), never one per session.
+// MaxPingInterval bounds ?pi=: larger values are clamped to it.
+const MaxPingInterval = time.Hour
+
+// pinger sends Action Cable pings for every session of a node from one
+// goroutine, whatever the intervals: sessions sit in a min-heap keyed by
+// their next ping, so a session costs the same (a heap slot) whichever
+// interval it chose, and no interval value creates anything.
 type pinger struct {
 	precision   string
 	native      bool
 	pongTimeout time.Duration
 
-	mu     sync.Mutex
-	wheels map[time.Duration]*wheel
-	done   chan struct{}
-	once   sync.Once
-}
+	mu   sync.Mutex
+	heap []*Session // ordered by Session.pingAt; Session.pingPos is index+1
 
-type wheel struct {
-	p        *pinger
-	interval time.Duration
-	mu       sync.Mutex
-	slots    []map[*Session]struct{}
-	pos      int
+	done chan struct{}
+	once sync.Once
 }
 
 func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger {
-	return &pinger{precision: precision, native: native, pongTimeout: pongTimeout, wheels: make(map[time.Duration]*wheel), done: make(chan struct{})}
+	p := &pinger{precision: precision, native: native, pongTimeout: pongTimeout, done: make(chan struct{})}
+	go p.run()
+	return p
 }
 
 // expectPong enforces --pong_timeout for extended-protocol sessions (all
@@ -62,68 +61,130 @@ func (p *pinger) expectPong(s *Session, now time.Time) bool {
 	return false
 }
 
-func (p *pinger) add(s *Session) {
+// add schedules the session's first ping 0.5 to 1.5 intervals from now:
+// about one interval like the reference, spread so that a burst of
+// connections does not become a burst of pings.
+func (p *pinger) add(s *Session, now time.Time) {
+	iv := s.pingInterval
+	if iv <= 0 {
+		return
+	}
+	first := iv/2 + rand.N(iv)
 	p.mu.Lock()
-	w := p.wheels[s.pingInterval]
-	if w == nil {
-		n := int(s.pingInterval / wheelTick)
-		if n < 1 {
-			n = 1
-		}
-		w = &wheel{p: p, interval: s.pingInterval, slots: make([]map[*Session]struct{}, n)}
-		for i := range w.slots {
-			w.slots[i] = make(map[*Session]struct{})
-		}
-		p.wheels[s.pingInterval] = w
-		go w.run()
+	if s.pingPos == 0 {
+		s.pingAt = now.Add(first).UnixNano()
+		p.heap = append(p.heap, s)
+		s.pingPos = len(p.heap)
+		p.up(len(p.heap) - 1)
 	}
 	p.mu.Unlock()
-	w.mu.Lock()
-	slot := rand.IntN(len(w.slots))
-	w.slots[slot][s] = struct{}{}
-	s.pingSlot = slot
-	s.wheel = w
-	w.mu.Unlock()
 }
 
 func (p *pinger) remove(s *Session) {
-	w := s.wheel
-	if w == nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := s.pingPos - 1
+	if i < 0 {
 		return
 	}
-	w.mu.Lock()
-	delete(w.slots[s.pingSlot], s)
-	w.mu.Unlock()
+	last := len(p.heap) - 1
+	if i != last {
+		p.swap(i, last)
+	}
+	p.heap[last] = nil
+	p.heap = p.heap[:last]
+	s.pingPos = 0
+	if i != last {
+		p.down(i)
+		p.up(i)
+	}
+	// Give memory back after a mass disconnect.
+	if c := cap(p.heap); c > 1024 && len(p.heap) < c/4 {
+		p.heap = append(make([]*Session, 0, c/2), p.heap...)
+	}
+}
+
+// due moves every session whose ping is due at now to its next deadline
+// and appends it to batch.
+func (p *pinger) due(now time.Time, batch []*Session) []*Session {
+	t := now.UnixNano()
+	p.mu.Lock()
+	for len(p.heap) > 0 && p.heap[0].pingAt <= t {
+		s := p.heap[0]
+		next := s.pingAt + int64(s.pingInterval)
+		if next <= t {
+			// Late (a stalled process): no catch-up burst.
+			next = t + int64(s.pingInterval)
+		}
+		s.pingAt = next
+		p.down(0)
+		batch = append(batch, s)
+	}
+	p.mu.Unlock()
+	return batch
+}
+
+func (p *pinger) less(i, j int) bool { return p.heap[i].pingAt < p.heap[j].pingAt }
+
+func (p *pinger) swap(i, j int) {
+	p.heap[i], p.heap[j] = p.heap[j], p.heap[i]
+	p.heap[i].pingPos = i + 1
+	p.heap[j].pingPos = j + 1
+}
+
+func (p *pinger) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !p.less(i, parent) {
+			return
+		}
+		p.swap(i, parent)
+		i = parent
+	}
+}
+
+func (p *pinger) down(i int) {
+	n := len(p.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && p.less(r, l) {
+			m = r
+		}
+		if !p.less(m, i) {
+			return
+		}
+		p.swap(i, m)
+		i = m
+	}
 }
 
 func (p *pinger) stop() { p.once.Do(func() { close(p.done) }) }
 
-func (w *wheel) run() {
-	t := time.NewTicker(w.interval / time.Duration(len(w.slots)))
+func (p *pinger) run() {
+	t := time.NewTicker(pingTick)
 	defer t.Stop()
 	var batch []*Session
 	cache := map[pingKey][]byte{}
 	for {
 		select {
-		case <-w.p.done:
+		case <-p.done:
 			return
 		case now := <-t.C:
-			w.mu.Lock()
-			w.pos = (w.pos + 1) % len(w.slots)
-			batch = batch[:0]
-			for s := range w.slots[w.pos] {
-				batch = append(batch, s)
-			}
-			w.mu.Unlock()
+			batch = p.due(now, batch[:0])
 			clear(cache)
-			for _, s := range batch {
-				if w.p.expectPong(s, now) {
+			for i, s := range batch {
+				batch[i] = nil
+				if p.expectPong(s, now) {
 					continue
 				}
-				if f := w.pingFrame(cache, s, now); f != nil {
+				if f := pingFrame(cache, s, now); f != nil {
 					s.Send(f)
 				}
-				if w.p.native {
+				if p.native {
 					s.Send(nativePing)
 				}
 			}
@@ -139,7 +200,7 @@ type pingKey struct {
 }
 
 // pingFrame encodes the ping once per (encoder, precision) per tick.
-func (w *wheel) pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
+func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
 	k := pingKey{s.enc, s.pingPrecision}
 	if f, ok := cache[k]; ok {
 		return f

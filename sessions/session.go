@@ -40,6 +40,7 @@ const (
 type task struct {
 	kind taskKind
 	msg  *encoders.Message
+	size int // a command's frame length, counted against maxInboxBytes
 }
 
 // channel is one subscription: its streams and its channel state.
@@ -75,12 +76,20 @@ type Session struct {
 
 	pingInterval  time.Duration
 	pingPrecision string
-	wheel         *wheel // pinger registration
-	pingSlot      int    // guarded by wheel.mu
+	pingAt        int64 // next ping (Unix ns); guarded by pinger.mu
+	pingPos       int   // index+1 in the pinger's heap, 0 = none; guarded by pinger.mu
 
-	mu        sync.Mutex
-	inbox     []task
-	scheduled bool
+	// sidFromClient: sid is the client's X-Request-ID (checked against the
+	// session cache before the welcome).
+	sidFromClient bool
+	// released: the node's cleanup ran (the sid is free again).
+	released bool
+
+	mu         sync.Mutex
+	inbox      []task
+	inboxCmds  int // commands in inbox
+	inboxBytes int // their frame bytes
+	scheduled  bool
 
 	closed atomic.Bool // the socket is gone or going
 	// pongDue is when the client must have said something since the last
@@ -159,22 +168,44 @@ func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
 	}
 	if op != wantOp {
 		s.node.stats.FailedClientMessages.Add(1)
-		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.sid, "opcode", op, "encoder", s.enc.ID())
+		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "encoder", s.enc.ID())
 		return
 	}
 	msg := &encoders.Message{}
 	if err := s.enc.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
-		s.node.log.Debug("failed to decode incoming message", "sid", s.sid, "error", err)
+		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
 		return
 	}
-	if !s.push(task{kind: taskCommand, msg: msg}) {
-		// The client sends faster than its commands can be handled (RPC is
-		// the bound): cut it off rather than queue without limit.
+	if !s.push(task{kind: taskCommand, msg: msg, size: len(payload)}) {
 		s.node.stats.FailedClientMessages.Add(1)
-		s.node.log.Warn("too many pending commands, disconnecting", "sid", s.sid, "limit", maxInbox)
-		s.close(frames.ClosePolicyViolation, "Too many messages")
+		s.tooManyRequests()
 	}
+}
+
+// tooManyRequests cuts off a client that sends faster than its commands
+// can be handled (RPC is the bound) rather than queue without limit. Debug
+// level: the client controls how often this happens.
+func (s *Session) tooManyRequests() {
+	if s.closed.Swap(true) {
+		return // already cut off; the rest of its input is dropped
+	}
+	s.node.log.Debug("too many queued commands, disconnecting", "sid", s.logSID(), "max_commands", maxInbox, "max_bytes", maxInboxBytes)
+	b, err := s.enc.AppendDisconnect(nil, "too_many_requests", true)
+	if err != nil {
+		s.conn.Close(frames.ClosePolicyViolation, "Too many messages")
+		return
+	}
+	s.node.stats.ServerMessages.Add(1)
+	s.conn.CloseWith(s.frame(b), frames.ClosePolicyViolation, "Too many messages")
+}
+
+// logSID reads the sid from a goroutine other than the session's worker
+// (the worker may still replace it during connect).
+func (s *Session) logSID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sid
 }
 
 // OnClose implements poller.Receiver.
@@ -183,15 +214,26 @@ func (s *Session) OnClose() {
 	s.push(task{kind: taskClosed})
 }
 
-// maxInbox bounds the commands a session may have waiting.
-const maxInbox = 1024
+// maxInbox and maxInboxBytes bound the commands a session may have waiting
+// (whichever comes first): a client cannot make the server hold more than
+// this for it, however fast it sends.
+const (
+	maxInbox      = 256
+	maxInboxBytes = 1 << 20
+)
 
-// push queues a task; it refuses client commands beyond maxInbox.
+// push queues a task; it refuses client commands beyond maxInbox or
+// maxInboxBytes (one command is always accepted into an empty queue, so a
+// large but allowed message is never refused).
 func (s *Session) push(t task) bool {
 	s.mu.Lock()
-	if t.kind == taskCommand && len(s.inbox) >= maxInbox {
-		s.mu.Unlock()
-		return false
+	if t.kind == taskCommand {
+		if s.inboxCmds >= maxInbox || (s.inboxCmds > 0 && s.inboxBytes+t.size > maxInboxBytes) {
+			s.mu.Unlock()
+			return false
+		}
+		s.inboxCmds++
+		s.inboxBytes += t.size
 	}
 	s.inbox = append(s.inbox, t)
 	if s.scheduled {
@@ -217,6 +259,10 @@ func (s *Session) runTasks() {
 		t := s.inbox[0]
 		s.inbox[0] = task{}
 		s.inbox = s.inbox[1:]
+		if t.kind == taskCommand {
+			s.inboxCmds--
+			s.inboxBytes -= t.size
+		}
 		s.mu.Unlock()
 		s.run(t)
 	}
