@@ -362,6 +362,22 @@ func TestNoAuthWelcomeHasSid(t *testing.T) {
 	_ = ws.OpText
 }
 
+// A client-chosen ping interval costs nothing however large (2147483647
+// used to end the process with "out of memory").
+func TestHugePingIntervalIsHarmless(t *testing.T) {
+	srv := startServer(t, "--noauth", "--norpc")
+	for _, pi := range []string{"2147483647", "99999999999999999999", "100000", "100001", "1.5"} {
+		c := dial(t, srv.wsURL("/cable?pi="+pi))
+		if got := c.read(); !strings.HasPrefix(got, `{"type":"welcome"`) {
+			t.Fatalf("pi=%s: %s", pi, got)
+		}
+	}
+	d := dial(t, srv.wsURL("/cable"))
+	if got := d.read(); !strings.HasPrefix(got, `{"type":"welcome"`) {
+		t.Fatalf("after huge intervals: %s", got)
+	}
+}
+
 func TestMetricsEndpoint(t *testing.T) {
 	app := startTestApp(t)
 	srv := startServer(t, "--rpc_host="+app.addr, "--metrics_http=/metrics")
@@ -465,11 +481,21 @@ func TestCommandFloodIsBounded(t *testing.T) {
 	c.read()
 	c.send(map[string]string{"command": "message", "identifier": id, "data": `{"action":"sleep"}`})
 	var buf []byte
-	for i := 0; i < 1100; i++ {
+	for i := 0; i < 300; i++ {
 		buf = append(buf, mustClientFrame(`{"command":"ping"}`)...)
 	}
 	if _, err := c.conn.Write(buf); err != nil {
 		t.Fatal(err)
+	}
+	// Told why (and that it may come back), then closed with 1008.
+	for {
+		_, p, err := c.next(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no too_many_requests disconnect: %v", err)
+		}
+		if string(p) == `{"type":"disconnect","reason":"too_many_requests","reconnect":true}` {
+			break
+		}
 	}
 	if code, reason := c.expectClose(); code != 1008 || reason != "Too many messages" {
 		t.Fatalf("close %d %q", code, reason)

@@ -194,6 +194,7 @@ func nodeOptions(cfg *config.Config) sessions.Options {
 		DisconnectMode:    cfg.Disconnect.Mode,
 		DisconnectRate:    cfg.Disconnect.Rate,
 		DisconnectBacklog: cfg.Disconnect.BacklogSize,
+		MaxConn:           cfg.Server.MaxConn,
 		Headers:           headers,
 		ProxyCookies:      cfg.RPC.ProxyCookies,
 		TLS:               cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "",
