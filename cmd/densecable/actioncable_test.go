@@ -488,10 +488,11 @@ func TestCommandFloodIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Told why (and that it may come back), then closed with 1008.
+	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, p, err := c.next(5 * time.Second)
-		if err != nil {
-			t.Fatalf("no too_many_requests disconnect: %v", err)
+		op, p, err := c.next(time.Until(deadline))
+		if err != nil || op == ws.OpClose {
+			t.Fatalf("no too_many_requests disconnect: %v %q", err, p)
 		}
 		if string(p) == `{"type":"disconnect","reason":"too_many_requests","reconnect":true}` {
 			break
