@@ -63,13 +63,17 @@ func (p *pinger) expectPong(s *Session, now time.Time) bool {
 
 // add schedules the session's first ping 0.5 to 1.5 intervals from now:
 // about one interval like the reference, spread so that a burst of
-// connections does not become a burst of pings.
+// connections does not become a burst of pings. The spread leaves a tick
+// of room so that the tick's delay keeps it under 1.5 intervals.
 func (p *pinger) add(s *Session, now time.Time) {
 	iv := s.pingInterval
 	if iv <= 0 {
 		return
 	}
-	first := iv/2 + rand.N(iv)
+	first := iv / 2
+	if spread := iv - pingTick; spread > 0 {
+		first += rand.N(spread)
+	}
 	p.mu.Lock()
 	if s.pingPos == 0 {
 		s.pingAt = now.Add(first).UnixNano()

@@ -147,3 +147,96 @@ func TestFirstPingAboutOneIntervalAfterWelcome(t *testing.T) {
 		}
 	}
 }
+
+// With a fixed clock: first pings fall between 0.5 and 1.5 intervals
+// (spread over that range), later ones every interval, none is lost.
+func TestPingSchedule(t *testing.T) {
+	p := &pinger{done: make(chan struct{})}
+	start := time.Unix(1_000_000, 0)
+	const iv = 3 * time.Second
+	ss := make([]*Session, 1000)
+	for i := range ss {
+		ss[i] = &Session{pingInterval: iv}
+		p.add(ss[i], start)
+	}
+	if got := p.due(start.Add(iv/2-time.Nanosecond), nil); len(got) != 0 {
+		t.Fatalf("%d pings before half an interval", len(got))
+	}
+	seen := map[*Session]time.Duration{}
+	for now := start; now.Before(start.Add(3 * iv / 2)); now = now.Add(pingTick) {
+		for _, s := range p.due(now, nil) {
+			if _, dup := seen[s]; dup {
+				t.Fatal("two pings within the first 1.5 intervals")
+			}
+			seen[s] = now.Sub(start)
+		}
+	}
+	if len(seen) != len(ss) {
+		t.Fatalf("%d of %d sessions pinged within 1.5 intervals", len(seen), len(ss))
+	}
+	lo, hi := iv, iv
+	for _, d := range seen {
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	if lo > iv/2+iv/10 || hi < 3*iv/2-iv/10 {
+		t.Fatalf("first pings not spread over 0.5-1.5 intervals: %v..%v", lo, hi)
+	}
+	// The next ping of each is one interval after its first.
+	s := ss[0]
+	first := start.Add(seen[s])
+	for now := first.Add(pingTick); now.Before(first.Add(iv - pingTick)); now = now.Add(pingTick) {
+		for _, x := range p.due(now, nil) {
+			if x == s {
+				t.Fatalf("second ping %v after the first", now.Sub(first))
+			}
+		}
+	}
+	p.remove(s)
+	if s.pingPos != 0 || len(p.heap) != len(ss)-1 {
+		t.Fatal("remove left the session scheduled")
+	}
+	for now := first; now.Before(first.Add(3 * iv)); now = now.Add(pingTick) {
+		for _, x := range p.due(now, nil) {
+			if x == s {
+				t.Fatal("removed session pinged")
+			}
+		}
+	}
+}
+
+// The heap stays ordered and every session knows its slot through random
+// adds, removes and ticks.
+func TestPingHeapInvariant(t *testing.T) {
+	p := &pinger{done: make(chan struct{})}
+	now := time.Unix(1_000_000, 0)
+	var live []*Session
+	for step := 0; step < 5000; step++ {
+		switch r := (step * 7919) % 10; {
+		case r < 5:
+			s := &Session{pingInterval: time.Duration(1+step%37) * time.Second}
+			p.add(s, now)
+			live = append(live, s)
+		case r < 8 && len(live) > 0:
+			i := (step * 31) % len(live)
+			p.remove(live[i])
+			live = append(live[:i], live[i+1:]...)
+		default:
+			now = now.Add(700 * time.Millisecond)
+			p.due(now, nil)
+		}
+		if step%250 != 0 {
+			continue
+		}
+		if len(p.heap) != len(live) {
+			t.Fatalf("heap %d, live %d", len(p.heap), len(live))
+		}
+		for i, s := range p.heap {
+			if s.pingPos != i+1 {
+				t.Fatalf("slot %d holds a session that thinks it is at %d", i, s.pingPos-1)
+			}
+			if i > 0 && p.heap[(i-1)/2].pingAt > s.pingAt {
+				t.Fatalf("heap order broken at %d", i)
+			}
+		}
+	}
+}
