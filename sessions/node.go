@@ -42,8 +42,11 @@ type Node struct {
 	mu       sync.RWMutex
 	sessions map[*Session]struct{}
 	// sids holds the sid of every session from NewSession until its
-	// cleanup (authenticating ones too), so that no two share one.
-	sids map[string]struct{}
+	// cleanup (authenticating ones too), so that no two share one. Its own
+	// lock: NewSession runs on the poller and must not wait behind scans of
+	// sessions.
+	sidMu sync.Mutex
+	sids  map[string]struct{}
 
 	shuttingDown  bool
 	stopKeepalive chan struct{}
@@ -166,12 +169,12 @@ func validRequestID(id string) bool {
 func (n *Node) claimSID(requestID string) (string, bool) {
 	if requestID != "" {
 		if validRequestID(requestID) {
-			n.mu.Lock()
+			n.sidMu.Lock()
 			_, taken := n.sids[requestID]
 			if !taken {
 				n.sids[requestID] = struct{}{}
 			}
-			n.mu.Unlock()
+			n.sidMu.Unlock()
 			if !taken {
 				return requestID, true
 			}
@@ -179,17 +182,17 @@ func (n *Node) claimSID(requestID string) (string, bool) {
 		n.log.Debug("X-Request-ID not used as the sid", "request_id", truncate(requestID, maxRequestIDLen))
 	}
 	sid := newSID()
-	n.mu.Lock()
+	n.sidMu.Lock()
 	n.sids[sid] = struct{}{}
-	n.mu.Unlock()
+	n.sidMu.Unlock()
 	return sid, false
 }
 
 // releaseSID frees the session's sid for later sessions.
 func (n *Node) releaseSID(s *Session) {
-	n.mu.Lock()
+	n.sidMu.Lock()
 	delete(n.sids, s.sid)
-	n.mu.Unlock()
+	n.sidMu.Unlock()
 }
 
 // checkCachedSID gives a generated sid to a session whose X-Request-ID names

@@ -59,8 +59,8 @@ func TestRequestIDOfALiveSessionIsNotReused(t *testing.T) {
 	// Once the first is gone, its id is free again.
 	first.OnClose()
 	waitFor(t, "first session cleaned up", func() bool {
-		n.mu.RLock()
-		defer n.mu.RUnlock()
+		n.sidMu.Lock()
+		defer n.sidMu.Unlock()
 		_, live := n.sids["dup-id"]
 		return !live
 	})
@@ -86,5 +86,29 @@ func TestRequestIDOfACachedSessionIsNotReused(t *testing.T) {
 	_, c2 := connect(n, "/cable", "X-Request-ID", "fresh-id")
 	if got := welcomeSid(t, c2); got != "fresh-id" {
 		t.Fatalf("sid %q, want fresh-id", got)
+	}
+}
+
+// Every session frees its sid, rejected ones included: the registry does
+// not grow with churn.
+func TestSidRegistryFreedOnClose(t *testing.T) {
+	accepting, _ := newTestNode(t, Options{Workers: 2}, Deps{Authenticators: []Authenticator{okAuth{}}})
+	rejecting, _ := newTestNode(t, Options{Workers: 2}, Deps{}) // no auth, no RPC: unauthorized
+	for _, n := range []*Node{accepting, rejecting} {
+		var conns []*fakeConn
+		for i := 0; i < 20; i++ {
+			_, c := connect(n, "/cable", "X-Request-ID", "churn-"+string(rune('a'+i)))
+			conns = append(conns, c)
+			_, c = connect(n, "/cable")
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			c.Close(1000, "")
+		}
+		waitFor(t, "every sid freed", func() bool {
+			n.sidMu.Lock()
+			defer n.sidMu.Unlock()
+			return len(n.sids) == 0
+		})
 	}
 }
