@@ -189,8 +189,20 @@ type server struct {
 // given, is prepended to the command line (e.g. prlimit).
 func startServer(t *testing.T, prefix []string, flags ...string) *server {
 	t.Helper()
+	return startServerOn(t, freePort(t), prefix, flags...)
+}
+
+// startServerWithBroadcastPort is startServer with a broadcast port chosen
+// by the caller (an application that broadcasts needs it first).
+func startServerWithBroadcastPort(t *testing.T, bport int, flags ...string) *server {
+	t.Helper()
+	return startServerOn(t, bport, nil, flags...)
+}
+
+func startServerOn(t *testing.T, bport int, prefix []string, flags ...string) *server {
+	t.Helper()
 	bin := binary(t, "cmd/densecable")
-	s := &server{port: freePort(t), bport: freePort(t), http: &http.Client{Timeout: 10 * time.Second}}
+	s := &server{port: freePort(t), bport: bport, http: &http.Client{Timeout: 10 * time.Second}}
 	args := append(append([]string{}, prefix...), bin,
 		"--host=127.0.0.1", "--port="+strconv.Itoa(s.port), "--ignore-config-path",
 		"--broadcast_adapter=http", "--http_broadcast_port="+strconv.Itoa(s.bport),
