@@ -253,7 +253,9 @@ func (s *server) broadcastWith(c *http.Client, stream string, data []byte) error
 	return nil
 }
 
-func (s *server) broadcast(stream string, data []byte) error { return s.broadcastWith(nil, stream, data) }
+func (s *server) broadcast(stream string, data []byte) error {
+	return s.broadcastWith(nil, stream, data)
+}
 
 // metric reads one anycable_go_* value from /metrics.
 func (s *server) metric(name string) (float64, error) {

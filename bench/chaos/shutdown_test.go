@@ -20,7 +20,7 @@ func TestSIGTERMWith5000Clients(t *testing.T) {
 	srv := startServer(t, nil, "--public", "--norpc", "--shutdown_timeout=20")
 
 	var mu sync.Mutex
-	restart := make(map[int]bool, n)    // server_restart seen (and not yet closed)
+	restart := make(map[int]bool, n)      // server_restart seen (and not yet closed)
 	closedWith := make(map[int]string, n) // close reason, "!" prefix when no server_restart came first
 	sw := newSwarm(t, srv, pubsubIdentifier("all"), func(c *swarm.Config) {
 		c.OnDisconnect = func(conn int, payload []byte) {
