@@ -80,8 +80,8 @@ func main() {
 	fs.DurationVar(&o.broadcastEvery, "broadcast-every", 100*time.Millisecond, "broadcast to every subscriber this often")
 	fs.DurationVar(&o.badEvery, "bad-every", 500*time.Millisecond, "start a bad client this often (kinds in turn)")
 	fs.DurationVar(&o.badHold, "bad-hold", 90*time.Second, "longest a bad client waits for the server to close it")
-	fs.IntVar(&o.rssSlackMB, "rss-slack-mb", 32, "allowed RSS growth after warm-up: factor × baseline + this")
-	fs.Float64Var(&o.rssFactor, "rss-factor", 1.25, "allowed RSS growth after warm-up: this × baseline + slack")
+	fs.IntVar(&o.rssSlackMB, "rss-slack-mb", 16, "allowed RSS growth after warm-up: factor × baseline + this")
+	fs.Float64Var(&o.rssFactor, "rss-factor", 1.2, "allowed RSS growth after warm-up: this × baseline + slack")
 	fs.IntVar(&o.goroutineSlack, "goroutine-slack", 100, "allowed goroutine growth after warm-up")
 	_ = fs.Parse(os.Args[1:])
 	if o.warmup <= 0 {
