@@ -11,7 +11,6 @@ package chaos
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -342,11 +341,4 @@ func fmtStats(st *swarm.Stats) string {
 // benchMessage is a broadcast payload the swarm counts as a delivery.
 func benchMessage(padding string) []byte {
 	return cableproto.AppendBenchData(nil, "broadcast", time.Now().UnixNano(), padding)
-}
-
-// ctxT is a context bounded by d and the test's end.
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
