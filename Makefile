@@ -6,7 +6,7 @@ BIN     := bin
 LDFLAGS := -s -w -X github.com/densecable/densecable/cmd/config.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-unit test-e2e fuzz bench bench-long vet clean
+.PHONY: build run test test-unit test-e2e fuzz bench bench-long soak vet clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/densecable ./cmd/densecable
@@ -36,6 +36,11 @@ bench: build
 
 bench-long: build
 	@bench/run.sh --long
+
+# A 30-minute soak (churn, broadcasts, bad clients; RSS and goroutines over
+# time). Not part of `make test`. Shorter: SOAK_DURATION=2m make soak
+soak:
+	@bench/soak.sh
 
 clean:
 	rm -rf $(BIN)

@@ -226,6 +226,9 @@ func (l *loopState) message(s *Swarm, idx int, payload []byte, now int64) {
 		l.st.Pings++
 	case cableproto.KindDisconnect:
 		l.st.Disconnects++
+		if l.cfg.OnDisconnect != nil {
+			l.cfg.OnDisconnect(l.cfg.Base+idx, payload)
+		}
 	case cableproto.KindMessage:
 		switch r.Action {
 		case cableproto.ActionBroadcast:

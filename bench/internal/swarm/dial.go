@@ -84,6 +84,9 @@ func (l *loopState) fail(s *Swarm, idx int, reason string) {
 	l.pending--
 	l.st.Failed++
 	l.st.Errors[reason]++
+	if l.cfg.OnClose != nil {
+		l.cfg.OnClose(l.cfg.Base+idx, reason)
+	}
 }
 
 // drop closes a subscribed connection (the server closed it, or an error).
@@ -100,6 +103,9 @@ func (l *loopState) drop(s *Swarm, idx int, reason string) {
 	l.st.Alive--
 	l.st.Dropped++
 	l.st.Errors[reason]++
+	if l.cfg.OnClose != nil {
+		l.cfg.OnClose(l.cfg.Base+idx, reason)
+	}
 }
 
 func (l *loopState) closeConn(idx int) {

@@ -52,7 +52,16 @@ type Config struct {
 	// OnResult receives echo and broadcastResult replies. It runs on the
 	// event loop: it must be quick and must not call back into the Swarm.
 	OnResult func(Result)
-	Logger   *slog.Logger
+	// OnDisconnect receives the payload of every disconnect message (valid
+	// only during the call), so that a caller can check the reason. It runs
+	// on the event loop, like OnResult.
+	OnDisconnect func(conn int, payload []byte)
+	// OnClose is called once per connection when it ends (failed, dropped
+	// by the server or by an error), with the reason counted in
+	// Stats.Errors. It runs on the event loop, like OnResult. Connections
+	// still open at Close are not reported.
+	OnClose func(conn int, reason string)
+	Logger  *slog.Logger
 }
 
 // Result is a reply to a Perform, seen by the connection that sent it.

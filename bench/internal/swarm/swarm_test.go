@@ -175,11 +175,23 @@ func TestConnectRefusedIsAFailure(t *testing.T) {
 	}
 	addr := netip.MustParseAddrPort(ln.Addr().String())
 	ln.Close() // nothing listens there now
-	s := newSwarm(t, addr, "json", nil)
+	var mu sync.Mutex
+	closed := map[int]string{}
+	s := newSwarm(t, addr, "json", func(c *Config) {
+		c.Base = 10
+		c.OnClose = func(conn int, reason string) { mu.Lock(); closed[conn] = reason; mu.Unlock() }
+	})
 	_ = s.Open(3, 0, 0)
 	st := waitStats(t, s, "failures", (*Stats).Settled)
 	if st.Failed != 3 || st.Errors["connect: connection refused"] != 3 {
 		t.Fatalf("%+v", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 10; i < 13; i++ {
+		if closed[i] != "connect: connection refused" {
+			t.Fatalf("OnClose reports %v", closed)
+		}
 	}
 }
 
