@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	grpcbackoff "google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -44,6 +45,13 @@ func NewGRPCTransport(opts Options, logger *slog.Logger) (*GRPCTransport, error)
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{
 			Time:                10 * time.Second,
 			PermitWithoutStream: true,
+		}),
+		// gRPC's default back-off grows to 120 s: after a long application
+		// outage clients would wait minutes after it is back. Cap it at 5 s,
+		// like every other dependency's reconnect loop.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           grpcbackoff.Config{BaseDelay: time.Second, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+			MinConnectTimeout: 5 * time.Second,
 		}),
 		grpc.WithDefaultServiceConfig(roundRobinConfig),
 		grpc.WithResolvers(listResolverBuilder{}),

@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
@@ -40,7 +41,7 @@ func (n *Node) handleCommand(s *Session, m *encoders.Message) {
 		n.presenceInfo(s, m.Identifier)
 	default:
 		n.stats.FailedClientMessages.Add(1)
-		n.log.Warn("unknown command", "sid", s.sid, "command", m.Command)
+		n.log.Debug("unknown command", "sid", s.sid, "command", m.Command)
 	}
 }
 
@@ -67,7 +68,7 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 				Env:                   s.env(nil),
 			})
 			if err != nil {
-				n.log.Error("RPC Command failed", "sid", s.sid, "command", "subscribe", "identifier", m.Identifier, "error", err)
+				n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "subscribe", "identifier", m.Identifier, "error", err)
 				return
 			}
 		}
@@ -92,7 +93,7 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 	case rpcpb.Status_FAILURE:
 		n.applyReply(s, m.Identifier, res)
 	default:
-		n.log.Error("RPC Command failed", "sid", s.sid, "command", "subscribe", "error", "Application error: "+res.GetErrorMsg())
+		n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "subscribe", "error", "Application error: "+res.GetErrorMsg())
 	}
 }
 
@@ -113,7 +114,7 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 			Env:                   s.env(ch.istate),
 		})
 		if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
-			n.log.Error("RPC Command failed", "sid", s.sid, "command", "unsubscribe", "error", errText(err, res))
+			n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "unsubscribe", "error", errText(err, res))
 			return
 		}
 	}
@@ -156,7 +157,7 @@ func (n *Node) perform(s *Session, m *encoders.Message) {
 		Env:                   s.env(ch.istate),
 	})
 	if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
-		n.log.Error("RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
+		n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
 		return
 	}
 	if _, still := s.channels[m.Identifier]; !still {

@@ -50,6 +50,10 @@ type Node struct {
 
 	shuttingDown  bool
 	stopKeepalive chan struct{}
+
+	// Failed RPC calls are logged once a second per kind: during an
+	// application outage every client's attempt fails.
+	connectFailLog, commandFailLog, disconnectFailLog logGate
 }
 
 // Deps are the node's collaborators.
