@@ -14,11 +14,8 @@ import (
 	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
-// Reconnect pacing after a lost pub/sub connection, and the bound on one
-// SUBSCRIBE/UNSUBSCRIBE round.
+// The bound on one SUBSCRIBE/UNSUBSCRIBE round.
 const (
-	redisMinRetry  = 100 * time.Millisecond
-	redisMaxRetry  = 5 * time.Second
 	redisCmdTimout = 10 * time.Second
 	redisBatch     = 512 // channels per SUBSCRIBE/UNSUBSCRIBE command
 )
@@ -94,7 +91,9 @@ func (r *Redis) Start(ctx context.Context, h broker.Handler) error {
 // outcome of the first attempt.
 func (r *Redis) run(ctx context.Context, d *broker.Dispatcher, first chan<- error) {
 	defer close(r.done)
-	link := backoff.NewLink(redisMinRetry, redisMaxRetry)
+	// Default pacing; the health of the shared client is reported by its
+	// owner (redisconn.Monitor), not here.
+	link := backoff.NewLink(backoff.Policy{})
 	var once sync.Once
 	report := func(err error) { once.Do(func() { first <- err }) }
 	for {

@@ -52,6 +52,8 @@ type app struct {
 
 	bstats    *broker.Stats
 	fatalCh   chan error
+	// Health of the shared Redis client and NATS connection.
+	redisHealth, natsHealth broker.Health
 	metrics   *api.Metrics
 	apiSrv    *fasthttp.Server
 	apiOnMain bool
@@ -118,7 +120,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a.node = sessions.NewNode(nodeOptions(cfg), deps, log.With("context", "node"))
 
 	a.router = api.NewRouter()
-	a.router.Handle(cfg.Server.HealthPath, api.Health)
+	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
 	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node)
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
