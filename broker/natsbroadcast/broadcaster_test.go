@@ -9,8 +9,8 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/testservers"
 	"github.com/densecable/densecable/broker/natsconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 const waitFor = 10 * time.Second
