@@ -67,7 +67,8 @@ func Connect(opts NATSOptions, name string, logger *slog.Logger, extra ...nats.O
 		nats.MaxReconnects(-1),
 		// Called after each failed round over the server list.
 		nats.CustomReconnectDelay(func(int) time.Duration {
-			link.Down()
+			_, attempts := link.Down()
+			logger.Debug("NATS reconnect round failed", "attempt", attempts)
 			return link.Delay()
 		}),
 		nats.ConnectHandler(func(c *nats.Conn) {

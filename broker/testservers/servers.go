@@ -69,6 +69,21 @@ func NewRedis(t testing.TB) *Server {
 	return s
 }
 
+// StartRedisPersistent runs a redis-server with `appendonly yes` in dir on
+// a free port: a restart with the same dir keeps every acknowledged write.
+func StartRedisPersistent(t testing.TB, dir string) *Server {
+	t.Helper()
+	s := NewRedis(t)
+	for i, a := range s.args {
+		if a == "--appendonly" {
+			s.args[i+1] = "yes"
+		}
+	}
+	s.args = append(s.args, "--dir", dir)
+	s.Start()
+	return s
+}
+
 // StartRedis runs a NewRedis server.
 func StartRedis(t testing.TB) *Server {
 	t.Helper()
