@@ -101,6 +101,16 @@ func NewNATS(t testing.TB) *Server {
 	return s
 }
 
+// StartNATSJetStream runs a nats-server with JetStream storing in dir on a
+// free port: a restart with the same dir keeps the streams.
+func StartNATSJetStream(t testing.TB, dir string) *Server {
+	t.Helper()
+	s := NewNATS(t)
+	s.args = append(s.args, "-js", "-sd", dir)
+	s.Start()
+	return s
+}
+
 // StartNATS runs a NewNATS server.
 func StartNATS(t testing.TB) *Server {
 	t.Helper()
