@@ -75,7 +75,10 @@ func Connect(opts NATSOptions, name string, logger *slog.Logger, extra ...nats.O
 			link.Up()
 			logger.Info("Connected to NATS", "server", c.ConnectedUrlRedacted())
 		}),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			if c.IsClosed() { // our own Close, not a loss
+				return
+			}
 			logger.Warn("NATS connection lost", "error", err)
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {

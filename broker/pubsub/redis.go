@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -32,6 +33,9 @@ type Redis struct {
 
 	chans *channelSet
 	kick  chan struct{} // pending (un)subscriptions to send
+	// live is true while the subscription connection is up with its
+	// channels sent: publishing is refused otherwise (see publish).
+	live atomic.Bool
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -124,6 +128,7 @@ func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *back
 		release()
 	}()
 	r.chans.reset()
+	defer r.live.Store(false)
 	lost := dc.SetPubSubHooks(rueidis.PubSubHooks{
 		OnMessage: func(m rueidis.PubSubMessage) {
 			// rueidis calls this on one goroutine, in arrival order.
@@ -150,6 +155,7 @@ func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *back
 		if err := r.send(ctx, dc); err != nil {
 			return err
 		}
+		r.live.Store(true)
 		select {
 		case err, ok := <-lost:
 			if !ok || err == nil {
@@ -246,7 +252,15 @@ func (r *Redis) BroadcastCommand(ctx context.Context, c *broker.RemoteCommand) e
 	return err
 }
 
+// errNotSubscribed refuses a publication while this node's subscription is
+// down: Redis would accept it and deliver it to nobody here (PUBLISH keeps
+// nothing), after the publisher was told it was accepted.
+var errNotSubscribed = errors.New("redis pub/sub: not subscribed (Redis connection lost, reconnecting)")
+
 func (r *Redis) publish(ctx context.Context, channel, msg string) error {
+	if !r.live.Load() {
+		return errNotSubscribed
+	}
 	err := r.client.Do(ctx, r.client.B().Publish().Channel(channel).Message(msg).Build()).Error()
 	if err != nil && !isRedisReply(err) && ctx.Err() == nil {
 		// rueidis does not retry writes; the first command on a connection

@@ -188,16 +188,17 @@ func runChaos(t *testing.T, a *app, stream string, publish func(ctx context.Cont
 	back := time.Now()
 	waitUntil(t, "/health to answer 200 again", 15*time.Second, func() bool { return healthStatus(a) == 200 })
 	healthy := time.Now()
-	// Publish on for a while after the recovery, then stop.
-	waitUntil(t, "publications after the recovery", 15*time.Second, func() bool {
+	// Publish on until 100 more are acknowledged, then stop.
+	waitUntil(t, "publications after the recovery", 20*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
+		k := 0
 		for _, at := range res.acked {
-			if at.After(healthy.Add(time.Second)) {
-				return true
+			if at.After(healthy) {
+				k++
 			}
 		}
-		return false
+		return k >= 100
 	})
 	stopPublishing()
 
@@ -364,6 +365,17 @@ func TestChaosNATSRestartWithNATSBroker(t *testing.T) {
 	res, back, healthy, subs := runChaos(t, a, stream, httpPublish(a, stream), srv.Kill, srv.Start)
 	acked := allAcked(res)
 	lost := missing(t, subs, acked)
+	for _, n := range acked {
+		k := 0
+		for _, s := range subs {
+			if !s.has(n) {
+				k++
+			}
+		}
+		if k > 0 {
+			t.Logf("publication %d acknowledged %s after NATS came back: missing at %d clients", n, res.acked[n].Sub(back), k)
+		}
+	}
 	t.Logf("nats broker: %d acknowledged, %d refused; /health 200 %s after NATS came back; %d of %d deliveries missing",
 		len(acked), res.refused, healthy.Sub(back).Round(time.Millisecond), lost, len(acked)*len(subs))
 	if res.refused == 0 {
