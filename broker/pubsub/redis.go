@@ -283,4 +283,4 @@ func isRedisReply(err error) bool {
 
 // subscribed reports whether the server confirmed the stream's channel on
 // the current connection (tests).
-func (r *Redis) subscribed(stream string) bool { return r.chans.isConfirmed(stream) }
+func (r *Redis) subscribed(stream string) bool { return r.live.Load() && r.chans.isConfirmed(stream) }
