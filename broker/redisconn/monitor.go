@@ -24,6 +24,7 @@ func Monitor(ctx context.Context, c rueidis.Client, opts RedisOptions, health *b
 		logger = slog.New(slog.DiscardHandler)
 	}
 	link := backoff.NewLink(opts.ReconnectPolicy(health, logger))
+	first := true
 	for {
 		pctx, cancel := context.WithTimeout(ctx, MonitorInterval)
 		err := c.Do(pctx, c.B().Ping().Build()).Error()
@@ -35,7 +36,10 @@ func Monitor(ctx context.Context, c rueidis.Client, opts RedisOptions, health *b
 		if err == nil {
 			if link.Up() {
 				logger.Info("Reconnected to Redis")
+			} else if first {
+				logger.Debug("Connected to Redis")
 			}
+			first = false
 		} else {
 			if wasUp, attempts := link.Down(); wasUp {
 				logger.Warn("Redis connection lost", "error", err)
