@@ -50,8 +50,7 @@ type app struct {
 	bcastLn   net.Listener
 	listeners []broker.Broadcaster
 
-	bstats  *broker.Stats
-	fatalCh chan error
+	bstats *broker.Stats
 	// Health of the shared Redis client and NATS connection.
 	redisHealth, natsHealth broker.Health
 	metrics                 *api.Metrics
@@ -69,7 +68,7 @@ type app struct {
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log, fatalCh: make(chan error, 1)}
+	a := &app{cfg: cfg, log: log}
 	var tlsConfig *tls.Config
 	if cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.Server.SSLCert, cfg.Server.SSLKey)
