@@ -50,19 +50,20 @@ type app struct {
 	bcastLn   net.Listener
 	listeners []broker.Broadcaster
 
-	bstats *broker.Stats
+	bstats    *broker.Stats
+	metrics   *api.Metrics
+	apiSrv    *fasthttp.Server
+	apiOnMain bool
+	broker    broker.Broker
+	pubsub    broker.PubSub
+	enats     *enats.Server
+	nc        *nats.Conn
+	rc        rueidis.Client
+	closers   []func()
+	stopStats chan struct{}
+
 	// Health of the shared Redis client and NATS connection.
 	redisHealth, natsHealth broker.Health
-	metrics                 *api.Metrics
-	apiSrv                  *fasthttp.Server
-	apiOnMain               bool
-	broker                  broker.Broker
-	pubsub                  broker.PubSub
-	enats                   *enats.Server
-	nc                      *nats.Conn
-	rc                      rueidis.Client
-	closers                 []func()
-	stopStats               chan struct{}
 
 	stopOnce sync.Once
 }
