@@ -230,6 +230,9 @@ func (b *Broadcaster) handle(ctx context.Context, c rueidis.Client, d *broker.Di
 		return
 	}
 	done := make([]string, 0, len(entries))
+	var failed int
+	var firstErr error
+	var firstID string
 	if last := entries[len(entries)-1].ID; streamIDLess(b.lastID, last) {
 		b.lastID = last
 	}
@@ -240,10 +243,17 @@ func (b *Broadcaster) handle(ctx context.Context, c rueidis.Client, d *broker.Di
 		}
 		err := d.DispatchString(e.FieldValues[PayloadField])
 		if err != nil && !broker.IsMalformed(err) {
-			b.log.Error("broadcast failed, leaving the entry pending", "id", e.ID, "error", err)
+			if failed == 0 {
+				firstErr, firstID = err, e.ID
+			}
+			failed++
 			continue
 		}
 		done = append(done, e.ID)
+	}
+	if failed > 0 {
+		// One line per batch: while the broker is away every entry fails.
+		b.log.Error("broadcast failed, leaving the entry pending", "id", firstID, "entries", failed, "error", firstErr)
 	}
 	if len(done) == 0 {
 		return
