@@ -56,8 +56,24 @@ func (r *Router) Serve(ctx *fasthttp.RequestCtx) {
 // HealthBody is anycable-go's health response.
 const HealthBody = "Ah, ha, ha, ha, stayin' alive, stayin' alive."
 
+// UnhealthyBody answers /health while a dependency is away.
+const UnhealthyBody = "Unhealthy: a broadcaster or broker cannot reach its Redis or NATS (retrying)."
+
 // Health answers any method with 200 and the health body.
 func Health(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/plain; charset=utf-8")
 	ctx.SetBodyString(HealthBody)
+}
+
+// HealthCheck is Health, answering 503 instead while healthy() is false.
+func HealthCheck(healthy func() bool) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if healthy() {
+			Health(ctx)
+			return
+		}
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		ctx.SetBodyString(UnhealthyBody)
+	}
 }

@@ -29,3 +29,22 @@ func TestRouterExactPrefixAndNotFound(t *testing.T) {
 		}
 	}
 }
+
+// /health answers 503 while a dependency is reported unhealthy and 200
+// with the usual body otherwise.
+func TestHealthCheckFollowsHealth(t *testing.T) {
+	healthy := true
+	h := HealthCheck(func() bool { return healthy })
+	for _, want := range []struct {
+		healthy bool
+		code    int
+		body    string
+	}{{true, 200, HealthBody}, {false, 503, UnhealthyBody}, {true, 200, HealthBody}} {
+		healthy = want.healthy
+		var ctx fasthttp.RequestCtx
+		h(&ctx)
+		if ctx.Response.StatusCode() != want.code || string(ctx.Response.Body()) != want.body {
+			t.Errorf("healthy=%v: %d %q", want.healthy, ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	}
+}

@@ -35,7 +35,12 @@ type Broadcaster struct {
 
 	nc     *nats.Conn
 	closed <-chan nats.Status
+	health broker.Health
 }
+
+// Healthy is false while NATS has been unreachable for
+// NATS.MaxReconnectAttempts reconnect rounds in a row.
+func (b *Broadcaster) Healthy() bool { return b.health.Healthy() }
 
 var _ broker.Broadcaster = (*Broadcaster)(nil)
 
@@ -62,7 +67,9 @@ func (*Broadcaster) IsFanout() bool { return true }
 // subscribes when it connects), or when ctx is done. Errors are about the
 // configuration (a bad URL or subject).
 func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
-	nc, err := natsconn.Connect(b.opts.NATS, "densecable broadcaster", b.log)
+	nopts := b.opts.NATS
+	nopts.Health = &b.health
+	nc, err := natsconn.Connect(nopts, "densecable broadcaster", b.log)
 	if err != nil {
 		return fmt.Errorf("nats broadcaster: %w", err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/internal/testservers"
 	"github.com/densecable/densecable/broker/natsconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 const waitFor = 10 * time.Second
@@ -114,7 +114,7 @@ func TestResubscribesAfterNATSRestart(t *testing.T) {
 	rec.WaitPublications(t, 1, waitFor)
 
 	srv.Kill()
-	time.Sleep(500 * time.Millisecond)
+	brokertest.Eventually(t, "the loss to be seen", waitFor, func() bool { return logs.Count("NATS connection lost") > 0 })
 	srv.Start()
 
 	publishUntilReceived(t, pub, rec, subject, 2)
@@ -127,6 +127,41 @@ func TestResubscribesAfterNATSRestart(t *testing.T) {
 			t.Fatalf("'Reconnected to NATS' logged %d times", logs.Count("Reconnected to NATS"))
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A NATS away for longer than MaxReconnectAttempts worth of back-off makes
+// the broadcaster report itself unhealthy (one WARN), not close: it keeps
+// retrying at the back-off cap, and receives and reports healthy again
+// within that cap of NATS's return.
+func TestUnhealthyWhileNATSIsAwayThenRecovers(t *testing.T) {
+	srv := testservers.StartNATS(t)
+	subject := testservers.UniqueName("unhealthy")
+	opts := Options{NATS: natsconn.NATSOptions{Servers: srv.NATSURL(), MaxReconnectAttempts: 2}, Channel: subject}
+	b, rec, logs := start(t, opts, nil)
+	pub := publisher(t, srv.NATSURL())
+	publishUntilReceived(t, pub, rec, subject, 1)
+	if !b.Healthy() {
+		t.Fatal("unhealthy while subscribed")
+	}
+
+	srv.Kill()
+	brokertest.Eventually(t, "the broadcaster to report itself unhealthy", 20*time.Second, func() bool { return !b.Healthy() })
+	if n := logs.Count("NATS reconnect attempts exceeded, reporting unhealthy and retrying"); n != 1 {
+		t.Fatalf("unhealthy logged %d times, want 1", n)
+	}
+	failed := logs.Count("NATS reconnect round failed")
+	brokertest.Eventually(t, "a retry past the limit", 20*time.Second, func() bool { return logs.Count("NATS reconnect round failed") > failed })
+
+	srv.Start()
+	back := time.Now()
+	publishUntilReceived(t, pub, rec, subject, 2)
+	brokertest.Eventually(t, "healthy again", waitFor, b.Healthy)
+	if d := time.Since(back); d > 9*time.Second {
+		t.Fatalf("took %s to recover after NATS came back", d)
+	}
+	if n := logs.Count("NATS connection closed"); n != 0 {
+		t.Fatal("the connection was closed")
 	}
 }
 

@@ -176,7 +176,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.mu.Unlock()
 	b.log.Info("Starting NATS broker", "servers", b.nc.Servers(), "history_limit", b.opts.HistoryLimit,
 		"history_ttl", b.opts.HistoryTTL, "sessions_ttl", b.opts.SessionsTTL, "presence_ttl", b.opts.PresenceTTL)
-	bo := backoff.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	bo := backoff.Backoff{Min: backoff.DefaultMin, Max: backoff.DefaultMax}
 	// While a fresh cluster settles its routes, replies get lost: short
 	// attempts (growing to opTimeout) retry sooner than one long wait.
 	attempt := time.Second

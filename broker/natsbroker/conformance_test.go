@@ -7,7 +7,7 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/internal/testservers"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 func TestConformance(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/internal/testservers"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 // Long enough that the background loops never expire anything during a

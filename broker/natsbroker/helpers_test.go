@@ -15,8 +15,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/internal/testservers"
 	"github.com/densecable/densecable/broker/natsconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 const waitFor = 10 * time.Second

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/internal/testservers"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 func TestSharedNATS(t *testing.T) {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
 // DefaultServers is nats_servers' default.
@@ -21,13 +24,17 @@ type NATSOptions struct {
 	Servers string
 	// DontRandomizeServers keeps the list order on (re)connect.
 	DontRandomizeServers bool
-	// MaxReconnectAttempts bounds consecutive failed reconnects before the
-	// connection is closed for good (0: retry forever, densecable's
-	// default; anycable-go's TOML default is 5).
+	// MaxReconnectAttempts is the number of failed reconnect rounds in a
+	// row after which the connection reports itself unhealthy through
+	// Health (0: never). The connection is never closed for it: it keeps
+	// retrying every ReconnectMax and reports healthy again once back.
 	MaxReconnectAttempts int
-	// ReconnectWait is the pause between attempts to the same server
-	// (0: nats.go's 2 s).
-	ReconnectWait time.Duration
+	// ReconnectWait and ReconnectMax bound the back-off between reconnect
+	// rounds (zero: 1 s and 5 s, so NATS is used again within 5 s of its
+	// return).
+	ReconnectWait, ReconnectMax time.Duration
+	// Health, when set, follows the connection (see MaxReconnectAttempts).
+	Health *broker.Health
 }
 
 // DefaultNATSOptions returns anycable-go's defaults.
@@ -47,21 +54,35 @@ func Connect(opts NATSOptions, name string, logger *slog.Logger, extra ...nats.O
 	if servers == "" {
 		servers = DefaultServers
 	}
-	maxReconnects := -1
-	if opts.MaxReconnectAttempts > 0 {
-		maxReconnects = opts.MaxReconnectAttempts
-	}
+	link := backoff.NewLink(backoff.Policy{
+		Min: opts.ReconnectWait, Max: opts.ReconnectMax,
+		UnhealthyAfter: opts.MaxReconnectAttempts, Health: opts.Health,
+		Log: logger, What: "NATS",
+	})
 	options := []nats.Option{
 		nats.Name(name),
 		nats.RetryOnFailedConnect(true),
-		nats.MaxReconnects(maxReconnects),
+		// Never give up (a closed connection would stay closed): health
+		// reporting takes max_reconnect_attempts' place.
+		nats.MaxReconnects(-1),
+		// Called after each failed round over the server list.
+		nats.CustomReconnectDelay(func(int) time.Duration {
+			_, attempts := link.Down()
+			logger.Debug("NATS reconnect round failed", "attempt", attempts)
+			return link.Delay()
+		}),
 		nats.ConnectHandler(func(c *nats.Conn) {
+			link.Up()
 			logger.Info("Connected to NATS", "server", c.ConnectedUrlRedacted())
 		}),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			if c.IsClosed() { // our own Close, not a loss
+				return
+			}
 			logger.Warn("NATS connection lost", "error", err)
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
+			link.Up()
 			logger.Info("Reconnected to NATS", "server", c.ConnectedUrlRedacted())
 		}),
 		nats.ClosedHandler(func(c *nats.Conn) {
@@ -78,9 +99,6 @@ func Connect(opts NATSOptions, name string, logger *slog.Logger, extra ...nats.O
 			}
 			logger.Error("NATS error", "subject", subject, "error", err)
 		}),
-	}
-	if opts.ReconnectWait > 0 {
-		options = append(options, nats.ReconnectWait(opts.ReconnectWait))
 	}
 	if opts.DontRandomizeServers {
 		options = append(options, nats.DontRandomize())

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/internal/testservers"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 // The default servers are the local NATS anycable-go expects.

@@ -18,7 +18,7 @@ import (
 const natsQueue = 64 << 10
 
 // flushTimeout bounds the wait for the server to confirm the subscriptions
-// at start.
+// at start, and a publication (see publish).
 const flushTimeout = 5 * time.Second
 
 // NATS is the pub/sub on NATS subjects: one subscription per stream with
@@ -193,10 +193,10 @@ func (n *NATS) Unsubscribe(stream string) {
 
 // Broadcast publishes p on its stream's subject. While NATS is away the
 // client buffers it and sends it on reconnection.
-func (n *NATS) Broadcast(_ context.Context, p *broker.Publication) error {
+func (n *NATS) Broadcast(ctx context.Context, p *broker.Publication) error {
 	buf := getBuf()
 	*buf = AppendPublication(*buf, p)
-	err := n.nc.Publish(Subject(p.Stream), *buf)
+	err := n.publish(ctx, Subject(p.Stream), *buf)
 	putBuf(buf)
 	if err != nil {
 		return fmt.Errorf("nats pub/sub: publish to %q: %w", p.Stream, err)
@@ -205,15 +205,35 @@ func (n *NATS) Broadcast(_ context.Context, p *broker.Publication) error {
 }
 
 // BroadcastCommand publishes c on the internal subject.
-func (n *NATS) BroadcastCommand(_ context.Context, c *broker.RemoteCommand) error {
+func (n *NATS) BroadcastCommand(ctx context.Context, c *broker.RemoteCommand) error {
 	buf := getBuf()
 	*buf = AppendCommand(*buf, c)
-	err := n.nc.Publish(n.channel, *buf)
+	err := n.publish(ctx, n.channel, *buf)
 	putBuf(buf)
 	if err != nil {
 		return fmt.Errorf("nats pub/sub: publish command: %w", err)
 	}
 	return nil
+}
+
+// publish returns once the server has the message (a flush round trip, as
+// Redis's PUBLISH reply): while the connection is down nats.go would buffer
+// the message and report success, and a message written just before the
+// connection broke would be gone, both after the publisher (the HTTP
+// endpoint) was told it was accepted. The publisher gets the error instead.
+func (n *NATS) publish(ctx context.Context, subject string, data []byte) error {
+	if !n.nc.IsConnected() {
+		return nats.ErrConnectionReconnecting
+	}
+	if err := n.nc.Publish(subject, data); err != nil {
+		return err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, flushTimeout)
+		defer cancel()
+	}
+	return n.nc.FlushWithContext(ctx)
 }
 
 // subscribed reports whether the server has the stream's subscription

@@ -8,8 +8,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/internal/testservers"
 	"github.com/densecable/densecable/broker/natsconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 func newNATSConn(t *testing.T, url string) *nats.Conn {

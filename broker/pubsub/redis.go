@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -14,11 +15,8 @@ import (
 	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
-// Reconnect pacing after a lost pub/sub connection, and the bound on one
-// SUBSCRIBE/UNSUBSCRIBE round.
+// The bound on one SUBSCRIBE/UNSUBSCRIBE round.
 const (
-	redisMinRetry  = 100 * time.Millisecond
-	redisMaxRetry  = 5 * time.Second
 	redisCmdTimout = 10 * time.Second
 	redisBatch     = 512 // channels per SUBSCRIBE/UNSUBSCRIBE command
 )
@@ -35,6 +33,9 @@ type Redis struct {
 
 	chans *channelSet
 	kick  chan struct{} // pending (un)subscriptions to send
+	// live is true while the subscription connection is up with its
+	// channels sent: publishing is refused otherwise (see publish).
+	live atomic.Bool
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -94,7 +95,9 @@ func (r *Redis) Start(ctx context.Context, h broker.Handler) error {
 // outcome of the first attempt.
 func (r *Redis) run(ctx context.Context, d *broker.Dispatcher, first chan<- error) {
 	defer close(r.done)
-	link := backoff.NewLink(redisMinRetry, redisMaxRetry)
+	// Default pacing; the health of the shared client is reported by its
+	// owner (redisconn.Monitor), not here.
+	link := backoff.NewLink(backoff.Policy{})
 	var once sync.Once
 	report := func(err error) { once.Do(func() { first <- err }) }
 	for {
@@ -125,6 +128,7 @@ func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *back
 		release()
 	}()
 	r.chans.reset()
+	defer r.live.Store(false)
 	lost := dc.SetPubSubHooks(rueidis.PubSubHooks{
 		OnMessage: func(m rueidis.PubSubMessage) {
 			// rueidis calls this on one goroutine, in arrival order.
@@ -151,6 +155,7 @@ func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *back
 		if err := r.send(ctx, dc); err != nil {
 			return err
 		}
+		r.live.Store(true)
 		select {
 		case err, ok := <-lost:
 			if !ok || err == nil {
@@ -247,7 +252,15 @@ func (r *Redis) BroadcastCommand(ctx context.Context, c *broker.RemoteCommand) e
 	return err
 }
 
+// errNotSubscribed refuses a publication while this node's subscription is
+// down: Redis would accept it and deliver it to nobody here (PUBLISH keeps
+// nothing), after the publisher was told it was accepted.
+var errNotSubscribed = errors.New("redis pub/sub: not subscribed (Redis connection lost, reconnecting)")
+
 func (r *Redis) publish(ctx context.Context, channel, msg string) error {
+	if !r.live.Load() {
+		return errNotSubscribed
+	}
 	err := r.client.Do(ctx, r.client.B().Publish().Channel(channel).Message(msg).Build()).Error()
 	if err != nil && !isRedisReply(err) && ctx.Err() == nil {
 		// rueidis does not retry writes; the first command on a connection
@@ -270,4 +283,4 @@ func isRedisReply(err error) bool {
 
 // subscribed reports whether the server confirmed the stream's channel on
 // the current connection (tests).
-func (r *Redis) subscribed(stream string) bool { return r.chans.isConfirmed(stream) }
+func (r *Redis) subscribed(stream string) bool { return r.live.Load() && r.chans.isConfirmed(stream) }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/internal/testservers"
 	"github.com/densecable/densecable/broker/redisconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 func newRedisClient(t *testing.T, url string) rueidis.Client {

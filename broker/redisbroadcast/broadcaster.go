@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/redis/rueidis"
 
@@ -25,25 +24,17 @@ type Options struct {
 	Redis redisconn.RedisOptions
 	// Channel is the Pub/Sub channel (redis_channel).
 	Channel string
-	// OnFatal, when set, is called once if the broadcaster gives up after
-	// Redis.MaxReconnectAttempts failed reconnects (the server exits, as
-	// anycable-go does).
-	OnFatal func(error)
 }
 
 var errShutdown = errors.New("broadcaster is shut down")
-
-// Reconnect pacing after a lost connection.
-const (
-	minRetry = 100 * time.Millisecond
-	maxRetry = 5 * time.Second
-)
 
 // Broadcaster subscribes to the channel and dispatches every message.
 type Broadcaster struct {
 	opts  Options
 	stats *broker.Stats
 	log   *slog.Logger
+
+	health broker.Health
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -68,6 +59,10 @@ func New(opts Options, stats *broker.Stats, logger *slog.Logger) *Broadcaster {
 		log:   logger.With("context", "broadcast", "provider", "redis"),
 	}
 }
+
+// Healthy is false while Redis has been unreachable for
+// Redis.MaxReconnectAttempts attempts in a row.
+func (b *Broadcaster) Healthy() bool { return b.health.Healthy() }
 
 // IsFanout is true: every node subscribes and gets every message.
 func (*Broadcaster) IsFanout() bool { return true }
@@ -110,7 +105,7 @@ func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
 // the outcome of the first attempt.
 func (b *Broadcaster) run(ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, first chan<- error) {
 	defer close(b.done)
-	st := backoff.NewLink(minRetry, maxRetry)
+	st := backoff.NewLink(b.opts.Redis.ReconnectPolicy(&b.health, b.log))
 	var once sync.Once
 	report := func(err error) { once.Do(func() { first <- err }) }
 	// The hook runs on rueidis's reader goroutine.
@@ -140,14 +135,6 @@ func (b *Broadcaster) run(ctx context.Context, co rueidis.ClientOption, d *broke
 			b.log.Warn("Redis connection lost", "error", err)
 		} else {
 			b.log.Debug("Redis reconnect failed", "error", err, "attempt", attempts)
-		}
-		if limit := b.opts.Redis.MaxReconnectAttempts; limit > 0 && attempts > limit {
-			err := fmt.Errorf("redis broadcaster: %d reconnect attempts failed: %w", limit, err)
-			b.log.Error("Redis reconnect attempts exceeded", "error", err)
-			if b.opts.OnFatal != nil {
-				b.opts.OnFatal(err)
-			}
-			return
 		}
 		if !st.Wait(ctx) {
 			return

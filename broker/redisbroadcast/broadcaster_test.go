@@ -9,8 +9,8 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/internal/testservers"
 	"github.com/densecable/densecable/broker/redisconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 const waitFor = 10 * time.Second
@@ -119,8 +119,8 @@ func TestResubscribesAfterRedisRestart(t *testing.T) {
 	rec.WaitPublications(t, 1, waitFor)
 
 	srv.Kill()
-	// Stay down long enough for several failed reconnects.
-	time.Sleep(700 * time.Millisecond)
+	// Stay down for several failed reconnects.
+	brokertest.Eventually(t, "two failed reconnects", waitFor, func() bool { return logs.Count("Redis reconnect failed") >= 2 })
 	srv.Start()
 
 	publishUntilReceived(t, pub, rec, channel, 2)
@@ -133,9 +133,9 @@ func TestResubscribesAfterRedisRestart(t *testing.T) {
 	if n := logs.Count("Reconnected to Redis"); n != 1 {
 		t.Fatalf("'Reconnected to Redis' logged %d times, want 1", n)
 	}
-	// Backoff from 100 ms: a handful of attempts in 0.7 s, not a spin.
-	if n := logs.Count("Redis reconnect failed"); n > 20 {
-		t.Fatalf("%d failed reconnects while Redis was down for 0.7 s", n)
+	// Backoff from 1 s: a handful of attempts, not a spin.
+	if n := logs.Count("Redis reconnect failed"); n > 5 {
+		t.Fatalf("%d failed reconnects for two wanted", n)
 	}
 }
 
@@ -156,22 +156,39 @@ func TestStartsWhileRedisIsDown(t *testing.T) {
 	}
 }
 
-func TestGivesUpAfterMaxReconnectAttempts(t *testing.T) {
-	srv := testservers.NewRedis(t) // never started
-	fatal := make(chan error, 1)
-	opts := Options{
-		Redis:   redisconn.RedisOptions{URL: srv.RedisURL(), MaxReconnectAttempts: 2},
-		Channel: testservers.UniqueName("fatal"),
-		OnFatal: func(err error) { fatal <- err },
+// A Redis away for longer than MaxReconnectAttempts worth of back-off makes
+// the broadcaster report itself unhealthy (one WARN), not stop: it keeps
+// retrying at the back-off cap, and receives and reports healthy again
+// within that cap of Redis's return.
+func TestUnhealthyWhileRedisIsAwayThenRecovers(t *testing.T) {
+	srv := testservers.StartRedis(t)
+	channel := testservers.UniqueName("unhealthy")
+	b, rec, logs := start(t, Options{Redis: redisconn.RedisOptions{URL: srv.RedisURL(), MaxReconnectAttempts: 2}, Channel: channel}, nil)
+	pub := publisher(t, srv.RedisURL())
+	publishUntilReceived(t, pub, rec, channel, 1)
+	if !b.Healthy() {
+		t.Fatal("unhealthy while subscribed")
 	}
-	start(t, opts, nil)
-	select {
-	case err := <-fatal:
-		if err == nil {
-			t.Fatal("OnFatal got a nil error")
-		}
-	case <-time.After(waitFor):
-		t.Fatal("OnFatal was not called")
+
+	srv.Kill()
+	brokertest.Eventually(t, "the broadcaster to report itself unhealthy", 20*time.Second, func() bool { return !b.Healthy() })
+	if n := logs.Count("Redis reconnect attempts exceeded, reporting unhealthy and retrying"); n != 1 {
+		t.Fatalf("unhealthy logged %d times, want 1", n)
+	}
+	// It goes on retrying past the limit.
+	failed := logs.Count("Redis reconnect failed")
+	brokertest.Eventually(t, "a retry past the limit", 20*time.Second, func() bool { return logs.Count("Redis reconnect failed") > failed })
+
+	srv.Start()
+	back := time.Now()
+	publishUntilReceived(t, pub, rec, channel, 2)
+	brokertest.Eventually(t, "healthy again", waitFor, b.Healthy)
+	// The cap is 5 s; the rest is a margin for a loaded machine.
+	if d := time.Since(back); d > 9*time.Second {
+		t.Fatalf("took %s to recover after Redis came back", d)
+	}
+	if n := logs.Count("Redis is reachable again, reporting healthy"); n != 1 {
+		t.Fatalf("recovery logged %d times, want 1", n)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/internal/testservers"
 	"github.com/densecable/densecable/broker/redisconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 const waitFor = 10 * time.Second

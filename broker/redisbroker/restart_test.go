@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/internal/testservers"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 // Redis (without persistence) restarts: the broker fails while it is away,

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/densecable/densecable/broker/internal/testservers"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 func TestClientOptionFromURL(t *testing.T) {

@@ -5,7 +5,11 @@
 package redisconn
 
 import (
+	"log/slog"
 	"time"
+
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
 // Defaults as in anycable-go.
@@ -44,10 +48,25 @@ type RedisOptions struct {
 	// DisableCache turns off client-side caching (CLIENT TRACKING), which
 	// some managed Redis services do not allow.
 	DisableCache bool
-	// MaxReconnectAttempts bounds the consecutive failed reconnects of the
-	// broadcasters before they give up (0: never give up). anycable-go's
-	// TOML default is 5; densecable defaults to retrying forever.
+	// MaxReconnectAttempts is the number of failed reconnects in a row
+	// after which a component reports itself unhealthy (a WARN line, the
+	// unhealthy gauge, /health 503 for the broadcaster or broker); 0 never
+	// reports. Components never give up: they keep retrying every
+	// ReconnectMax and report healthy again once reconnected.
 	MaxReconnectAttempts int
+	// ReconnectMin and ReconnectMax bound the back-off between reconnects
+	// (zero: 1 s and 5 s, so Redis is used again within 5 s of its return).
+	ReconnectMin, ReconnectMax time.Duration
+}
+
+// ReconnectPolicy is the reconnect pacing and health reporting of every
+// Redis component: health may be nil.
+func (o RedisOptions) ReconnectPolicy(health *broker.Health, log *slog.Logger) backoff.Policy {
+	return backoff.Policy{
+		Min: o.ReconnectMin, Max: o.ReconnectMax,
+		UnhealthyAfter: o.MaxReconnectAttempts,
+		Health:         health, Log: log, What: "Redis",
+	}
 }
 
 // DefaultRedisOptions returns anycable-go's defaults.

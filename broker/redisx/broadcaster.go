@@ -20,12 +20,6 @@ import (
 
 var errShutdown = errors.New("broadcaster is shut down")
 
-// Reconnect pacing after a Redis failure.
-const (
-	minRetry = 100 * time.Millisecond
-	maxRetry = 5 * time.Second
-)
-
 // Broadcaster consumes the stream as one member of the group.
 type Broadcaster struct {
 	opts  Options
@@ -37,10 +31,20 @@ type Broadcaster struct {
 	stop, kill context.CancelFunc
 	done       chan struct{}
 
+	health broker.Health
+	// lastID is the last entry read (only the run goroutine uses it): a
+	// group lost with Redis's data is recreated there, not at `$`, so
+	// entries added after the restart but before the group are not skipped.
+	lastID string
+
 	mu     sync.Mutex
 	client rueidis.Client
 	closed bool // set by Shutdown: no new client after it
 }
+
+// Healthy is false while Redis has been unreachable for
+// Redis.MaxReconnectAttempts attempts in a row.
+func (b *Broadcaster) Healthy() bool { return b.health.Healthy() }
 
 var _ broker.Broadcaster = (*Broadcaster)(nil)
 
@@ -102,7 +106,7 @@ func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
 
 func (b *Broadcaster) run(stopCtx, killCtx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, first chan<- error) {
 	defer close(b.done)
-	link := backoff.NewLink(minRetry, maxRetry)
+	link := backoff.NewLink(b.opts.Redis.ReconnectPolicy(&b.health, b.log))
 	var once sync.Once
 	report := func(err error) { once.Do(func() { first <- err }) }
 
@@ -117,14 +121,6 @@ func (b *Broadcaster) run(stopCtx, killCtx context.Context, co rueidis.ClientOpt
 			b.log.Warn("Redis connection lost", "error", err)
 		} else {
 			b.log.Debug("Redis reconnect failed", "error", err, "attempt", attempts)
-		}
-		if limit := b.opts.Redis.MaxReconnectAttempts; limit > 0 && attempts > limit {
-			err := fmt.Errorf("redisx broadcaster: %d reconnect attempts failed: %w", limit, err)
-			b.log.Error("Redis reconnect attempts exceeded", "error", err)
-			if b.opts.OnFatal != nil {
-				b.opts.OnFatal(err)
-			}
-			return
 		}
 		if !link.Wait(stopCtx) {
 			return
@@ -173,7 +169,11 @@ func (b *Broadcaster) consume(stopCtx, ctx context.Context, co rueidis.ClientOpt
 }
 
 func (b *Broadcaster) createGroup(ctx context.Context, c rueidis.Client) error {
-	err := c.Do(ctx, c.B().XgroupCreate().Key(b.opts.Stream).Group(b.opts.Group).Id("$").Mkstream().Build()).Error()
+	at := "$"
+	if b.lastID != "" {
+		at = b.lastID
+	}
+	err := c.Do(ctx, c.B().XgroupCreate().Key(b.opts.Stream).Group(b.opts.Group).Id(at).Mkstream().Build()).Error()
 	if err == nil {
 		return nil
 	}
@@ -230,6 +230,12 @@ func (b *Broadcaster) handle(ctx context.Context, c rueidis.Client, d *broker.Di
 		return
 	}
 	done := make([]string, 0, len(entries))
+	var failed int
+	var firstErr error
+	var firstID string
+	if last := entries[len(entries)-1].ID; streamIDLess(b.lastID, last) {
+		b.lastID = last
+	}
 	for _, e := range entries {
 		if e.FieldValues == nil { // deleted while pending
 			done = append(done, e.ID)
@@ -237,10 +243,17 @@ func (b *Broadcaster) handle(ctx context.Context, c rueidis.Client, d *broker.Di
 		}
 		err := d.DispatchString(e.FieldValues[PayloadField])
 		if err != nil && !broker.IsMalformed(err) {
-			b.log.Error("broadcast failed, leaving the entry pending", "id", e.ID, "error", err)
+			if failed == 0 {
+				firstErr, firstID = err, e.ID
+			}
+			failed++
 			continue
 		}
 		done = append(done, e.ID)
+	}
+	if failed > 0 {
+		// One line per batch: while the broker is away every entry fails.
+		b.log.Error("broadcast failed, leaving the entry pending", "id", firstID, "entries", failed, "error", firstErr)
 	}
 	if len(done) == 0 {
 		return
@@ -322,4 +335,21 @@ func (b *Broadcaster) removeConsumer(ctx context.Context, c rueidis.Client) {
 		Consumername(b.opts.Consumer).Build()).Error(); err != nil {
 		b.log.Debug("could not remove the stream consumer", "error", err)
 	}
+}
+
+// streamIDLess compares stream ids ("ms-seq"); "" is the smallest.
+func streamIDLess(a, b string) bool {
+	if a == "" || b == "" {
+		return a == "" && b != ""
+	}
+	am, as, _ := strings.Cut(a, "-")
+	bm, bs, _ := strings.Cut(b, "-")
+	ami, _ := strconv.ParseUint(am, 10, 64)
+	bmi, _ := strconv.ParseUint(bm, 10, 64)
+	if ami != bmi {
+		return ami < bmi
+	}
+	asi, _ := strconv.ParseUint(as, 10, 64)
+	bsi, _ := strconv.ParseUint(bs, 10, 64)
+	return asi < bsi
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/internal/testservers"
 	"github.com/densecable/densecable/broker/redisconn"
+	"github.com/densecable/densecable/broker/testservers"
 )
 
 const waitFor = 10 * time.Second
@@ -30,9 +30,14 @@ type node struct {
 // end of the test unless the test does it.
 func startNode(t *testing.T, url, stream, consumer string, stats *broker.Stats) *node {
 	t.Helper()
+	return startNodeWith(t, redisconn.RedisOptions{URL: url}, stream, consumer, stats)
+}
+
+func startNodeWith(t *testing.T, ro redisconn.RedisOptions, stream, consumer string, stats *broker.Stats) *node {
+	t.Helper()
 	logger, logs := brokertest.NewLogger()
 	b := New(Options{
-		Redis:     redisconn.RedisOptions{URL: url},
+		Redis:     ro,
 		Stream:    stream,
 		Consumer:  consumer,
 		ReadBlock: 100 * time.Millisecond,
@@ -265,33 +270,92 @@ func TestHandlerFailureKeepsEntryPending(t *testing.T) {
 	settled(t, c, stream, DefaultGroup)
 }
 
-// After a Redis restart (which loses the group) the node recreates the group
-// and consumes again.
+// After a Redis restart that lost everything (no persistence, so the group
+// too) the node recreates the group where it was, not at `$`: entries added
+// after the restart but before the node reconnected are delivered.
 func TestRecoversAfterRedisRestart(t *testing.T) {
 	srv := testservers.StartRedis(t)
 	stream := testservers.UniqueName("redisx")
-	n := startNode(t, srv.RedisURL(), stream, "n", nil)
+	// A fixed 2 s pause between attempts: the entries below are added
+	// before the node is back.
+	n := startNodeWith(t, redisconn.RedisOptions{URL: srv.RedisURL(), ReconnectMin: 2 * time.Second, ReconnectMax: 2 * time.Second}, stream, "n", nil)
 	c := client(t, srv.RedisURL())
-	xadd(t, c, stream, "payload", `{"stream":"before","data":"1"}`)
+	xadd(t, c, stream, "payload", `{"stream":"before","data":"0"}`)
 	n.rec.WaitPublications(t, 1, waitFor)
+	settled(t, c, stream, DefaultGroup)
 
 	srv.Kill()
-	time.Sleep(500 * time.Millisecond)
+	brokertest.Eventually(t, "the loss to be seen", waitFor, func() bool { return n.logs.Count("Redis connection lost") == 1 })
 	srv.Start()
-
-	// Entries added before the group is recreated (at $) are skipped, so
-	// keep adding until one arrives.
-	deadline := time.Now().Add(waitFor)
-	for len(n.rec.Publications()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("nothing received after the restart")
+	lost := n.logs.Count("Reconnected to Redis")
+	for i := 1; i <= 3; i++ {
+		xaddRetry(t, c, stream, fmt.Sprintf(`{"stream":"after","data":"%d"}`, i))
+	}
+	if lost != 0 {
+		t.Fatal("the node reconnected before the entries were added: the test proves nothing")
+	}
+	pubs := n.rec.WaitPublications(t, 4, waitFor)
+	for i, p := range pubs {
+		if p.Data != fmt.Sprint(i) {
+			t.Fatalf("publication %d = %+v", i, p)
 		}
-		_ = c.Do(context.Background(), c.B().Xadd().Key(stream).Id("*").FieldValue().FieldValue("payload", `{"stream":"after","data":"2"}`).Build()).Error()
-		time.Sleep(50 * time.Millisecond)
 	}
-	if n.logs.Count("Redis connection lost") != 1 || n.logs.Count("Reconnected to Redis") != 1 {
-		t.Fatalf("lost logged %d times, reconnected %d times", n.logs.Count("Redis connection lost"), n.logs.Count("Reconnected to Redis"))
+	if n.logs.Count("Reconnected to Redis") != 1 {
+		t.Fatalf("reconnected logged %d times", n.logs.Count("Reconnected to Redis"))
 	}
+}
+
+// A Redis away for longer than MaxReconnectAttempts worth of back-off makes
+// the node report itself unhealthy (one WARN), not stop: it keeps retrying
+// at the back-off cap, and consumes and reports healthy again within that cap
+// of Redis's return; entries added while it was away are delivered.
+func TestUnhealthyWhileRedisIsAwayThenRecovers(t *testing.T) {
+	dir := t.TempDir()
+	srv := testservers.StartRedisPersistent(t, dir)
+	stream := testservers.UniqueName("redisx")
+	n := startNodeWith(t, redisconn.RedisOptions{URL: srv.RedisURL(), MaxReconnectAttempts: 2}, stream, "n", nil)
+	c := client(t, srv.RedisURL())
+	xadd(t, c, stream, "payload", `{"stream":"s","data":"0"}`)
+	n.rec.WaitPublications(t, 1, waitFor)
+	settled(t, c, stream, DefaultGroup) // acknowledged: not delivered again
+	if !n.b.Healthy() {
+		t.Fatal("unhealthy while consuming")
+	}
+
+	srv.Kill()
+	brokertest.Eventually(t, "the node to report itself unhealthy", 20*time.Second, func() bool { return !n.b.Healthy() })
+	if k := n.logs.Count("Redis reconnect attempts exceeded, reporting unhealthy and retrying"); k != 1 {
+		t.Fatalf("unhealthy logged %d times, want 1", k)
+	}
+	failed := n.logs.Count("Redis reconnect failed")
+	brokertest.Eventually(t, "a retry past the limit", 20*time.Second, func() bool { return n.logs.Count("Redis reconnect failed") > failed })
+
+	srv.Start()
+	back := time.Now()
+	xaddRetry(t, c, stream, `{"stream":"s","data":"1"}`)
+	pubs := n.rec.WaitPublications(t, 2, waitFor)
+	brokertest.Eventually(t, "healthy again", waitFor, n.b.Healthy)
+	// The cap is 5 s; the rest is a margin for a loaded machine.
+	if d := time.Since(back); d > 9*time.Second {
+		t.Fatalf("took %s to recover after Redis came back", d)
+	}
+	if pubs[1].Data != "1" {
+		t.Fatalf("publication = %+v", pubs[1])
+	}
+	if k := n.logs.Count("Redis is reachable again, reporting healthy"); k != 1 {
+		t.Fatalf("recovery logged %d times, want 1", k)
+	}
+}
+
+// xaddRetry adds an entry, retrying while the client's connection is the
+// one a restart broke (EOF: the command was not sent).
+func xaddRetry(t *testing.T, c rueidis.Client, stream, payload string) {
+	t.Helper()
+	var err error
+	brokertest.Eventually(t, "XADD to succeed", waitFor, func() bool {
+		err = c.Do(context.Background(), c.B().Xadd().Key(stream).Id("*").FieldValue().FieldValue(PayloadField, payload).Build()).Error()
+		return err == nil
+	})
 }
 
 func consumerCount(t *testing.T, c rueidis.Client, stream string) int {

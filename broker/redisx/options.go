@@ -26,7 +26,8 @@ type Options struct {
 	// Stream is the stream key (redisx_stream).
 	Stream string
 	// Group is the consumer group (redisx_group), created at `$` with
-	// MKSTREAM when missing.
+	// MKSTREAM when missing (at the last entry read when it went missing
+	// while running: Redis restarted without its data).
 	Group string
 	// Consumer names this node in the group; use the node id. Empty picks
 	// a random name.
@@ -39,9 +40,6 @@ type Options struct {
 	// failing) consumer before this one claims it, and how often claiming
 	// runs. Default: ReadBlock, as in anycable-go.
 	ClaimIdle time.Duration
-	// OnFatal, when set, is called once if the broadcaster gives up after
-	// Redis.MaxReconnectAttempts failed reconnects.
-	OnFatal func(error)
 }
 
 func (o Options) withDefaults() Options {

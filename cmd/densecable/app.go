@@ -51,7 +51,6 @@ type app struct {
 	listeners []broker.Broadcaster
 
 	bstats    *broker.Stats
-	fatalCh   chan error
 	metrics   *api.Metrics
 	apiSrv    *fasthttp.Server
 	apiOnMain bool
@@ -63,11 +62,14 @@ type app struct {
 	closers   []func()
 	stopStats chan struct{}
 
+	// Health of the shared Redis client and NATS connection.
+	redisHealth, natsHealth broker.Health
+
 	stopOnce sync.Once
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log, fatalCh: make(chan error, 1)}
+	a := &app{cfg: cfg, log: log}
 	var tlsConfig *tls.Config
 	if cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.Server.SSLCert, cfg.Server.SSLKey)
@@ -118,7 +120,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a.node = sessions.NewNode(nodeOptions(cfg), deps, log.With("context", "node"))
 
 	a.router = api.NewRouter()
-	a.router.Handle(cfg.Server.HealthPath, api.Health)
+	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
 	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node)
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)

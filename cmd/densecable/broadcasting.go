@@ -45,7 +45,6 @@ func (a *app) setupBroadcasting() error {
 			a.listeners = append(a.listeners, redisbroadcast.New(redisbroadcast.Options{
 				Redis:   a.redisOptions(),
 				Channel: a.cfg.Broadcast.RedisChannel,
-				OnFatal: a.fatal,
 			}, a.bstats, a.log))
 		case "redisx":
 			a.listeners = append(a.listeners, redisx.New(redisx.Options{
@@ -54,7 +53,6 @@ func (a *app) setupBroadcasting() error {
 				Group:     a.cfg.Broadcast.RedisXGroup,
 				Consumer:  a.cfg.NodeID,
 				ReadBlock: time.Duration(a.cfg.Broadcast.RedisXReadBlockMilliseconds) * time.Millisecond,
-				OnFatal:   a.fatal,
 			}, a.bstats, a.log))
 		case "nats":
 			a.listeners = append(a.listeners, natsbroadcast.New(natsbroadcast.Options{
@@ -97,13 +95,23 @@ func (a *app) natsOptions() natsconn.NATSOptions {
 	}
 }
 
-// fatal stops the process when a broadcaster gives up, as anycable-go does.
-func (a *app) fatal(err error) {
-	a.log.Error("broadcaster failed, shutting down", "error", err)
-	select {
-	case a.fatalCh <- err:
-	default:
+// unhealthy counts the components that report their Redis or NATS away for
+// max_reconnect_attempts: the broadcasters, and the shared connections of
+// the broker and pub/sub. They keep retrying; /health answers 503 meanwhile.
+func (a *app) unhealthy() int {
+	n := 0
+	for _, b := range a.listeners {
+		if h, ok := b.(broker.HealthReporter); ok && !h.Healthy() {
+			n++
+		}
 	}
+	if a.rc != nil && !a.redisHealth.Healthy() {
+		n++
+	}
+	if a.nc != nil && !a.natsHealth.Healthy() {
+		n++
+	}
+	return n
 }
 
 // startBroadcasting starts the broadcasters and the separate HTTP listener.

@@ -61,6 +61,7 @@ func (a *app) natsConn() (*nats.Conn, error) {
 		return a.nc, nil
 	}
 	opts := a.natsOptions()
+	opts.Health = &a.natsHealth
 	if a.enats != nil && !a.cfg.ExplicitlySet("nats_servers") {
 		opts.Servers = a.enats.ClientURL()
 	}
@@ -83,7 +84,15 @@ func (a *app) redisClient() (rueidis.Client, error) {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
 	a.rc = rc
-	a.closers = append(a.closers, rc.Close)
+	// The broker and pub/sub share the client: one monitor reports its
+	// health (rueidis reconnects by itself on the next command).
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		redisconn.Monitor(ctx, rc, a.redisOptions(), &a.redisHealth, a.log.With("context", "redis"))
+	}()
+	a.closers = append(a.closers, rc.Close, func() { stop(); <-done })
 	return rc, nil
 }
 

@@ -56,12 +56,9 @@ func run(args []string) int {
 
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	exit := 0
-	select {
-	case <-sig:
-	case <-a.fatalCh:
-		exit = 1
-	}
+	// Only a signal stops the server: a Redis or NATS outage makes
+	// components report unhealthy, never exit.
+	<-sig
 	log.Info("Shutting down... (hit Ctrl-C to stop immediately or wait for up to " + fmt.Sprint(cfg.Shutdown.Timeout) + "s for graceful shutdown)")
 	go func() {
 		<-sig
@@ -75,5 +72,5 @@ func run(args []string) int {
 	defer cancel()
 	a.stop(ctx)
 	log.Info("Stopped")
-	return exit
+	return 0
 }

@@ -28,6 +28,9 @@ func (a *app) setupMetrics() {
 		add(api.Metric{Name: "broadcast_streams_num", Help: "The number of active broadcasting streams", Gauge: true, Value: float64(a.hub.StreamsCount())})
 	})
 	m.Add(func(add func(api.Metric)) {
+		add(api.Metric{Name: "unhealthy_dependencies_num", Help: "The number of broadcasters and broker/pub-sub connections whose Redis or NATS has been unreachable for max_reconnect_attempts", Gauge: true, Value: float64(a.unhealthy())})
+	})
+	m.Add(func(add func(api.Metric)) {
 		ps := a.ws.Stats()
 		add(api.Metric{Name: "data_sent_total", Help: "The total amount of bytes sent to clients", Value: float64(ps.BytesSent)})
 	})

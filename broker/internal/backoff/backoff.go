@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// Every Redis and NATS reconnect loop waits from DefaultMin, doubling, up to
+// DefaultMax: a dependency that comes back is used again within DefaultMax.
+const (
+	DefaultMin = time.Second
+	DefaultMax = 5 * time.Second
+)
+
 // Backoff is not safe for concurrent use; each reconnect loop owns one.
 type Backoff struct {
 	Min, Max time.Duration

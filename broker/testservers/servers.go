@@ -69,6 +69,21 @@ func NewRedis(t testing.TB) *Server {
 	return s
 }
 
+// StartRedisPersistent runs a redis-server with `appendonly yes` in dir on
+// a free port: a restart with the same dir keeps every acknowledged write.
+func StartRedisPersistent(t testing.TB, dir string) *Server {
+	t.Helper()
+	s := NewRedis(t)
+	for i, a := range s.args {
+		if a == "--appendonly" {
+			s.args[i+1] = "yes"
+		}
+	}
+	s.args = append(s.args, "--dir", dir)
+	s.Start()
+	return s
+}
+
 // StartRedis runs a NewRedis server.
 func StartRedis(t testing.TB) *Server {
 	t.Helper()
@@ -83,6 +98,16 @@ func NewNATS(t testing.TB) *Server {
 	port := freePort(t)
 	s := &Server{t: t, bin: natsServerBin, Port: port, args: []string{"-a", "127.0.0.1", "-p", strconv.Itoa(port)}}
 	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartNATSJetStream runs a nats-server with JetStream storing in dir on a
+// free port: a restart with the same dir keeps the streams.
+func StartNATSJetStream(t testing.TB, dir string) *Server {
+	t.Helper()
+	s := NewNATS(t)
+	s.args = append(s.args, "-js", "-sd", dir)
+	s.Start()
 	return s
 }
 
