@@ -54,6 +54,8 @@ type Node struct {
 	// Failed RPC calls are logged once a second per kind: during an
 	// application outage every client's attempt fails.
 	connectFailLog, commandFailLog, disconnectFailLog logGate
+	// A broker or pub/sub outage fails every whisper and presence event.
+	broadcastFailLog logGate
 }
 
 // Deps are the node's collaborators.

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/densecable/densecable/broker"
@@ -13,7 +14,7 @@ import (
 // subscribers, this one included.
 func (n *Node) HandleBroadcast(p *broker.Publication) {
 	if err := n.TryBroadcast(p); err != nil {
-		n.log.Error("failed to broadcast", "stream", p.Stream, "error", err)
+		n.broadcastFailLog.log(n.log, slog.LevelError, "failed to broadcast", "stream", p.Stream, "error", err)
 	}
 }
 
@@ -42,7 +43,7 @@ func (n *Node) TryBroadcast(p *broker.Publication) error {
 // are transient, so they skip the broker but still reach every node.
 func (n *Node) Broadcast(p *broker.Publication) {
 	if err := n.TryBroadcast(p); err != nil {
-		n.log.Error("failed to broadcast", "stream", p.Stream, "error", err)
+		n.broadcastFailLog.log(n.log, slog.LevelError, "failed to broadcast", "stream", p.Stream, "error", err)
 	}
 }
 
@@ -51,7 +52,7 @@ func (n *Node) Broadcast(p *broker.Publication) {
 func (n *Node) HandleCommand(c *broker.RemoteCommand) {
 	if n.pubsub != nil {
 		if err := n.pubsub.BroadcastCommand(context.Background(), c); err != nil {
-			n.log.Error("failed to broadcast remote command", "error", err)
+			n.broadcastFailLog.log(n.log, slog.LevelError, "failed to broadcast remote command", "error", err)
 		}
 		return
 	}
