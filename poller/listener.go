@@ -24,6 +24,10 @@ type listener struct {
 	open    atomic.Int64
 	stats   *Stats
 	log     *slog.Logger
+	// paused (netpoll engine) makes Accept report a descriptor shortage
+	// while it holds: netpoll then detaches the listener and retries with
+	// back-off instead of spinning on a readable socket.
+	paused func() bool
 
 	mu      sync.Mutex
 	spare   int // a descriptor kept in reserve to accept-and-close under EMFILE
@@ -82,6 +86,9 @@ func (l *listener) released() { l.open.Add(-1) }
 // Accept returns (nil, nil) when there is nothing (more) to accept, as
 // netpoll expects.
 func (l *listener) Accept() (net.Conn, error) {
+	if l.paused != nil && !l.closed.Load() && l.paused() {
+		return nil, syscall.EMFILE
+	}
 	nfd, sa, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 	if err != nil {
 		switch err {
