@@ -138,6 +138,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		MaxMessageSize: cfg.WS.MaxMessageSize,
 		MaxPending:     int(cfg.WS.MaxPendingSize),
 		WriteTimeout:   writeTimeout,
+		FrameTimeout:   time.Duration(cfg.WS.FrameTimeout) * time.Second,
 		MaxConn:        cfg.Server.MaxConn,
 		ReadBufferSize: cfg.WS.ReadBufferSize,
 		TLS:            tlsConfig,
