@@ -386,6 +386,9 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 		data = data[hlen+int(h.Length):]
 		frames.Unmask(h, payload)
 		msg, done, err := c.asm.Push(h, payload)
+		// A frame finished: the clock restarts for the next one (not for
+		// a fragmented message, which is timed as a whole).
+		c.notePartial(false)
 		if err != nil {
 			protocolError(c, err, l.s.log)
 			return nil

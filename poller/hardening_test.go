@@ -437,3 +437,45 @@ func TestAcceptPaused(t *testing.T) {
 		<-h.opened
 	})
 }
+
+// A client that keeps sending frames is never timed out, even when every
+// read ends in the middle of a frame: the clock is per frame.
+func TestSteadyFramesNotTimedOut(t *testing.T) {
+	allEngines(t, func(t *testing.T, engine string) {
+		opts := Options{FrameTimeout: 300 * time.Millisecond, SweepInterval: 20 * time.Millisecond}
+		s, h := startEngine(t, engine, opts)
+		conn, r := wsDial(t, s, engine)
+		<-h.opened
+		f, _ := ws.CompileFrame(ws.MaskFrame(ws.NewTextFrame([]byte("0123456789"))))
+		// Each write holds the end of one frame and the start of the next,
+		// so every read leaves a frame unfinished, for 5 frame timeouts.
+		next := append(append([]byte(nil), f[5:]...), f[:5]...)
+		if _, err := conn.Write(f[:5]); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * opts.FrameTimeout)
+		sent := 0
+		for time.Now().Before(deadline) {
+			time.Sleep(25 * time.Millisecond) // the client's pace, not a synchronisation
+			if _, err := conn.Write(next); err != nil {
+				t.Fatalf("write after %d frames: %v", sent, err)
+			}
+			sent++
+		}
+		if _, err := conn.Write(f[5:]); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+		for i := 0; i < sent; i++ {
+			select {
+			case <-h.msgs:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%d of %d frames delivered", i, sent)
+			}
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := ws.ReadFrame(r); !isTimeout(err) {
+			t.Fatalf("connection closed: %v", err)
+		}
+	})
+}
