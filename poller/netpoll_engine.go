@@ -232,6 +232,9 @@ func (s *netpollServer) serveHTTP(c *Conn) error {
 func (s *netpollServer) readFrames(c *Conn) error {
 	r := c.nc.Reader()
 	for r.Len() > 0 {
+		if r.Len() < 2 {
+			c.notePartial(true)
+		}
 		hb, err := r.Peek(2)
 		if err != nil {
 			return c.nc.Close()
