@@ -7,7 +7,41 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
+
+// HTTPTimeouts bound what a client of an HTTP listener can hold: a request
+// that never completes (a head trickled byte by byte: slowloris), a response
+// it never reads, a keep-alive connection it never uses.
+type HTTPTimeouts struct {
+	// Read bounds reading one request, head and body, from its first byte
+	// (fasthttp's ReadTimeout: a trickled head does not restart it).
+	Read time.Duration
+	// Write bounds writing one response.
+	Write time.Duration
+	// Idle bounds the wait for the next request on a keep-alive connection.
+	Idle time.Duration
+}
+
+// DefaultHTTPTimeouts are the bounds of every densecable HTTP listener
+// (docs/limits.md): 10 s for a request, 10 s for a response, 60 s idle.
+var DefaultHTTPTimeouts = HTTPTimeouts{Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second}
+
+// NewHTTPServer is the fasthttp server of an HTTP listener (broadcast, REST
+// API, metrics, and plain requests on the main port) with the timeouts t. A
+// request head is also bounded in size by fasthttp's 4 KiB read buffer (431
+// above) and a body by fasthttp's 4 MiB default.
+func NewHTTPServer(h fasthttp.RequestHandler, t HTTPTimeouts) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               h,
+		Name:                  "densecable",
+		ReadTimeout:           t.Read,
+		WriteTimeout:          t.Write,
+		IdleTimeout:           t.Idle,
+		NoDefaultServerHeader: true,
+	}
+}
 
 // RetryListener keeps an HTTP listener alive through accept errors that
 // pass (the open-file limit above all): fasthttp treats them as permanent

@@ -139,6 +139,12 @@ func (a *Assembler) Push(h ws.Header, payload []byte) (m Message, done bool, err
 	return m, false, nil
 }
 
+// Buffered is the size of the fragments held for an unfinished message.
+func (a *Assembler) Buffered() int { return len(a.buf) }
+
+// Active reports whether a fragmented message is waiting for more frames.
+func (a *Assembler) Active() bool { return a.active }
+
 func (a *Assembler) reset() {
 	a.active = false
 	a.buf = nil
@@ -149,6 +155,20 @@ func validate(m Message) error {
 		return ErrInvalidUTF8
 	}
 	return nil
+}
+
+// ValidCloseCode reports whether a peer may send code in a close frame
+// (RFC 6455 §7.4): 1004-1006 and 1015 are reserved for reports, never for
+// the wire, and anything under 1000, unassigned in 1016-2999 or above 4999
+// is invalid.
+func ValidCloseCode(code uint16) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	case code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
 }
 
 // ParseClose reads the code and reason of a close frame payload.

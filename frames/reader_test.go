@@ -161,3 +161,28 @@ func FuzzParseFrames(f *testing.F) {
 		}
 	})
 }
+
+func TestValidCloseCode(t *testing.T) {
+	for _, ok := range []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999} {
+		if !ValidCloseCode(ok) {
+			t.Errorf("%d rejected", ok)
+		}
+	}
+	for _, bad := range []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535} {
+		if ValidCloseCode(bad) {
+			t.Errorf("%d accepted", bad)
+		}
+	}
+}
+
+func TestAssemblerBuffered(t *testing.T) {
+	a := Assembler{}
+	a.Push(ws.Header{OpCode: ws.OpText, Length: 3}, []byte("abc"))
+	if a.Buffered() != 3 || !a.Active() {
+		t.Fatalf("buffered %d active %v", a.Buffered(), a.Active())
+	}
+	a.Push(ws.Header{Fin: true, OpCode: ws.OpContinuation, Length: 2}, []byte("de"))
+	if a.Buffered() != 0 || a.Active() {
+		t.Fatalf("after the last fragment: buffered %d active %v", a.Buffered(), a.Active())
+	}
+}

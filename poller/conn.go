@@ -4,10 +4,12 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/cloudwego/netpoll"
+	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
 
 	"github.com/densecable/densecable/frames"
@@ -28,8 +30,9 @@ func (tooSlowError) TooSlow() bool { return true }
 var ErrClosed = errors.New("poller: connection closed")
 
 const (
-	stateHTTP uint8 = iota
-	stateWS
+	stateHTTP       uint8 = iota // reading the request head
+	stateWS                      // upgraded
+	stateHTTPServed              // handed to fasthttp, which times it out
 )
 
 // connIO is what differs between the two engines for one connection.
@@ -55,7 +58,14 @@ type Conn struct {
 	asm   frames.Assembler
 	recv  Receiver
 	in    []byte    // epoll engine: bytes of an incomplete head or frame
-	since time.Time // epoll engine: when the incomplete input started
+	since time.Time // when the connection was accepted (handshake timeout)
+	// dataOp, when set, is the opcode every data message is delivered with
+	// (SetDataOpCode).
+	dataOp ws.OpCode
+	// partialSince is when the input became an unfinished frame or
+	// fragmented message (unix nanoseconds, 0 when none); the sweeper reads
+	// it (frame timeout).
+	partialSince atomic.Int64
 
 	mu           sync.Mutex
 	pending      [][]byte // frames (shared, immutable) waiting for the socket
@@ -68,6 +78,28 @@ type Conn struct {
 	closed       bool
 	flushSince   time.Time // when output started waiting for the socket
 	stats        *Stats
+}
+
+// SetDataOpCode makes the connection deliver every data message, text or
+// binary, with op: the protocol decides how a payload is read, not the frame
+// type (anycable-go reads the payload whatever the frame type). Call it from
+// Handler.Open.
+func (c *Conn) SetDataOpCode(op ws.OpCode) { c.dataOp = op }
+
+// notePartial records, after reading, whether input is left unfinished: a
+// partial frame in the buffer or a fragmented message in the assembler.
+// The clock starts when the input first becomes unfinished and stops when
+// nothing is.
+func (c *Conn) notePartial(partial bool) {
+	if !partial && !c.asm.Active() {
+		if c.partialSince.Load() != 0 {
+			c.partialSince.Store(0)
+		}
+		return
+	}
+	if c.partialSince.Load() == 0 {
+		c.partialSince.Store(time.Now().UnixNano())
+	}
 }
 
 // RemoteAddr is the peer's address.
@@ -333,20 +365,40 @@ func (c *Conn) isClosed() bool {
 	return c.closed
 }
 
-// expired reports whether the connection broke a timeout (epoll engine):
-// an unfinished handshake or frame older than the handshake timeout, or
+// expiry is the timeout a connection broke.
+type expiry uint8
+
+const (
+	notExpired expiry = iota
+	expiredHandshake
+	expiredWrite
+	expiredFrame
+)
+
+// expired reports which timeout the connection broke, if any: an
+// unfinished handshake older than the handshake timeout, a frame or
+// fragmented message unfinished for longer than the frame timeout, or
 // output stuck for longer than the write timeout.
-func (c *Conn) expired(now time.Time, o Options) bool {
+func (c *Conn) expired(now time.Time, o Options) expiry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return false
+		return notExpired
 	}
 	if c.flushing && o.WriteTimeout > 0 && now.Sub(c.flushSince) > o.WriteTimeout {
-		return true
+		return expiredWrite
 	}
-	if c.state != stateWS && now.Sub(c.since) > o.HandshakeTimeout {
-		return true
+	if c.state == stateHTTPServed {
+		return notExpired
 	}
-	return false
+	if c.state != stateWS {
+		if now.Sub(c.since) > o.HandshakeTimeout {
+			return expiredHandshake
+		}
+		return notExpired
+	}
+	if p := c.partialSince.Load(); p != 0 && o.FrameTimeout > 0 && now.UnixNano()-p > int64(o.FrameTimeout) {
+		return expiredFrame
+	}
+	return notExpired
 }

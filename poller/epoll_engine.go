@@ -34,6 +34,14 @@ type epollServer struct {
 	loops []*loop
 	next  int // round-robin loop for new connections (accepting loop only)
 
+	// Accept back-pressure: the listener leaves the epoll set while
+	// AcceptPaused says so (level-triggered, it would wake the loop
+	// without end), and the sweeper puts it back.
+	acceptMu  sync.Mutex
+	acceptOff bool // listener out of the epoll set (paused or stopped)
+	stopped   bool // StopAccepting ran: never re-add
+	pausedC   chan struct{}
+
 	stopping chan struct{}
 	done     chan struct{}
 }
@@ -50,7 +58,7 @@ type loop struct {
 }
 
 func newEpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *epollServer {
-	return &epollServer{opts: opts, handler: h, http: httpServer, log: log, stopping: make(chan struct{}), done: make(chan struct{})}
+	return &epollServer{opts: opts, handler: h, http: httpServer, log: log, stopping: make(chan struct{}), done: make(chan struct{}), pausedC: make(chan struct{}, 1)}
 }
 
 func (s *epollServer) Stats() StatsSnapshot { return s.stats.snapshot() }
@@ -106,7 +114,8 @@ func (s *epollServer) Serve() error {
 			l.run()
 		}()
 	}
-	go s.sweep()
+	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stopping, conns: s.snapshot, paused: s.pausedC, resume: s.resumeAccept}
+	go sw.run()
 	wg.Wait()
 	close(s.done)
 	return nil
@@ -116,8 +125,59 @@ func (s *epollServer) StopAccepting() {
 	if s.ln == nil {
 		return
 	}
-	_ = unix.EpollCtl(s.loops[0].epfd, unix.EPOLL_CTL_DEL, s.ln.fd, nil)
+	s.acceptMu.Lock()
+	s.stopped = true
+	if !s.acceptOff {
+		s.acceptOff = true
+		_ = unix.EpollCtl(s.loops[0].epfd, unix.EPOLL_CTL_DEL, s.ln.fd, nil)
+	}
+	s.acceptMu.Unlock()
 	_ = s.ln.Close()
+}
+
+// pauseAccept takes the listener out of the epoll set while AcceptPaused
+// holds; the sweeper rechecks.
+func (s *epollServer) pauseAccept() {
+	s.acceptMu.Lock()
+	if !s.acceptOff {
+		s.acceptOff = true
+		_ = unix.EpollCtl(s.loops[0].epfd, unix.EPOLL_CTL_DEL, s.ln.fd, nil)
+	}
+	s.acceptMu.Unlock()
+	select {
+	case s.pausedC <- struct{}{}:
+	default:
+	}
+}
+
+// resumeAccept puts the listener back once AcceptPaused clears; it reports
+// whether there is nothing more to recheck.
+func (s *epollServer) resumeAccept() bool {
+	if s.opts.AcceptPaused() {
+		return false
+	}
+	s.acceptMu.Lock()
+	defer s.acceptMu.Unlock()
+	if s.acceptOff && !s.stopped {
+		s.acceptOff = false
+		if err := unix.EpollCtl(s.loops[0].epfd, unix.EPOLL_CTL_ADD, s.ln.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(s.ln.fd)}); err != nil {
+			s.log.Error("epoll_ctl add listener failed", "error", err)
+		}
+	}
+	return true
+}
+
+// snapshot appends every open connection to dst, taking each loop's lock
+// in turn.
+func (s *epollServer) snapshot(dst []*Conn) []*Conn {
+	for _, l := range s.loops {
+		l.mu.Lock()
+		for _, c := range l.conns {
+			dst = append(dst, c)
+		}
+		l.mu.Unlock()
+	}
+	return dst
 }
 
 // Shutdown closes every connection left and stops the loops.
@@ -207,6 +267,10 @@ func (l *loop) run() {
 // accept takes every pending connection and spreads them over the loops.
 func (s *epollServer) accept() {
 	for {
+		if s.opts.AcceptPaused != nil && s.opts.AcceptPaused() {
+			s.pauseAccept()
+			return
+		}
 		nc, err := s.ln.Accept()
 		if err != nil {
 			s.log.Error("accept failed", "error", err)
@@ -252,6 +316,9 @@ func (l *loop) readable(c *Conn) {
 		data = c.in
 	}
 	rest := l.process(c, data)
+	if c.state == stateWS {
+		c.notePartial(rest != nil)
+	}
 	switch {
 	case rest == nil:
 		c.in = nil
@@ -268,6 +335,10 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 		if c.state != stateWS {
 			i := bytes.Index(data, headEnd)
 			if i < 0 {
+				if notHTTP(data) {
+					rejectHead(c, l.s.log, "malformed request line", badRequest)
+					return nil
+				}
 				if len(data) >= l.s.opts.MaxHeadSize {
 					rejectHead(c, l.s.log, "request head too large", headTooLarge)
 					return nil
@@ -301,8 +372,8 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 			return data
 		}
 		h, _, err := frames.ParseHeader(data)
-		if err == nil && l.s.opts.MaxMessageSize > 0 && h.Length > int64(l.s.opts.MaxMessageSize) {
-			err = frames.ErrTooBig
+		if err == nil {
+			err = checkSize(h, &c.asm, l.s.opts.MaxMessageSize)
 		}
 		if err != nil {
 			protocolError(c, err, l.s.log)
@@ -315,6 +386,9 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 		data = data[hlen+int(h.Length):]
 		frames.Unmask(h, payload)
 		msg, done, err := c.asm.Push(h, payload)
+		// A frame finished: the clock restarts for the next one (not for
+		// a fragmented message, which is timed as a whole).
+		c.notePartial(false)
 		if err != nil {
 			protocolError(c, err, l.s.log)
 			return nil
@@ -344,8 +418,8 @@ func (l *loop) handOff(c *Conn, read []byte) {
 	nc, err := net.FileConn(f)
 	_ = f.Close()
 	l.s.stats.active.Add(-1)
-	l.s.ln.released()
 	if err != nil {
+		l.s.ln.released()
 		l.s.log.Debug("http hand-off failed", "error", err)
 		return
 	}
@@ -355,6 +429,9 @@ func (l *loop) handOff(c *Conn, read []byte) {
 			l.s.log.Debug("http connection ended", "remote", c.remote, "error", err)
 		}
 		_ = nc.Close()
+		// The socket counted against --max-conn until now, keep-alive
+		// included.
+		l.s.ln.released()
 	}()
 }
 
@@ -450,45 +527,5 @@ func (l *loop) closeSocket(c *Conn) {
 	l.s.ln.released()
 	if recv != nil {
 		recv.OnClose()
-	}
-}
-
-// sweep enforces timeouts once a second: a head or frame that stalls, and
-// output that the client does not read within the write timeout.
-func (s *epollServer) sweep() {
-	every := s.opts.SweepInterval
-	if every <= 0 {
-		every = time.Second
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var expired, all []*Conn
-	for {
-		select {
-		case <-s.stopping:
-			return
-		case now := <-t.C:
-			// Snapshot under the loop's lock, check each connection under
-			// its own lock only (never both: see closeSocket).
-			all = all[:0]
-			for _, l := range s.loops {
-				l.mu.Lock()
-				for _, c := range l.conns {
-					all = append(all, c)
-				}
-				l.mu.Unlock()
-			}
-			expired = expired[:0]
-			for _, c := range all {
-				if c.expired(now, s.opts) {
-					expired = append(expired, c)
-				}
-			}
-			clear(all)
-			for _, c := range expired {
-				s.log.Debug("connection timed out", "remote", c.remote)
-				c.closeNow()
-			}
-		}
 	}
 }

@@ -24,6 +24,18 @@ type listener struct {
 	open    atomic.Int64
 	stats   *Stats
 	log     *slog.Logger
+	// paused (netpoll engine) makes Accept report a descriptor shortage
+	// while it holds: netpoll then detaches the listener and retries with
+	// back-off instead of spinning on a readable socket.
+	paused func() bool
+	// retrying (under pauseMu) is set while that retry loop runs. The loop ends
+	// only when Accept returns (nil, nil), and then re-arms the descriptor
+	// number in netpoll's epoll set: the socket must stay open until then,
+	// or the number could be another socket's by the time it is re-armed.
+	pauseMu   sync.Mutex
+	retrying  bool
+	closeLate bool // Close ran while retrying
+	fdClosed  bool
 
 	mu      sync.Mutex
 	spare   int // a descriptor kept in reserve to accept-and-close under EMFILE
@@ -65,15 +77,23 @@ func (l *listener) Fd() int { return l.fd }
 
 // Close closes the listening socket (and the spare descriptor).
 func (l *listener) Close() error {
-	if !l.closed.CompareAndSwap(false, true) {
-		return nil
-	}
+	l.closed.Store(true)
 	l.mu.Lock()
 	if l.spare >= 0 {
 		_ = unix.Close(l.spare)
 		l.spare = -1
 	}
 	l.mu.Unlock()
+	l.pauseMu.Lock()
+	defer l.pauseMu.Unlock()
+	if l.fdClosed {
+		return nil
+	}
+	if l.retrying {
+		l.closeLate = true // closed by Accept once the retry loop is over
+		return nil
+	}
+	l.fdClosed = true
 	return l.Listener.Close()
 }
 
@@ -82,6 +102,37 @@ func (l *listener) released() { l.open.Add(-1) }
 // Accept returns (nil, nil) when there is nothing (more) to accept, as
 // netpoll expects.
 func (l *listener) Accept() (net.Conn, error) {
+	if l.paused == nil {
+		return l.accept()
+	}
+	l.pauseMu.Lock()
+	defer l.pauseMu.Unlock()
+	if l.closed.Load() {
+		if l.retrying {
+			// Ends netpoll's retry loop; it re-arms the socket, still open.
+			l.retrying = false
+			return nil, nil
+		}
+		if l.closeLate && !l.fdClosed {
+			// Called on readiness, so re-armed already: closing the socket
+			// takes it out of netpoll's epoll set.
+			l.fdClosed = true
+			_ = l.Listener.Close()
+		}
+		return nil, nil
+	}
+	if l.paused() {
+		l.retrying = true
+		return nil, syscall.EMFILE
+	}
+	c, err := l.accept()
+	if c == nil && err == nil {
+		l.retrying = false
+	}
+	return c, err
+}
+
+func (l *listener) accept() (net.Conn, error) {
 	nfd, sa, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 	if err != nil {
 		switch err {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
+	"time"
 
 	"github.com/cloudwego/netpoll"
 	"github.com/valyala/fasthttp"
@@ -26,12 +28,19 @@ type netpollServer struct {
 	loop    netpoll.EventLoop
 	ln      *listener
 	stats   Stats
+
+	// The sweeper's registry (timeouts): netpoll keeps its own, but does
+	// not expose it.
+	mu       sync.Mutex
+	conns    map[*Conn]struct{}
+	stopOnce sync.Once
+	stop     chan struct{}
 }
 
 type connKey struct{}
 
 func newNetpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *netpollServer {
-	return &netpollServer{opts: opts, handler: h, http: httpServer, log: log}
+	return &netpollServer{opts: opts, handler: h, http: httpServer, log: log, conns: make(map[*Conn]struct{}), stop: make(chan struct{})}
 }
 
 func (s *netpollServer) Stats() StatsSnapshot { return s.stats.snapshot() }
@@ -42,6 +51,10 @@ func (s *netpollServer) Listen() error {
 	if err != nil {
 		return err
 	}
+	// netpoll owns accept; while AcceptPaused holds, the listener reports
+	// a shortage of descriptors, on which netpoll takes the listener out of
+	// its epoll set and retries with a back-off of up to a second.
+	ln.paused = s.opts.AcceptPaused
 	s.ln = ln
 	loop, err := netpoll.NewEventLoop(s.onRequest,
 		netpoll.WithOnPrepare(s.onPrepare),
@@ -63,11 +76,27 @@ func (s *netpollServer) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
-func (s *netpollServer) Serve() error { return s.loop.Serve(s.ln) }
+func (s *netpollServer) Serve() error {
+	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stop, conns: s.snapshot}
+	go sw.run()
+	return s.loop.Serve(s.ln)
+}
 
 func (s *netpollServer) StopAccepting() { _ = s.ln.Close() }
 
-func (s *netpollServer) Shutdown(ctx context.Context) error { return s.loop.Shutdown(ctx) }
+func (s *netpollServer) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	return s.loop.Shutdown(ctx)
+}
+
+func (s *netpollServer) snapshot(dst []*Conn) []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		dst = append(dst, c)
+	}
+	return dst
+}
 
 // netpollIO is the netpoll engine's side of a Conn.
 type netpollIO struct{}
@@ -96,13 +125,19 @@ func flushLoop(c *Conn) {
 }
 
 func (s *netpollServer) onPrepare(nc netpoll.Connection) context.Context {
-	c := &Conn{io: netpollIO{}, nc: nc, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending}
+	c := &Conn{io: netpollIO{}, nc: nc, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending, since: time.Now()}
 	if fc, ok := nc.(netpoll.Conn); ok {
 		c.fd = fc.Fd()
 	}
 	c.asm.MaxSize = s.opts.MaxMessageSize
 	s.stats.active.Add(1)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
 	_ = nc.AddCloseCallback(func(netpoll.Connection) error {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
 		recv := c.markClosed()
 		s.stats.active.Add(-1)
 		s.ln.released()
@@ -125,8 +160,9 @@ func (s *netpollServer) onRequest(ctx context.Context, nc netpoll.Connection) er
 	return s.readHead(c)
 }
 
-// readHead waits (up to the handshake timeout) for a complete HTTP request
-// head and routes it.
+// readHead waits for a complete HTTP request head and routes it. Each wait
+// for more bytes is bounded by netpoll's read timeout; the whole head by the
+// sweeper (handshake timeout from accept).
 func (s *netpollServer) readHead(c *Conn) error {
 	r := c.nc.Reader()
 	var head []byte
@@ -139,6 +175,10 @@ func (s *netpollServer) readHead(c *Conn) error {
 		if i := bytes.Index(buf, headEnd); i >= 0 {
 			head = buf[:i+len(headEnd)]
 			break
+		}
+		if notHTTP(buf) {
+			rejectHead(c, s.log, "malformed request line", badRequest)
+			return nil
 		}
 		if n >= s.opts.MaxHeadSize {
 			rejectHead(c, s.log, "request head too large", headTooLarge)
@@ -176,27 +216,39 @@ func (s *netpollServer) readHead(c *Conn) error {
 // serveHTTP hands the connection to fasthttp for as long as it keeps it
 // (keep-alive); this goroutine exists only for that time.
 func (s *netpollServer) serveHTTP(c *Conn) error {
+	c.mu.Lock()
+	c.state = stateHTTPServed // fasthttp's timeouts apply now
+	c.mu.Unlock()
 	if err := s.http.ServeConn(c.nc); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.log.Debug("http connection ended", "remote", c.RemoteAddr(), "error", err)
 	}
 	return c.nc.Close()
 }
 
-// readFrames reads every complete frame available and dispatches messages.
+// readFrames reads every frame available and dispatches messages. netpoll
+// wants the input consumed, so it waits for the rest of a frame that has
+// begun (each wait bounded by netpoll's read timeout, the whole frame by the
+// sweeper).
 func (s *netpollServer) readFrames(c *Conn) error {
 	r := c.nc.Reader()
 	for r.Len() > 0 {
+		if r.Len() < 2 {
+			c.notePartial(true)
+		}
 		hb, err := r.Peek(2)
 		if err != nil {
 			return c.nc.Close()
 		}
 		hlen := frames.HeaderSize(hb[0], hb[1])
+		if r.Len() < hlen {
+			c.notePartial(true)
+		}
 		if hb, err = r.Peek(hlen); err != nil {
 			return c.nc.Close()
 		}
 		h, _, err := frames.ParseHeader(hb)
-		if err == nil && s.opts.MaxMessageSize > 0 && h.Length > int64(s.opts.MaxMessageSize) {
-			err = frames.ErrTooBig
+		if err == nil {
+			err = checkSize(h, &c.asm, s.opts.MaxMessageSize)
 		}
 		if err != nil {
 			protocolError(c, err, s.log)
@@ -205,6 +257,9 @@ func (s *netpollServer) readFrames(c *Conn) error {
 			return nil
 		}
 		_ = r.Skip(hlen)
+		if int64(r.Len()) < h.Length {
+			c.notePartial(true)
+		}
 		payload, err := r.Next(int(h.Length))
 		if err != nil {
 			return c.nc.Close()
@@ -212,6 +267,7 @@ func (s *netpollServer) readFrames(c *Conn) error {
 		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
 		frames.Unmask(h, payload)
 		msg, done, err := c.asm.Push(h, payload)
+		c.notePartial(false)
 		if err != nil {
 			_ = r.Release()
 			protocolError(c, err, s.log)

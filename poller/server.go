@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
@@ -45,6 +47,9 @@ func New(engine string, opts Options, h Handler, httpServer *fasthttp.Server, lo
 	if opts.HandshakeTimeout == 0 {
 		opts.HandshakeTimeout = 5 * time.Second
 	}
+	if opts.FrameTimeout == 0 {
+		opts.FrameTimeout = DefaultFrameTimeout
+	}
 	if opts.TLS != nil {
 		return newStdServer(opts, h, httpServer, log), nil
 	}
@@ -66,9 +71,14 @@ type Options struct {
 	MaxPending int
 	// WriteTimeout bounds a blocked write (ws_write_timeout).
 	WriteTimeout time.Duration
-	// HandshakeTimeout bounds reading the HTTP request head and any blocked
-	// read in the middle of a frame.
+	// HandshakeTimeout bounds reading the HTTP request head, counted from
+	// accept (a head trickled byte by byte does not restart it); on the
+	// netpoll engine it also bounds a read blocked in the middle of a frame.
 	HandshakeTimeout time.Duration
+	// FrameTimeout bounds how long a frame, or a fragmented message, may
+	// stay incomplete (--ws_frame_timeout; 0 means DefaultFrameTimeout).
+	// The partial input itself is bounded by MaxMessageSize.
+	FrameTimeout time.Duration
 	// MaxHeadSize bounds the HTTP request head (431 above).
 	MaxHeadSize int
 	// MaxConn caps simultaneous connections (0 = no cap).
@@ -76,13 +86,24 @@ type Options struct {
 	// ReadBufferSize is the first read buffer of a connection (grows on
 	// demand); applied process-wide on the first Listen.
 	ReadBufferSize int
-	// SweepInterval is how often the epoll engine checks timeouts
-	// (default 1 s; tests make it short).
+	// SweepInterval is how often the sweeper checks timeouts (default 1 s;
+	// tests make it short).
 	SweepInterval time.Duration
+	// AcceptPaused, when set and true, stops accepting: new connections
+	// wait in the kernel's backlog until it returns false (back-pressure
+	// from the sessions side). It is checked before accepting and, while
+	// paused, every acceptRecheck; nil means never paused.
+	AcceptPaused func() bool
 	// TLS, when set, serves TLS with Go's crypto/tls (a goroutine per
 	// connection); the engine choice is ignored then.
 	TLS *tls.Config
 }
+
+// DefaultFrameTimeout is --ws_frame_timeout's default.
+const DefaultFrameTimeout = 30 * time.Second
+
+// acceptRecheck is how often a paused engine asks AcceptPaused again.
+const acceptRecheck = 100 * time.Millisecond
 
 // Stats are the poller's counters.
 type Stats struct {
@@ -192,9 +213,18 @@ func dispatch(c *Conn, m frames.Message, log *slog.Logger) (stop bool) {
 	case ws.OpPong:
 		c.recv.OnMessage(ws.OpPong, nil)
 	case ws.OpClose:
-		code, _ := frames.ParseClose(m.Payload)
-		switch code {
-		case frames.CloseNormal, frames.CloseGoingAway, frames.CloseNoStatus:
+		code, reason := frames.ParseClose(m.Payload)
+		switch {
+		case len(m.Payload) == 1 || len(m.Payload) >= 2 && !frames.ValidCloseCode(code):
+			// RFC 6455 §7.4: such a code may not be sent back.
+			log.Debug("invalid close code from client", "remote", c.RemoteAddr(), "code", code)
+			c.Close(frames.CloseProtocolError, "")
+			return true
+		case !utf8.ValidString(reason):
+			log.Debug("invalid close reason from client", "remote", c.RemoteAddr())
+			c.Close(frames.CloseInvalidPayload, "")
+			return true
+		case code == frames.CloseNormal, code == frames.CloseGoingAway, code == frames.CloseNoStatus:
 		default:
 			log.Debug("client closed with error code", "remote", c.RemoteAddr(), "code", code)
 		}
@@ -203,10 +233,73 @@ func dispatch(c *Conn, m frames.Message, log *slog.Logger) (stop bool) {
 		}
 		c.Close(code, "")
 		return true
+	case ws.OpText, ws.OpBinary:
+		op := m.OpCode
+		if c.dataOp != 0 {
+			op = c.dataOp
+		}
+		c.recv.OnMessage(op, m.Payload)
 	default:
 		c.recv.OnMessage(m.OpCode, m.Payload)
 	}
 	return false
+}
+
+// notHTTP reports whether b, the first bytes a client sent, cannot be the
+// start of an HTTP/1.x request line ("METHOD SP target SP HTTP/1.d CRLF"),
+// so that the client gets its 400 at once rather than at the handshake
+// timeout. Only the request line is checked; the rest waits for the head.
+func notHTTP(b []byte) bool {
+	const version = "HTTP/1."
+	part, n := 0, 0 // part: 0 method, 1 target, 2 version; n: its length so far
+	for _, ch := range b {
+		switch part {
+		case 0:
+			if ch == ' ' && n > 0 {
+				part, n = 1, 0
+				continue
+			}
+			if !isTokenChar(ch) {
+				return true
+			}
+		case 1:
+			if ch == ' ' && n > 0 {
+				part, n = 2, 0
+				continue
+			}
+			if ch <= ' ' || ch == 0x7f {
+				return true
+			}
+		default:
+			switch {
+			case n < len(version):
+				if ch != version[n] {
+					return true
+				}
+			case n == len(version):
+				if ch < '0' || ch > '9' {
+					return true
+				}
+			case n == len(version)+1:
+				if ch != '\r' {
+					return true
+				}
+			default:
+				return ch != '\n'
+			}
+		}
+		n++
+	}
+	return false
+}
+
+// isTokenChar reports whether ch may appear in a method (RFC 9110 tchar).
+func isTokenChar(ch byte) bool {
+	switch {
+	case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9':
+		return true
+	}
+	return ch < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", ch) >= 0
 }
 
 // requestLine extracts the method and the path (without query) of a head.
@@ -243,4 +336,17 @@ func isUpgrade(head []byte) bool {
 		line = line[:j]
 	}
 	return bytes.Contains(line, []byte("websocket"))
+}
+
+// checkSize refuses a data frame that would take the input held for the
+// connection past max (0: no limit): its payload plus the fragments already
+// assembled. Checked on the header, before any payload is buffered.
+func checkSize(h ws.Header, asm *frames.Assembler, max int) error {
+	if max <= 0 || h.OpCode.IsControl() {
+		return nil
+	}
+	if h.Length > int64(max-asm.Buffered()) {
+		return frames.ErrTooBig
+	}
+	return nil
 }

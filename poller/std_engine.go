@@ -32,11 +32,16 @@ type stdServer struct {
 	ln    net.Listener
 	mu    sync.Mutex
 	conns map[*Conn]struct{}
-	wg    sync.WaitGroup
+	// sockets counts every open socket, those handed to fasthttp included
+	// (--max-conn counts them all).
+	sockets  int
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stop     chan struct{}
 }
 
 func newStdServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *stdServer {
-	return &stdServer{opts: opts, handler: h, http: httpServer, log: log, tls: opts.TLS, conns: make(map[*Conn]struct{})}
+	return &stdServer{opts: opts, handler: h, http: httpServer, log: log, tls: opts.TLS, conns: make(map[*Conn]struct{}), stop: make(chan struct{})}
 }
 
 func (s *stdServer) Stats() StatsSnapshot { return s.stats.snapshot() }
@@ -61,7 +66,13 @@ func (s *stdServer) Listen() error {
 }
 
 func (s *stdServer) Serve() error {
+	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stop, conns: s.snapshot}
+	go sw.run()
 	for {
+		if !s.waitAccept() {
+			s.wg.Wait()
+			return nil
+		}
 		nc, err := s.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -73,21 +84,53 @@ func (s *stdServer) Serve() error {
 			continue
 		}
 		s.mu.Lock()
-		if s.opts.MaxConn > 0 && len(s.conns) >= s.opts.MaxConn {
+		if s.opts.MaxConn > 0 && s.sockets >= s.opts.MaxConn {
 			s.mu.Unlock()
 			s.stats.refused.Add(1)
 			_ = nc.Close()
 			continue
 		}
-		c := &Conn{io: &stdIO{nc: nc, s: s}, fd: -1, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending}
+		c := &Conn{io: &stdIO{nc: nc, s: s}, fd: -1, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending, since: time.Now()}
 		c.asm.MaxSize = s.opts.MaxMessageSize
 		s.conns[c] = struct{}{}
+		s.sockets++
 		s.mu.Unlock()
 		s.stats.accepted.Add(1)
 		s.stats.active.Add(1)
 		s.wg.Add(1)
 		go s.serveConn(c, nc)
 	}
+}
+
+// waitAccept returns once accepting may go on: at once unless AcceptPaused
+// holds, in which case it rechecks every acceptRecheck (connections wait in
+// the kernel's backlog meanwhile). False means the server is stopping. A
+// pause that begins while Accept blocks lets that one connection in.
+func (s *stdServer) waitAccept() bool {
+	if s.opts.AcceptPaused == nil || !s.opts.AcceptPaused() {
+		return true
+	}
+	t := time.NewTicker(acceptRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return false
+		case <-t.C:
+			if !s.opts.AcceptPaused() {
+				return true
+			}
+		}
+	}
+}
+
+func (s *stdServer) snapshot(dst []*Conn) []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 func (s *stdServer) StopAccepting() {
@@ -97,6 +140,7 @@ func (s *stdServer) StopAccepting() {
 }
 
 func (s *stdServer) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stop) })
 	s.StopAccepting()
 	s.mu.Lock()
 	all := make([]*Conn, 0, len(s.conns))
@@ -120,7 +164,21 @@ func (s *stdServer) Shutdown(ctx context.Context) error {
 // serveConn reads one connection until it ends.
 func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 	defer s.wg.Done()
-	defer c.closeNow()
+	defer func() {
+		s.mu.Lock()
+		s.sockets--
+		s.mu.Unlock()
+	}()
+	defer func() {
+		// A close frame still queued is written by the flusher, which then
+		// closes the socket (within the write timeout).
+		c.mu.Lock()
+		flushingClose := c.closeAfter && c.flushing && !c.closed
+		c.mu.Unlock()
+		if !flushingClose {
+			c.closeNow()
+		}
+	}()
 	br := bufio.NewReaderSize(nc, 4096)
 	_ = nc.SetReadDeadline(time.Now().Add(s.opts.HandshakeTimeout))
 	var head []byte
@@ -137,6 +195,10 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 			head = append([]byte(nil), buf[:i+len(headEnd)]...)
 			_, _ = br.Discard(len(head))
 			break
+		}
+		if notHTTP(buf) {
+			rejectHead(c, s.log, "malformed request line", badRequest)
+			return
 		}
 		if len(buf) >= s.opts.MaxHeadSize {
 			rejectHead(c, s.log, "request head too large", headTooLarge)
@@ -175,6 +237,12 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 	_ = nc.SetReadDeadline(time.Time{})
 	var hb [frames.MaxHeaderSize]byte
 	for !c.isClosed() {
+		// Waiting for a frame costs nothing; once its first byte is in, the
+		// frame (and a fragmented message) runs against the frame timeout.
+		if _, err := br.Peek(1); err != nil {
+			return
+		}
+		c.notePartial(true)
 		if _, err := io.ReadFull(br, hb[:2]); err != nil {
 			return
 		}
@@ -183,8 +251,8 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 			return
 		}
 		h, _, err := frames.ParseHeader(hb[:hlen])
-		if err == nil && s.opts.MaxMessageSize > 0 && h.Length > int64(s.opts.MaxMessageSize) {
-			err = frames.ErrTooBig
+		if err == nil {
+			err = checkSize(h, &c.asm, s.opts.MaxMessageSize)
 		}
 		if err != nil {
 			protocolError(c, err, s.log)
@@ -197,6 +265,7 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
 		frames.Unmask(h, payload)
 		msg, done, err := c.asm.Push(h, payload)
+		c.notePartial(false)
 		if err != nil {
 			protocolError(c, err, s.log)
 			return

@@ -80,6 +80,7 @@ type WSConfig struct {
 	WriteBufferSize        int    // --write_buffer_size
 	MaxMessageSize         int    // --max_message_size
 	WriteTimeout           int    // --ws_write_timeout (s)
+	FrameTimeout           int    // --ws_frame_timeout (s)
 	MaxPendingSize         uint64 // --ws_max_pending_size (bytes; 0 = unlimited)
 	EnableCompression      bool   // --enable_ws_compression
 	PingInterval           int    // --ping_interval (s)

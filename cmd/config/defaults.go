@@ -34,6 +34,7 @@ func Default() *Config {
 			WriteBufferSize:        1024,
 			MaxMessageSize:         65536,
 			WriteTimeout:           2,
+			FrameTimeout:           30,
 			MaxPendingSize:         1048576,
 			PingInterval:           3,
 			PingTimestampPrecision: "s",

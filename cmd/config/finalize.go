@@ -166,7 +166,7 @@ func (c *Config) validate() error {
 	}{
 		{"ping_interval", c.WS.PingInterval}, {"disconnect_rate", c.Disconnect.Rate},
 		{"hub_gopool_size", c.Broadcast.HubGopoolSize}, {"shutdown_pool_size", c.Shutdown.PoolSize},
-		{"stats_refresh_interval", c.Metrics.StatsRefreshInterval},
+		{"stats_refresh_interval", c.Metrics.StatsRefreshInterval}, {"ws_frame_timeout", c.WS.FrameTimeout},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {

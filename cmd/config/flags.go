@@ -90,6 +90,8 @@ var flagTable = []flagDef{
 		func(c *Config) any { return &c.WS.MaxMessageSize }, hide),
 	def("ws_write_timeout", kInt, "ws.write_timeout", areaWS, "write deadline for a frame (seconds)",
 		func(c *Config) any { return &c.WS.WriteTimeout }),
+	def("ws_frame_timeout", kInt, "ws.frame_timeout", areaWS, "close a connection whose frame or fragmented message stays incomplete this long (seconds)",
+		func(c *Config) any { return &c.WS.FrameTimeout }),
 	def("ws_max_pending_size", kUint64, "ws.max_pending_size", areaWS, "outgoing bytes queued per client before it is disconnected as too slow (0 = unlimited)",
 		func(c *Config) any { return &c.WS.MaxPendingSize }, withoutEnv),
 	def("enable_ws_compression", kBool, "ws.enable_compression", areaWS, "enable permessage-deflate (experimental)",

@@ -243,3 +243,27 @@ func TestEveryFlagAccepted(t *testing.T) {
 		}
 	}
 }
+
+// --ws_frame_timeout is read from the flag, the env var and the file, and
+// must be positive.
+func TestWSFrameTimeout(t *testing.T) {
+	if c := mustRun(t, nil, envOf()); c.WS.FrameTimeout != 30 {
+		t.Errorf("default %d, want 30", c.WS.FrameTimeout)
+	}
+	if c := mustRun(t, []string{"--ws_frame_timeout=7"}, envOf()); c.WS.FrameTimeout != 7 {
+		t.Errorf("flag: %d", c.WS.FrameTimeout)
+	}
+	if c := mustRun(t, nil, envOf("ANYCABLE_WS_FRAME_TIMEOUT", "9")); c.WS.FrameTimeout != 9 {
+		t.Errorf("env: %d", c.WS.FrameTimeout)
+	}
+	files := memFiles{"a.toml": "[ws]\nframe_timeout = 11\n"}.source()
+	if c := mustRun(t, []string{"--config-path=a.toml"}, envOf(), files); c.WS.FrameTimeout != 11 {
+		t.Errorf("file: %d", c.WS.FrameTimeout)
+	}
+	if err := runErr([]string{"--ws_frame_timeout=0"}, envOf()); err == nil {
+		t.Error("0 accepted")
+	}
+	if _, out := printConfig(t, []string{"--ws_frame_timeout=12"}, envOf()); !strings.Contains(out, "frame_timeout = 12") {
+		t.Errorf("print-config does not show the frame timeout:\n%s", out)
+	}
+}

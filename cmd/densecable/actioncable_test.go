@@ -167,7 +167,14 @@ func badInputKeepsConnection(t *testing.T, engine string) {
 	if got := c.read(); got != `{"type":"reject_subscription","identifier":"{\"channel\":\"Nope\"}"}` {
 		t.Fatalf("reject: %s", got)
 	}
-	// A binary frame on the JSON protocol is ignored.
+	// A binary frame on the JSON protocol is read like a text one, as the
+	// reference does: a command in it is processed, garbage is ignored.
+	if err := wsutil.WriteClientBinary(c.conn, []byte(`{"command":"subscribe","identifier":"{\"channel\":\"Nope\"}"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.read(); got != `{"type":"reject_subscription","identifier":"{\"channel\":\"Nope\"}"}` {
+		t.Fatalf("command in a binary frame: %s", got)
+	}
 	if err := wsutil.WriteClientBinary(c.conn, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}

@@ -125,14 +125,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}
-	a.httpSrv = &fasthttp.Server{
-		Handler:               wsh.plainHTTP(a.router.Serve),
-		Name:                  "densecable",
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           60 * time.Second,
-		MaxRequestBodySize:    4 << 20,
-		NoDefaultServerHeader: true,
-	}
+	a.httpSrv = api.NewHTTPServer(wsh.plainHTTP(a.router.Serve), api.DefaultHTTPTimeouts)
 
 	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
 	ws, err := poller.New(cfg.Server.Poller, poller.Options{
@@ -140,6 +133,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		MaxMessageSize: cfg.WS.MaxMessageSize,
 		MaxPending:     int(cfg.WS.MaxPendingSize),
 		WriteTimeout:   writeTimeout,
+		FrameTimeout:   time.Duration(cfg.WS.FrameTimeout) * time.Second,
 		MaxConn:        cfg.Server.MaxConn,
 		ReadBufferSize: cfg.WS.ReadBufferSize,
 		TLS:            tlsConfig,

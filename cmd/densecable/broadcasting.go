@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/densecable/densecable/api/broadcast"
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/natsbroadcast"
@@ -39,7 +37,7 @@ func (a *app) setupBroadcasting() error {
 			} else {
 				r := api.NewRouter()
 				r.Handle(a.cfg.Broadcast.HTTPPath, h)
-				a.bcastSrv = &fasthttp.Server{Handler: r.Serve, Name: "densecable", ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, NoDefaultServerHeader: true}
+				a.bcastSrv = api.NewHTTPServer(r.Serve, api.DefaultHTTPTimeouts)
 			}
 		case "redis":
 			a.listeners = append(a.listeners, redisbroadcast.New(redisbroadcast.Options{

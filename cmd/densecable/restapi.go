@@ -6,9 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/densecable/densecable/api/rest"
 	"github.com/densecable/densecable/sessions"
@@ -38,7 +35,7 @@ func (a *app) setupAPI() {
 		a.apiOnMain = true
 		return
 	}
-	a.apiSrv = &fasthttp.Server{Handler: h, Name: "densecable", ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, NoDefaultServerHeader: true}
+	a.apiSrv = api.NewHTTPServer(h, api.DefaultHTTPTimeouts)
 }
 
 func (a *app) startAPI() error {

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
 	"github.com/densecable/densecable/encoders"
@@ -47,7 +48,15 @@ func (h *wsHandler) Open(c *poller.Conn, req *frames.Request) poller.Receiver {
 	if h.tokenHeader != "" && req.Token != "" && req.Get(h.tokenHeader) == "" {
 		req.Headers = append(req.Headers, frames.Header{Key: h.tokenHeader, Value: req.Token})
 	}
-	return h.node.NewSession(c, req)
+	s := h.node.NewSession(c, req)
+	// The protocol decides how a message is read, not its frame type:
+	// anycable-go reads a command from a binary frame too.
+	op := ws.OpText
+	if s.Encoder().FrameType() == encoders.BinaryFrame {
+		op = ws.OpBinary
+	}
+	c.SetDataOpCode(op)
+	return s
 }
 
 // plainHTTP answers non-upgrade requests to WebSocket paths that arrive on
