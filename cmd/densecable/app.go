@@ -137,6 +137,9 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		MaxConn:        cfg.Server.MaxConn,
 		ReadBufferSize: cfg.WS.ReadBufferSize,
 		TLS:            tlsConfig,
+		// Back-pressure: while the disconnect queue is over its bound, new
+		// connections wait in the kernel's backlog.
+		AcceptPaused: a.node.AcceptPaused,
 	}, wsh, a.httpSrv, log.With("context", "server"))
 	if err != nil {
 		return nil, err
