@@ -139,4 +139,3 @@ func FuzzUpgrade(f *testing.F) {
 		}
 	})
 }
-
