@@ -26,7 +26,7 @@ var unsupportedFeatures = []unsupportedFeature{
 	{"--statsd_host (StatsD metrics)", func(c *config.Config) bool { return c.Metrics.StatsdHost != "" },
 		[]string{"statsd_prefix", "statsd_max_packet_size", "statsd_tags_format"}},
 	{"--metrics_log (metrics in the log)", func(c *config.Config) bool { return c.Metrics.Log },
-		[]string{"metrics_log_filter", "metrics_log_formatter"}},
+		[]string{"metrics_log_filter", "metrics_log_formatter", "metrics_rotate_interval"}},
 	{"--enable_ws_compression", func(c *config.Config) bool { return c.WS.EnableCompression }, nil},
 }
 

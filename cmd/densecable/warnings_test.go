@@ -72,6 +72,8 @@ func TestStartupWarnings(t *testing.T) {
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096", "--poller=netpoll"}, nil},
 		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e"},
 			[]string{"Not supported by this densecable version, ignored: --sse (Server-Sent Events)"}},
+		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5"},
+			[]string{"--metrics_rotate_interval has no effect: --metrics_log (metrics in the log) is not supported by this densecable version"}},
 		{[]string{"--broadcast_adapter=redis", "--sse_path=/e", "--statsd_prefix=x"}, []string{
 			"--sse_path has no effect: --sse (Server-Sent Events) is not supported by this densecable version",
 			"--statsd_prefix has no effect: --statsd_host (StatsD metrics) is not supported by this densecable version",
