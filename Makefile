@@ -6,7 +6,7 @@ BIN     := bin
 LDFLAGS := -s -w -X github.com/densecable/densecable/cmd/config.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-unit test-e2e fuzz bench bench-long soak vet clean
+.PHONY: build run test test-unit test-e2e fuzz bench bench-long soak vet clean node-deps
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/densecable ./cmd/densecable
@@ -23,8 +23,22 @@ vet:
 
 test: vet test-unit fuzz
 
-test-unit:
+test-unit: node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The Node end-to-end tests (cmd/densecable/e2e, encoders) fail without these
+# packages, so `make test` installs them: again whenever package.json or the
+# lock file is newer than the install. npm ci writes node_modules/.package-lock.json.
+E2E_JS := cmd/densecable/e2e/js
+test-e2e: node-deps
+	$(GO) test -race -count=1 -timeout 15m ./cmd/densecable/e2e/ ./encoders/
+
+node-deps: $(E2E_JS)/node_modules/.package-lock.json
+
+$(E2E_JS)/node_modules/.package-lock.json: $(E2E_JS)/package-lock.json $(E2E_JS)/package.json
+	@command -v npm >/dev/null || { echo "npm not found: the end-to-end tests need Node.js 20 and npm" >&2; exit 1; }
+	cd $(E2E_JS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Every fuzz target runs briefly; run one longer by hand with
 #   go test -run XXX -fuzz FuzzName -fuzztime 5m ./pkg

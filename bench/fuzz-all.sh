@@ -6,11 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t="${1:-5s}"
+# Logs go to a private directory, so two runs at once do not overwrite each
+# other's; it is removed however the script ends.
+logs=$(mktemp -d "${TMPDIR:-/tmp}/densecable-fuzz.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for name in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/func //' | sort -u); do
     echo "fuzz $pkg $name ($t)"
-    log=/tmp/fuzz-$name.log
+    log="$logs/$(basename "$pkg")-$name.log"
     for try in 1 2 3; do
       if go test -run XXX -fuzz "^${name}\$" -fuzztime "$t" "$pkg" >"$log" 2>&1; then
         break

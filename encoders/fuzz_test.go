@@ -74,6 +74,9 @@ func FuzzMsgpackDecode(f *testing.F) {
 		if NewMsgpack().Decode(in, &m) != nil {
 			return
 		}
+		if err := checkMsgpackAgainstRef(in, &m); err != nil {
+			t.Fatal(err)
+		}
 		again := encodeCommandMsgpack(t, &m)
 		var m2 Message
 		if err := NewMsgpack().Decode(again, &m2); err != nil {

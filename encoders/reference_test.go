@@ -1,9 +1,13 @@
 package encoders
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"unicode/utf8"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Reference behaviour built on encoding/json, the library the reference
@@ -129,6 +133,76 @@ func checkJSONDecodeAgainstRef(in []byte) error {
 	}
 	if e := sameAsRef(&m, &ref); e != nil {
 		return fmt.Errorf("%q: %w", in, e)
+	}
+	return nil
+}
+
+// checkMsgpackAgainstRef holds an accepted msgpack command to what
+// vmihailenco/msgpack reads from the same bytes: one map, nothing after it,
+// and the same command, identifier and data (compared where the strings
+// are valid UTF-8: the decoder repairs the others, as the JSON one does).
+func checkMsgpackAgainstRef(in []byte, m *Message) error {
+	rd := bytes.NewReader(in) // a ByteScanner: the decoder reads no further than it needs
+	d := msgpack.NewDecoder(rd)
+	n, err := d.DecodeMapLen()
+	if err != nil || n < 0 {
+		return fmt.Errorf("accepted % x, vmihailenco/msgpack reads no map: %v", in, err)
+	}
+	// Values are read raw (structure only; vmihailenco cannot build maps
+	// with array keys), then decoded where a field needs the value.
+	ref := map[string]any{}
+	for range n {
+		var key string
+		if err := d.Decode(&key); err != nil {
+			return fmt.Errorf("accepted % x, vmihailenco/msgpack: key: %v", in, err)
+		}
+		raw, err := d.DecodeRaw()
+		if err != nil {
+			return fmt.Errorf("accepted % x, vmihailenco/msgpack: %q: %v", in, key, err)
+		}
+		switch c := raw[0]; {
+		case c == 0xc0:
+			ref[key] = nil
+		case c >= 0xa0 && c <= 0xbf || c == 0xd9 || c == 0xda || c == 0xdb:
+			var s string
+			if err := msgpack.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("accepted % x, vmihailenco/msgpack: %q: %v", in, key, err)
+			}
+			ref[key] = s
+		default:
+			ref[key] = raw
+		}
+	}
+	if rd.Len() != 0 {
+		return fmt.Errorf("accepted % x with bytes after the map", in)
+	}
+	for field, got := range map[string]string{"command": m.Command, "identifier": m.Identifier} {
+		switch want := ref[field].(type) {
+		case nil:
+			if got != "" {
+				return fmt.Errorf("% x: %s %q, reference absent", in, field, got)
+			}
+		case string:
+			if utf8.ValidString(want) && got != want {
+				return fmt.Errorf("% x: %s %q, reference %q", in, field, got, want)
+			}
+		default:
+			return fmt.Errorf("% x: %s accepted, reference %T", in, field, want)
+		}
+	}
+	switch want := ref["data"].(type) {
+	case nil:
+		if m.DataIsString || m.RawData != nil {
+			return fmt.Errorf("% x: data %+v, reference absent", in, m)
+		}
+	case string:
+		if !m.DataIsString || utf8.ValidString(want) && m.Data != want {
+			return fmt.Errorf("% x: data %q (string=%v), reference %q", in, m.Data, m.DataIsString, want)
+		}
+	default:
+		if m.DataIsString || !json.Valid(m.RawData) {
+			return fmt.Errorf("% x: data %q (string=%v), reference %#v", in, m.RawData, m.DataIsString, want)
+		}
 	}
 	return nil
 }

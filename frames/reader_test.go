@@ -3,6 +3,7 @@ package frames
 import (
 	"bytes"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -133,29 +134,83 @@ func TestAppendClose(t *testing.T) {
 	}
 }
 
+// FuzzParseFrames checks ParseHeader against gobwas/ws's own header reader
+// (the oracle) and the Assembler against a model: a complete message is the
+// payloads of its frames joined, never more than MaxSize, valid UTF-8 when
+// it is text; a control frame passes through unchanged.
 func FuzzParseFrames(f *testing.F) {
 	f.Add(clientFrame(f, true, ws.OpText, []byte(`{"command":"subscribe"}`)))
 	f.Add(clientFrame(f, false, ws.OpText, []byte("frag")))
 	f.Add([]byte{0x88, 0x80, 1, 2, 3, 4})
 	f.Add([]byte{0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	f.Add(append(append(clientFrame(f, false, ws.OpText, []byte("ab")), clientFrame(f, true, ws.OpPing, []byte("p"))...),
+		clientFrame(f, true, ws.OpContinuation, []byte("c\xce"))...))
+	const maxSize = 1 << 10
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a := Assembler{MaxSize: 1 << 16}
+		a := Assembler{MaxSize: maxSize}
+		var model []byte // the fragmented message so far
+		modelOp, active := ws.OpCode(0), false
 		for len(data) >= 2 {
 			n := HeaderSize(data[0], data[1])
 			if len(data) < n {
 				return
 			}
-			h, _, err := ParseHeader(data)
+			h, hn, err := ParseHeader(data)
+			ref, refErr := ws.ReadHeader(bytes.NewReader(data))
 			if err != nil {
 				return
 			}
-			if h.Length > int64(len(data)-n) {
+			if refErr != nil || hn != n || h != ref {
+				t.Fatalf("% x: header %+v (%d bytes), gobwas %+v, %v", data[:n], h, hn, ref, refErr)
+			}
+			if h.Length > int64(len(data)-n) || h.Length > maxSize {
+				// Every engine refuses a frame over MaxSize before Push (a
+				// first fragment over it would be buffered whole).
 				return
 			}
 			payload := data[n : n+int(h.Length)]
 			Unmask(h, payload)
-			if _, _, err := a.Push(h, payload); err != nil {
+			plain := append([]byte(nil), payload...)
+			m, done, err := a.Push(h, payload)
+			switch {
+			case h.OpCode.IsControl():
+				if err != nil || !done || m.OpCode != h.OpCode || !bytes.Equal(m.Payload, plain) {
+					t.Fatalf("control frame %+v: %+v, %v, %v", h, m, done, err)
+				}
+			case h.OpCode == ws.OpContinuation && !active, h.OpCode != ws.OpContinuation && active:
+				if err != ErrBadContinuation {
+					t.Fatalf("frame %+v out of sequence: %v", h, err)
+				}
 				return
+			case len(model)+len(plain) > maxSize && (active || !h.Fin):
+				if err != ErrTooBig {
+					t.Fatalf("message of %d bytes over %d: %v", len(model)+len(plain), maxSize, err)
+				}
+				return
+			case !h.Fin:
+				if err != nil || done {
+					t.Fatalf("first fragments: %v, %v", done, err)
+				}
+				if !active {
+					modelOp, active = h.OpCode, true
+				}
+				model = append(model, plain...)
+			default:
+				op := h.OpCode
+				if active {
+					op = modelOp
+				}
+				want := append(model, plain...)
+				model, active = nil, false
+				if !done || m.OpCode != op || !bytes.Equal(m.Payload, want) {
+					t.Fatalf("message %+v (done %v), want %v %q", m, done, op, want)
+				}
+				if (op == ws.OpText && !utf8.Valid(want)) != (err == ErrInvalidUTF8) {
+					t.Fatalf("text %q: %v", want, err)
+				}
+				if err != nil {
+					return
+				}
 			}
 			data = data[n+int(h.Length):]
 		}

@@ -1,6 +1,11 @@
 package frames
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -74,10 +79,63 @@ func TestUpgradeRejectsMissingKey(t *testing.T) {
 	}
 }
 
+// FuzzUpgrade checks an accepted handshake against net/http's request
+// parser (the oracle) and RFC 6455: the head is a GET that net/http reads
+// with the same URI and Host, it asks for a WebSocket upgrade with a
+// 16-byte key, and the 101 answer carries the accept hash of that key and
+// one of the server's protocols. A refused handshake gets an error response
+// (4xx, or 505 for a bad HTTP version).
 func FuzzUpgrade(f *testing.F) {
 	f.Add([]byte(sampleHead))
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
+	f.Add([]byte("GET /a%20b?x=1 HTTP/1.1\r\nHost: h\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n" +
+		"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: x, actioncable-v1-json\r\n\r\n"))
+	opts := &UpgradeOptions{Protocols: []string{"actioncable-v1-json"}, CheckOrigin: func(string) bool { return true }}
 	f.Fuzz(func(t *testing.T, head []byte) {
-		_, _, _ = Upgrade(head, &UpgradeOptions{Protocols: []string{"actioncable-v1-json"}, CheckOrigin: func(string) bool { return true }})
+		req, resp, err := Upgrade(head, opts)
+		if err != nil {
+			if len(resp) == 0 {
+				return // nothing to answer: the head ended early
+			}
+			res, rerr := http.ReadResponse(bufio.NewReader(bytes.NewReader(resp)), nil)
+			if rerr != nil || (res.StatusCode < 400 || res.StatusCode > 499) && res.StatusCode != 505 {
+				t.Fatalf("%q refused (%v) with %q", head, err, resp)
+			}
+			return
+		}
+		res, rerr := http.ReadResponse(bufio.NewReader(bytes.NewReader(resp)), nil)
+		if rerr != nil || res.StatusCode != 101 {
+			t.Fatalf("%q: response %q: %v", head, resp, rerr)
+		}
+		if req.Protocol != "" && req.Protocol != "actioncable-v1-json" || res.Header.Get("Sec-WebSocket-Protocol") != req.Protocol {
+			t.Fatalf("%q: protocol %q, response %q", head, req.Protocol, res.Header.Get("Sec-WebSocket-Protocol"))
+		}
+		hr, herr := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+		if herr != nil || bytes.Contains(head, []byte("\n ")) || bytes.Contains(head, []byte("\n\t")) {
+			// gobwas is more lenient than net/http in ways that reach no
+			// one but the sender: control bytes in header values, header
+			// lines starting with a space (obsolete folding), an empty
+			// header name, "HTTP/1.10", an empty request target. The checks
+			// below need net/http's reading of the request, which joins a
+			// folded line to the header before it.
+			return
+		}
+		if hr.Method != "GET" || hr.RequestURI != req.URI || hr.Host != req.Host {
+			t.Fatalf("%q: method %q uri %q host %q; upgraded with uri %q host %q", head, hr.Method, hr.RequestURI, hr.Host, req.URI, req.Host)
+		}
+		if !strings.EqualFold(hr.Header.Get("Upgrade"), "websocket") || hr.Header.Get("Sec-WebSocket-Version") != "13" {
+			t.Fatalf("%q upgraded without the WebSocket headers", head)
+		}
+		key := hr.Header.Get("Sec-WebSocket-Key")
+		// gobwas checks the key's length (24), not that it is base64 of 16
+		// bytes: the accept hash covers the key as sent, so a client that
+		// sent a bad key only fails its own check.
+		if len(key) != 24 {
+			t.Fatalf("%q upgraded with key %q", head, key)
+		}
+		sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		if got := res.Header.Get("Sec-WebSocket-Accept"); got != base64.StdEncoding.EncodeToString(sum[:]) {
+			t.Fatalf("%q: accept %q for key %q", head, got, key)
+		}
 	})
 }

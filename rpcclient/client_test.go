@@ -196,7 +196,7 @@ func (p *concurrencyProbe) handle(context.Context, *rpcpb.CommandMessage) (*rpcp
 		p.rejected.Add(1)
 		return nil, status.Error(codes.ResourceExhausted, "pool is full")
 	}
-	time.Sleep(p.hold)
+	time.Sleep(p.hold) // the fake server's service time, so that calls overlap; not a wait
 	p.ok.Add(1)
 	return &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS}, nil
 }

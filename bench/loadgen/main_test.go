@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,17 +238,48 @@ func TestParseHelpers(t *testing.T) {
 	}
 }
 
+// FuzzReadRows: rows read back from their own JSON unchanged, and the
+// table has one line per row (plus the header and one note line per row
+// with errors or a note), whatever the text fields hold.
 func FuzzReadRows(f *testing.F) {
 	f.Add([]byte(`{"scenario":"idle","encoding":"json","conns":1,"ok":1,"failed":0,"dropped":0,"processes":1,"lost":0}` + "\n\n"))
 	f.Add([]byte(`{"errors":{"x":1},"p50_ms":1.5}`))
+	f.Add([]byte(`{"scenario":"a\nb","label":"\t","note":"x\ny","errors":{"e\r":2}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rows, err := readRows(bytes.NewReader(b))
 		if err != nil {
 			return
 		}
+		var again bytes.Buffer
+		for _, r := range rows {
+			line, err := json.Marshal(r)
+			if err != nil {
+				return // a NaN cannot be written back; nothing to compare
+			}
+			again.Write(line)
+			again.WriteByte('\n')
+		}
+		back, err := readRows(&again)
+		for i := range rows {
+			if len(rows[i].Errors) == 0 {
+				rows[i].Errors = nil // {} is written as nothing (omitempty)
+			}
+		}
+		if err != nil || !reflect.DeepEqual(back, rows) && len(rows) > 0 {
+			t.Fatalf("%q: rows %+v read back as %+v, %v", b, rows, back, err)
+		}
 		var out bytes.Buffer
 		if err := printTable(&out, rows); err != nil {
 			t.Fatal(err)
+		}
+		want := 1 + len(rows)
+		for _, r := range rows {
+			if len(r.Errors) > 0 || r.Note != "" {
+				want++
+			}
+		}
+		if got := strings.Count(out.String(), "\n"); got != want {
+			t.Fatalf("%q: %d lines, want %d:\n%s", b, got, want, out.String())
 		}
 	})
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/densecable/densecable/bench/internal/hist"
 )
@@ -140,6 +142,16 @@ func num(v float64, format string) string {
 	return fmt.Sprintf(format, v)
 }
 
+// cell keeps a text field on its line and in its column: control
+// characters (a newline, a tab) are shown escaped.
+func cell(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
 // printTable renders rows as one aligned table, errors listed below it.
 func printTable(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -154,7 +166,7 @@ func printTable(w io.Writer, rows []Row) error {
 		if r.Goroutines > 0 {
 			gor = fmt.Sprintf("%d", r.Goroutines)
 			if r.GoroutineSource != "" && r.GoroutineSource != "debug" && r.GoroutineSource != "metrics" {
-				gor += "(" + r.GoroutineSource + ")"
+				gor += "(" + cell(r.GoroutineSource) + ")"
 			}
 		}
 		delivered, lost := "-", "-"
@@ -163,7 +175,7 @@ func printTable(w io.Writer, rows []Row) error {
 			lost = fmt.Sprintf("%d", r.Lost)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.Scenario, label, r.Encoding, r.Conns, r.OK, r.Failed, r.Dropped,
+			cell(r.Scenario), cell(label), cell(r.Encoding), r.Conns, r.OK, r.Failed, r.Dropped,
 			num(r.ElapsedS, "%.2f"), num(r.ConnPerS, "%.0f"), num(float64(r.Sent), "%.0f"), delivered, lost, num(r.FanoutPerS, "%.0f"),
 			num(r.P50, "%.1f"), num(r.P95, "%.1f"), num(r.P99, "%.1f"), num(r.Max, "%.1f"), num(r.ResultP95, "%.1f"),
 			num(r.ServerRSSMB, "%.1f"), num(r.ServerPeakMB, "%.1f"), num(r.KBPerConn, "%.2f"), num(r.ServerCPUS, "%.2f"), gor)
@@ -175,12 +187,12 @@ func printTable(w io.Writer, rows []Row) error {
 			sort.Strings(keys)
 			parts := make([]string, 0, len(keys)+1)
 			for _, k := range keys {
-				parts = append(parts, fmt.Sprintf("%s ×%d", k, r.Errors[k]))
+				parts = append(parts, fmt.Sprintf("%s ×%d", cell(k), r.Errors[k]))
 			}
 			if r.Note != "" {
-				parts = append(parts, r.Note)
+				parts = append(parts, cell(r.Note))
 			}
-			notes = append(notes, fmt.Sprintf("  %s/%s %d: %s", r.Scenario, r.Encoding, r.Conns, strings.Join(parts, "; ")))
+			notes = append(notes, fmt.Sprintf("  %s/%s %d: %s", cell(r.Scenario), cell(r.Encoding), r.Conns, strings.Join(parts, "; ")))
 		}
 	}
 	if err := tw.Flush(); err != nil {

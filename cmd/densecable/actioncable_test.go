@@ -417,6 +417,8 @@ func slowClientGetsTooSlow(t *testing.T, engine string) {
 	for i := 0; i < 4000 && srv.node.Stats().SlowClients.Load() == 0; i++ {
 		srv.node.HandleBroadcast(&broker.Publication{Stream: "chat_slow", Data: payload})
 		if i%100 == 99 {
+			// Pacing, not a wait: lets the writer run so the backlog
+			// grows in the socket and in the queue, as under real load.
 			time.Sleep(10 * time.Millisecond)
 		}
 	}

@@ -122,9 +122,9 @@ func (a *app) startBroadcasting() error {
 		}
 		a.bcastLn = ln
 		go func() { _ = a.bcastSrv.Serve(&api.RetryListener{Listener: ln, Log: a.log}) }()
-		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s", ln.Addr(), a.cfg.Broadcast.HTTPPath))
+		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s%s", ln.Addr(), a.cfg.Broadcast.HTTPPath, broadcastAuthMode(a.cfg)))
 	} else if a.cfg.HasBroadcastAdapter("http") {
-		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s", a.ws.Addr(), a.cfg.Broadcast.HTTPPath))
+		a.log.Info(fmt.Sprintf("Accept broadcast requests at http://%s%s%s", a.ws.Addr(), a.cfg.Broadcast.HTTPPath, broadcastAuthMode(a.cfg)))
 	}
 	for _, b := range a.listeners {
 		// Fan-out adapters (redis, nats) reach every node already: they

@@ -86,7 +86,7 @@ func TestExtendedProtocolWithMemoryBroker(t *testing.T) {
 	sid := lastSid(t, app)
 	connects := connectCount(app)
 	c.conn.Close()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "the server to see the client leave", func() bool { return srv.node.Stats().Clients.Load() == 0 })
 	r := dial(t, srv.wsURL("/cable?sid="+sid), "actioncable-v1-ext-json")
 	got := r.read()
 	if !strings.Contains(got, `"restored":true`) || !strings.Contains(got, `"restored_ids":[`+quote(id)+`]`) {

@@ -106,6 +106,8 @@ func (a *testApp) Command(_ context.Context, m *rpcpb.CommandMessage) (*rpcpb.Co
 			b, _ := json.Marshal(map[string]any{"identifier": m.Identifier, "message": data})
 			return &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS, Transmissions: []string{string(b)}}, nil
 		case "sleep":
+			// A slow application action is what the callers test (the
+			// server keeps serving while an RPC call blocks), not a wait.
 			time.Sleep(2 * time.Second)
 			return &rpcpb.CommandResponse{Status: rpcpb.Status_SUCCESS}, nil
 		case "kick":

@@ -1,24 +1,82 @@
 package main
 
-// warnUnsupported names the anycable-go features a configuration turns on
-// that densecable does not serve yet (docs/compatibility.md), so that a
-// switched deployment learns it from the first log lines, not from users.
-func (a *app) warnUnsupported() {
-	c := a.cfg
-	off := map[string]bool{
-		"--sse (Server-Sent Events)":         c.SSE.Enabled,
-		"--poll (long polling)":              c.Poll.Enabled,
-		"--ds (Durable Streams)":             c.DS.Enabled,
-		"--pusher_app_key (Pusher protocol)": c.PusherEnabled(),
-		"--graphql_path (Apollo GraphQL)":    c.Apollo.Path != "",
-		"--ocpp_path (OCPP)":                 c.OCPP.Path != "",
-		"--statsd_host (StatsD metrics)":     c.Metrics.StatsdHost != "",
-		"--metrics_log (metrics in the log)": c.Metrics.Log,
-		"--enable_ws_compression":            c.WS.EnableCompression,
-	}
-	for name, on := range off {
-		if on {
-			a.log.Warn("Not supported by this densecable version, ignored: " + name)
+import "github.com/densecable/densecable/cmd/config"
+
+// unsupportedFeature is an anycable-go feature densecable does not serve yet
+// (docs/compatibility.md), with the settings that only configure it.
+type unsupportedFeature struct {
+	name     string // as the warning names it
+	on       func(c *config.Config) bool
+	settings []string // flags that have no effect without the feature
+}
+
+// unsupportedFeatures is a slice, not a map, so that the warnings come out
+// in the same order on every start.
+var unsupportedFeatures = []unsupportedFeature{
+	{"--sse (Server-Sent Events)", func(c *config.Config) bool { return c.SSE.Enabled }, []string{"sse_path"}},
+	{"--poll (long polling)", func(c *config.Config) bool { return c.Poll.Enabled },
+		[]string{"poll_path", "poll_interval", "poll_flush_interval", "poll_max_request_size", "poll_keepalive_timeout"}},
+	{"--ds (Durable Streams)", func(c *config.Config) bool { return c.DS.Enabled },
+		[]string{"ds_path", "ds_skip_auth", "ds_poll_interval", "ds_sse_ttl"}},
+	{"--pusher_app_key (Pusher protocol)", func(c *config.Config) bool { return c.PusherEnabled() },
+		[]string{"pusher_app_id", "pusher_app_key", "pusher_secret", "pusher_api_port"}},
+	{"--graphql_path (Apollo GraphQL)", func(c *config.Config) bool { return c.Apollo.Path != "" },
+		[]string{"graphql_channel", "graphql_action"}},
+	{"--ocpp_path (OCPP)", func(c *config.Config) bool { return c.OCPP.Path != "" }, []string{"ocpp_granular_actions"}},
+	{"--statsd_host (StatsD metrics)", func(c *config.Config) bool { return c.Metrics.StatsdHost != "" },
+		[]string{"statsd_prefix", "statsd_max_packet_size", "statsd_tags_format"}},
+	{"--metrics_log (metrics in the log)", func(c *config.Config) bool { return c.Metrics.Log },
+		[]string{"metrics_log_filter", "metrics_log_formatter", "metrics_rotate_interval"}},
+	{"--enable_ws_compression", func(c *config.Config) bool { return c.WS.EnableCompression }, nil},
+}
+
+// startupWarnings lists, in a fixed order, what a configuration asks for
+// and does not get: unsupported features, settings of those features given
+// without them, and settings the event loop has no use for. A switched
+// deployment learns it from the first log lines, not from its users.
+func startupWarnings(c *config.Config) []string {
+	var out []string
+	for _, f := range unsupportedFeatures {
+		if f.on(c) {
+			out = append(out, "Not supported by this densecable version, ignored: "+f.name)
+			continue
+		}
+		for _, s := range f.settings {
+			if c.ExplicitlySet(s) {
+				out = append(out, "--"+s+" has no effect: "+f.name+" is not supported by this densecable version")
+			}
 		}
 	}
+	if !c.Server.NetpollEnabled {
+		out = append(out, "--netpoll_enabled=false is ignored: a goroutine per connection is not offered, the event loop serves every connection")
+	}
+	if c.ExplicitlySet("write_buffer_size") {
+		out = append(out, "--write_buffer_size has no effect: the event loop writes each encoded frame straight to the socket, there is no per-connection write buffer")
+	}
+	if c.ExplicitlySet("read_buffer_size") && c.Server.Poller != "netpoll" {
+		out = append(out, "--read_buffer_size has no effect with --poller="+c.Server.Poller+": each event loop reads into one shared buffer")
+	}
+	if c.Public {
+		out = append(out, "Server is running in the public mode")
+	}
+	if c.HasBroadcastAdapter("http") && c.Broadcast.Key == "" && !c.Public {
+		out = append(out, "HTTP broadcasting accepts unauthenticated publications: anyone who can reach "+
+			c.Broadcast.HTTPPath+" can publish to any stream; set --broadcast_key or --secret")
+	}
+	return out
+}
+
+func (a *app) warnUnsupported() {
+	for _, w := range startupWarnings(a.cfg) {
+		a.log.Warn(w)
+	}
+}
+
+// broadcastAuthMode is the suffix of the "Accept broadcast requests" line,
+// as anycable-go prints it.
+func broadcastAuthMode(c *config.Config) string {
+	if c.Broadcast.Key == "" {
+		return " (no authorization)"
+	}
+	return " (authorization required)"
 }

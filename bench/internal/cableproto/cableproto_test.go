@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/densecable/densecable/encoders/acpb"
@@ -214,26 +215,82 @@ func fuzzSeeds(f *testing.F, name string) {
 	}
 }
 
+// The scanner accepts every JSON object encoding/json accepts and reads the
+// same reply from it (when nothing is escaped: it compares raw bytes).
 func FuzzParseJSON(f *testing.F) {
 	fuzzSeeds(f, "json")
+	f.Add([]byte(`{"type":"ping","type":"welcome","message":{"action":"echo","payload":{"sendTime":12}}}`))
+	f.Add([]byte(`{"message":{"payload":{"sendTime":"9223372036854775808"}},"x":[{"}":"{"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Reply
-		_ = JSON{}.ParseReply(b, &r)
+		err := JSON{}.ParseReply(b, &r)
+		want, ok := refJSONReply(b)
+		if !ok {
+			return // the scanner checks structure only as far as it needs
+		}
+		if err != nil {
+			t.Fatalf("%q: valid JSON object rejected: %v", b, err)
+		}
+		if bytes.IndexByte(b, '\\') >= 0 {
+			return
+		}
+		if e := sameReply(r, want); e != nil {
+			t.Fatalf("%q: %v", b, e)
+		}
 	})
 }
 
+// The scanner and vmihailenco/msgpack agree on what is malformed and on
+// the reply read from the rest.
 func FuzzParseMsgpack(f *testing.F) {
 	fuzzSeeds(f, "msgpack")
+	for _, v := range []any{
+		map[string]any{"message": map[string]any{"action": "echo", "payload": map[string]any{"sendTime": int32(-1)}}},
+		map[string]any{"message": map[string]any{"payload": map[string]any{"sendTime": uint16(300)}}},
+		map[string]any{"message": map[string]any{"payload": map[string]any{"sendTime": float64(1 << 63)}}},
+	} {
+		b, _ := msgpack.Marshal(v)
+		f.Add(b)
+	}
+	// {1: "x", "type": "ping", bin("type"): "welcome"}: only str keys count.
+	f.Add(append([]byte{0x83, 0x01, 0xa1, 'x', 0xa4, 't', 'y', 'p', 'e', 0xa4, 'p', 'i', 'n', 'g', 0xc4, 4, 't', 'y', 'p', 'e', 0xa7}, "welcome"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Reply
-		_ = Msgpack{}.ParseReply(b, &r)
+		err := Msgpack{}.ParseReply(b, &r)
+		want, refErr := refMsgpackReply(b)
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("% x: error %v, reference error %v", b, err, refErr)
+		}
+		if err == nil {
+			if e := sameReply(r, want); e != nil {
+				t.Fatalf("% x: %v", b, e)
+			}
+		}
 	})
 }
 
+// What proto.Unmarshal accepts, the scanner accepts and reads the same
+// reply from (the msgpack payload checked as in FuzzParseMsgpack).
 func FuzzParseProtobuf(f *testing.F) {
 	fuzzSeeds(f, "protobuf")
+	big, _ := proto.Marshal(&acpb.Message{Type: acpb.Type(-2147483647)})
+	f.Add(big)
+	f.Add(protowire.AppendVarint([]byte{0x08}, 1<<32|1)) // type 1 (welcome) once truncated to int32
+	f.Add([]byte{0x2a, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Reply
-		_ = Protobuf{}.ParseReply(b, &r)
+		err := Protobuf{}.ParseReply(b, &r)
+		want, ok, refErr := refProtobufReply(b)
+		if !ok {
+			return // proto.Unmarshal also checks UTF-8 in fields the scanner skips
+		}
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("% x: error %v, reference error %v", b, err, refErr)
+		}
+		if err == nil {
+			if e := sameReply(r, want); e != nil {
+				t.Fatalf("% x: %v", b, e)
+			}
+		}
 	})
 }

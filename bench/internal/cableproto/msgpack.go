@@ -248,8 +248,8 @@ func msgpackString(b []byte) ([]byte, bool) {
 	return b[head:], true
 }
 
-// msgpackInt reads an integer given as a msgpack int, a float64 or a
-// decimal string.
+// msgpackInt reads a non-negative integer given as a msgpack int of any
+// width, a float64 or a decimal string.
 func msgpackInt(b []byte) (int64, bool) {
 	if s, ok := msgpackString(b); ok {
 		return parseDigits(s)
@@ -258,20 +258,36 @@ func msgpackInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	c := b[0]
-	switch {
-	case c <= 0x7f:
+	if c <= 0x7f {
 		return int64(c), true
+	}
+	var n int64
+	switch {
 	case c == 0xcb && len(b) == 9:
 		f := math.Float64frombits(binary.BigEndian.Uint64(b[1:]))
-		if f < 0 || f > math.MaxInt64 || f != f {
+		// float64(MaxInt64) is 2^63, which does not fit: < excludes it.
+		if !(f >= 0 && f < math.MaxInt64) {
 			return 0, false
 		}
 		return int64(f), true
-	case (c == 0xcf || c == 0xd3) && len(b) == 9:
-		n := int64(binary.BigEndian.Uint64(b[1:]))
-		return n, n >= 0
-	case (c == 0xce || c == 0xd2) && len(b) == 5:
-		return int64(binary.BigEndian.Uint32(b[1:])), true
+	case c == 0xcc && len(b) == 2:
+		n = int64(b[1])
+	case c == 0xcd && len(b) == 3:
+		n = int64(binary.BigEndian.Uint16(b[1:]))
+	case c == 0xce && len(b) == 5:
+		n = int64(binary.BigEndian.Uint32(b[1:]))
+	case c == 0xcf && len(b) == 9:
+		n = int64(binary.BigEndian.Uint64(b[1:])) // negative when > MaxInt64
+	case c == 0xd0 && len(b) == 2:
+		n = int64(int8(b[1]))
+	case c == 0xd1 && len(b) == 3:
+		n = int64(int16(binary.BigEndian.Uint16(b[1:])))
+	case c == 0xd2 && len(b) == 5:
+		n = int64(int32(binary.BigEndian.Uint32(b[1:])))
+	case c == 0xd3 && len(b) == 9:
+		n = int64(binary.BigEndian.Uint64(b[1:]))
+	default:
+		return 0, false
 	}
-	return 0, false
+	return n, n >= 0
 }

@@ -70,7 +70,7 @@ func (Protobuf) ParseReply(b []byte, r *Reply) error {
 				return errProtobuf
 			}
 			b = b[m:]
-			r.Kind = pbKind(v)
+			r.Kind = pbKind(uint64(uint32(v))) // an enum is an int32: the wire value is truncated
 		case num == pbFieldMessage && typ == protowire.BytesType:
 			v, m := protowire.ConsumeBytes(b)
 			if m < 0 {

@@ -143,11 +143,42 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Add([]byte(`{"b":[[1,2],[300,1]],"s":10,"mn":1,"mx":400}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"b":[[2239,18446744073709551615]]}`))
+	f.Add([]byte(`{"b":[[1,18446744073709551615],[2,1]]}`))
+	f.Add([]byte(`{"b":[[1,1]],"mn":9,"mx":3}`))
+	f.Add([]byte(`{"b":[[5,1],[5,2]],"s":1}`))
+	// An accepted histogram is one MarshalJSON can write back unchanged, and
+	// its percentiles grow with q and stay within [Min, Max].
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var h Histogram
 		if err := json.Unmarshal(b, &h); err != nil {
 			return
 		}
-		_ = h.Percentile(99) // must not panic on any accepted input
+		var sum uint64
+		for _, c := range h.counts {
+			sum += c
+		}
+		if sum != h.Count() {
+			t.Fatalf("%s: counts add up to %d, Count is %d", b, sum, h.Count())
+		}
+		again, err := json.Marshal(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Histogram
+		if err := json.Unmarshal(again, &back); err != nil {
+			t.Fatalf("%s re-encoded as %s: %v", b, again, err)
+		}
+		if !slices.Equal(back.counts, h.counts) || back.total != h.total || back.sumUS != h.sumUS ||
+			back.Min() != h.Min() || back.Max() != h.Max() {
+			t.Fatalf("%s -> %s changed the histogram", b, again)
+		}
+		prev := time.Duration(0)
+		for _, q := range []float64{0.1, 1, 25, 50, 75, 90, 99, 99.9, 100} {
+			p := h.Percentile(q)
+			if p < prev || h.Count() > 0 && (p < h.Min() || p > h.Max()) {
+				t.Fatalf("%s: p%v = %v after %v; min %v max %v", b, q, p, prev, h.Min(), h.Max())
+			}
+			prev = p
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // wireForm is the sparse JSON form used between load-generator processes:
@@ -29,8 +30,9 @@ func (h *Histogram) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
-// UnmarshalJSON decodes what MarshalJSON wrote, rejecting out-of-range
-// bucket indexes.
+// UnmarshalJSON decodes what MarshalJSON wrote, rejecting what it cannot
+// have written: out-of-range bucket indexes, a count that overflows, a
+// minimum above the maximum.
 func (h *Histogram) UnmarshalJSON(b []byte) error {
 	var w wireForm
 	if err := json.Unmarshal(b, &w); err != nil {
@@ -44,8 +46,15 @@ func (h *Histogram) UnmarshalJSON(b []byte) error {
 		if bc[0] >= NumBuckets {
 			return fmt.Errorf("hist: bucket %d out of range", bc[0])
 		}
+		total, carry := bits.Add64(h.total, bc[1], 0)
+		if carry != 0 {
+			return fmt.Errorf("hist: count overflows")
+		}
 		h.counts[bc[0]] += bc[1]
-		h.total += bc[1]
+		h.total = total
+	}
+	if h.total > 0 && w.Min > w.Max {
+		return fmt.Errorf("hist: minimum %d above maximum %d", w.Min, w.Max)
 	}
 	h.sumUS, h.maxUS = w.Sum, w.Max
 	h.minUS = math.MaxUint64

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -127,6 +128,10 @@ func (s *metricsSource) Goroutines(ctx context.Context) (int, error) {
 // parsePromGoroutines finds the goroutine gauge in Prometheus text output.
 // anycable-go names it anycable_go_goroutines_num (refreshed every
 // stats_refresh_interval); the Go client library names it go_goroutines.
+// maxGoroutines bounds a reported count (float64 holds integers exactly up
+// to 2^53).
+const maxGoroutines = 1 << 53
+
 func parsePromGoroutines(b []byte) (int, error) {
 	for _, name := range []string{"anycable_go_goroutines_num", "go_goroutines"} {
 		rest := b
@@ -152,6 +157,11 @@ func parsePromGoroutines(b []byte) (int, error) {
 				continue
 			}
 			f, err := strconv.ParseFloat(string(fields[0]), 64)
+			// A goroutine count is a whole number; NaN, Inf, negative or
+			// fractional values would convert to nonsense.
+			if err == nil && !(f >= 0 && f <= maxGoroutines && f == math.Trunc(f)) {
+				err = fmt.Errorf("%q is not a goroutine count", fields[0])
+			}
 			if err != nil {
 				return 0, fmt.Errorf("procstat: metric %s: %w", name, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -44,8 +45,10 @@ func Read(pid int) (Sample, error) {
 }
 
 // parseStatus reads VmRSS, VmHWM (kB) and Threads from /proc/<pid>/status.
+// A value that does not fit (bytes above 2^64, a negative thread count) is
+// an error, not a wrapped number.
 func parseStatus(b []byte, s *Sample) error {
-	found := 0
+	var haveRSS, haveThreads bool
 	for len(b) > 0 {
 		var line []byte
 		line, b, _ = bytes.Cut(b, []byte("\n"))
@@ -57,25 +60,31 @@ func parseStatus(b []byte, s *Sample) error {
 		switch string(name) {
 		case "VmRSS", "VmHWM":
 			kb, err := strconv.ParseUint(string(bytes.TrimSuffix(val, []byte(" kB"))), 10, 64)
+			if err == nil && kb > math.MaxUint64>>10 {
+				err = strconv.ErrRange
+			}
 			if err != nil {
 				return fmt.Errorf("bad %s: %w", name, err)
 			}
 			if name[2] == 'R' {
 				s.RSS = kb << 10
-				found++
+				haveRSS = true
 			} else {
 				s.HWM = kb << 10
 			}
 		case "Threads":
-			n, err := strconv.Atoi(string(val))
+			n, err := strconv.ParseUint(string(val), 10, 0)
+			if err == nil && n > math.MaxInt {
+				err = strconv.ErrRange
+			}
 			if err != nil {
 				return fmt.Errorf("bad Threads: %w", err)
 			}
-			s.Threads = n
-			found++
+			s.Threads = int(n)
+			haveThreads = true
 		}
 	}
-	if found < 2 {
+	if !haveRSS || !haveThreads {
 		return errors.New("status lacks VmRSS or Threads (zombie process?)")
 	}
 	return nil
@@ -98,6 +107,9 @@ func parseStat(b []byte) (time.Duration, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, fmt.Errorf("stat: %w", err)
 	}
-	ticks := utime + stime
-	return time.Duration(ticks) * (time.Second / clockTicks), nil
+	const tick = time.Second / clockTicks
+	if utime > math.MaxInt64/uint64(tick) || stime > math.MaxInt64/uint64(tick)-utime {
+		return 0, errors.New("stat: CPU time out of range")
+	}
+	return time.Duration(utime+stime) * tick, nil
 }

@@ -2,10 +2,14 @@ package procstat
 
 import (
 	"context"
+	"math"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -125,20 +129,155 @@ func TestMonitorPeakSeesGrowth(t *testing.T) {
 	}
 }
 
+// refStatus reads the same fields with strings and math/big; ok is false
+// for what must be rejected (a bad or out-of-range value, a missing field).
+func refStatus(text string) (s Sample, ok bool) {
+	var haveRSS, haveThreads bool
+	digits := func(v string) (*big.Int, bool) {
+		if v == "" || strings.Trim(v, "0123456789") != "" {
+			return nil, false
+		}
+		n, _ := new(big.Int).SetString(v, 10)
+		return n, true
+	}
+	fitsU64 := new(big.Int).SetUint64(math.MaxUint64)
+	for _, line := range strings.Split(text, "\n") {
+		name, val, found := strings.Cut(line, ":")
+		if !found {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		switch name {
+		case "VmRSS", "VmHWM":
+			n, isNum := digits(strings.TrimSuffix(val, " kB"))
+			if !isNum {
+				return s, false
+			}
+			n.Lsh(n, 10)
+			if n.Cmp(fitsU64) > 0 {
+				return s, false
+			}
+			if name == "VmRSS" {
+				s.RSS, haveRSS = n.Uint64(), true
+			} else {
+				s.HWM = n.Uint64()
+			}
+		case "Threads":
+			n, isNum := digits(val)
+			if !isNum || !n.IsInt64() || n.Int64() > math.MaxInt {
+				return s, false
+			}
+			s.Threads, haveThreads = int(n.Int64()), true
+		}
+	}
+	return s, haveRSS && haveThreads
+}
+
+// parseStatus agrees with a reference reading; no value wraps around.
 func FuzzParseStatus(f *testing.F) {
 	f.Add([]byte(sampleStatus))
+	f.Add([]byte("VmRSS:\t18014398509481984 kB\nThreads:\t1\n"))
+	f.Add([]byte("VmRSS:\t1 kB\nVmRSS:\t2 kB\n"))
+	f.Add([]byte("VmRSS:\t1 kB\nThreads:\t-3\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s Sample
-		_ = parseStatus(b, &s)
+		err := parseStatus(b, &s)
+		want, ok := refStatus(string(b))
+		if (err == nil) != ok {
+			t.Fatalf("%q: error %v, reference ok %v", b, err, ok)
+		}
+		if ok && s != want {
+			t.Fatalf("%q: %+v, reference %+v", b, s, want)
+		}
 	})
 }
 
+// parseStat gives (utime+stime) ticks exactly, or an error when that does
+// not fit a time.Duration.
 func FuzzParseStat(f *testing.F) {
 	f.Add([]byte("1 (x) S 1 1 1 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0 0 0 0"))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parseStat(b) })
+	f.Add([]byte("1 (a) b) S 1 1 1 0 -1 0 0 0 0 0 922337203685477580 1 0"))
+	f.Add([]byte("1 (x) S 1 1 1 0 -1 0 0 0 0 0 18446744073709551615 1 0"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := parseStat(b)
+		text := string(b)
+		i := strings.LastIndex(text, ")")
+		if i < 0 {
+			if err == nil {
+				t.Fatalf("%q: accepted without a command name", b)
+			}
+			return
+		}
+		fields := strings.Fields(text[i+1:])
+		if len(fields) < 13 {
+			if err == nil {
+				t.Fatalf("%q: accepted with %d fields", b, len(fields))
+			}
+			return
+		}
+		u, uok := new(big.Int).SetString(fields[11], 10)
+		st, sok := new(big.Int).SetString(fields[12], 10)
+		valid := uok && sok && u.Sign() >= 0 && st.Sign() >= 0 &&
+			!strings.ContainsAny(fields[11]+fields[12], "+-_")
+		if !valid {
+			if err == nil {
+				t.Fatalf("%q: accepted utime %q stime %q", b, fields[11], fields[12])
+			}
+			return
+		}
+		want := new(big.Int).Add(u, st)
+		want.Mul(want, big.NewInt(int64(time.Second/clockTicks)))
+		if !want.IsInt64() {
+			if err == nil {
+				t.Fatalf("%q: %v accepted, true value %v does not fit", b, d, want)
+			}
+			return
+		}
+		if err != nil || int64(d) != want.Int64() {
+			t.Fatalf("%q: %v, %v; want %v", b, d, err, want)
+		}
+	})
 }
 
+// An accepted goroutine count is a whole, non-negative number.
 func FuzzParseProm(f *testing.F) {
 	f.Add([]byte("anycable_go_goroutines_num{a=\"b\"} 3\n"))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parsePromGoroutines(b) })
+	f.Add([]byte("go_goroutines NaN\n"))
+	f.Add([]byte("go_goroutines -1\n"))
+	f.Add([]byte("go_goroutines 1e300\n"))
+	f.Add([]byte("go_goroutines 2.5\n"))
+	f.Add([]byte("# HELP go_goroutines x\ngo_goroutines_total 9\ngo_goroutines\t12 1700000000\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := parsePromGoroutines(b)
+		if err != nil {
+			return
+		}
+		if n < 0 || n > maxGoroutines {
+			t.Fatalf("%q: %d goroutines", b, n)
+		}
+		// The number is the first field after the metric name (and
+		// labels) on a line of one of the two metrics.
+		found := false
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, name := range []string{"anycable_go_goroutines_num", "go_goroutines"} {
+				rest, isMetric := strings.CutPrefix(line, name)
+				if !isMetric {
+					continue
+				}
+				if strings.HasPrefix(rest, "{") {
+					if j := strings.Index(rest, "}"); j >= 0 {
+						rest = rest[j+1:]
+					}
+				}
+				if fs := strings.Fields(rest); len(fs) > 0 {
+					if v, e := strconv.ParseFloat(fs[0], 64); e == nil && v == float64(n) {
+						found = true
+					}
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("%q: %d is on no goroutine metric line", b, n)
+		}
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/gobwas/ws"
 )
 
 // serverFrame builds an unmasked server frame by hand (independent of the
@@ -109,19 +111,34 @@ func TestCloseCode(t *testing.T) {
 	}
 }
 
+// FuzzParse reads frames with Parse and with gobwas/ws (the oracle): a
+// frame Parse returns is the one gobwas reads, and "need more bytes" means
+// gobwas cannot read a whole frame either.
 func FuzzParse(f *testing.F) {
 	f.Add(serverFrame(true, OpText, []byte(`{"type":"welcome"}`)))
 	f.Add(serverFrame(false, OpBinary, make([]byte, 200)))
 	f.Add([]byte{0x89, 0x00})
 	f.Add([]byte{0x82, 127, 0xFF, 0, 0, 0, 0, 0, 0, 1})
+	f.Add([]byte{0x82, 126, 0x01})
+	const maxPayload = 1 << 16
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for len(b) > 0 {
-			fr, n, err := Parse(b, 1<<16)
-			if err != nil || n == 0 {
+			fr, n, err := Parse(b, maxPayload)
+			if err != nil {
 				return
 			}
-			if n > len(b) || len(fr.Payload) > n {
-				t.Fatalf("n=%d payload=%d input=%d", n, len(fr.Payload), len(b))
+			if n == 0 {
+				if _, rerr := ws.ReadFrame(bytes.NewReader(b)); rerr == nil {
+					t.Fatalf("% x: Parse wants more bytes, gobwas read a frame", b)
+				}
+				return
+			}
+			rd := bytes.NewReader(b)
+			h, rerr := ws.ReadHeader(rd)
+			headLen := len(b) - rd.Len() // a length may be encoded longer than needed
+			if rerr != nil || h.Masked || h.Fin != fr.Fin || byte(h.OpCode) != fr.Op || h.Length != int64(len(fr.Payload)) ||
+				n != headLen+len(fr.Payload) || !bytes.Equal(fr.Payload, b[n-len(fr.Payload):n]) {
+				t.Fatalf("% x: frame %+v (%d bytes), gobwas header %+v, %v", b, fr, n, h, rerr)
 			}
 			b = b[n:]
 		}

@@ -94,6 +94,12 @@ func ParseResponse(b []byte) (r Response, n int, err error) {
 		return r, 0, nil
 	}
 	head := b[:end]
+	// Lines end with CRLF; a bare CR or LF would hide a header from this
+	// reader that another reads (net/http takes a bare LF as a line end).
+	if bytes.Count(head, []byte("\r")) != bytes.Count(head, []byte("\n")) ||
+		bytes.Count(head, []byte("\r\n")) != bytes.Count(head, []byte("\n")) {
+		return r, 0, ErrMalformed
+	}
 	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
 	// "HTTP/1.1 101 Switching Protocols"
 	if !bytes.HasPrefix(line, []byte("HTTP/1.")) || len(line) < 12 || line[8] != ' ' {
@@ -112,7 +118,7 @@ func ParseResponse(b []byte) (r Response, n int, err error) {
 		if !ok {
 			return r, 0, ErrMalformed
 		}
-		value = bytes.TrimSpace(value)
+		value = bytes.Trim(value, " \t") // optional whitespace is SP and HTAB only
 		switch {
 		case bytes.EqualFold(name, []byte("Upgrade")):
 			r.Upgrade = bytes.EqualFold(value, []byte("websocket"))
@@ -151,7 +157,7 @@ func containsTokenFold(v []byte, tok string) bool {
 	for len(v) > 0 {
 		var part []byte
 		part, v, _ = bytes.Cut(v, []byte(","))
-		if bytes.EqualFold(bytes.TrimSpace(part), []byte(tok)) {
+		if bytes.EqualFold(bytes.Trim(part, " \t"), []byte(tok)) {
 			return true
 		}
 	}

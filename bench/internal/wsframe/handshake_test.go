@@ -1,9 +1,12 @@
 package wsframe
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,17 +183,44 @@ func TestAgainstGobwasServer(t *testing.T) {
 	}
 }
 
+// FuzzParseResponse compares ParseResponse with net/http's response reader
+// (the oracle) wherever net/http accepts the head: same status, same
+// reading of the upgrade headers (the last one of a name wins here).
 func FuzzParseResponse(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"))
 	f.Add([]byte("HTTP/1.0 400 Bad\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 101 x\r\nUpgrade: websocket\u00a0\r\nConnection: keep-alive, upgrade\r\nSec-WebSocket-Protocol: a\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, n, err := ParseResponse(b)
 		if err != nil || n == 0 {
 			return
 		}
-		if n > len(b) {
-			t.Fatalf("consumed %d of %d", n, len(b))
+		if n > len(b) || !bytes.HasSuffix(b[:n], []byte("\r\n\r\n")) {
+			t.Fatalf("consumed %d of %q", n, b)
 		}
-		_ = r.Check([]byte("k"), "p")
+		res, herr := http.ReadResponse(bufio.NewReader(bytes.NewReader(b[:n])), nil)
+		if herr != nil {
+			return // ParseResponse reads only what a handshake needs
+		}
+		last := func(name string) (string, bool) {
+			v := res.Header.Values(name)
+			if len(v) == 0 {
+				return "", false
+			}
+			return v[len(v)-1], true
+		}
+		up, _ := last("Upgrade")
+		conn, _ := last("Connection")
+		accept, _ := last("Sec-WebSocket-Accept")
+		proto, _ := last("Sec-WebSocket-Protocol")
+		connUpgrade := false
+		for _, tok := range strings.Split(conn, ",") {
+			connUpgrade = connUpgrade || strings.EqualFold(strings.Trim(tok, " \t"), "upgrade")
+		}
+		if res.StatusCode != r.Status || strings.EqualFold(up, "websocket") != r.Upgrade || connUpgrade != r.Connection ||
+			accept != string(r.Accept) || proto != string(r.Protocol) {
+			t.Fatalf("%q: %+v; net/http status %d upgrade %q connection %q accept %q protocol %q",
+				b, r, res.StatusCode, up, conn, accept, proto)
+		}
 	})
 }

@@ -8,8 +8,8 @@
 // provoked it); each test starts
 // the processes it needs on free 127.0.0.1 ports and stops them by PID when
 // it ends. The Node scripts live in js/ and report over stdio (see
-// js/lib.js). Without node or js/node_modules the tests skip, unless CI=true,
-// where they fail: run `npm ci` in cmd/densecable/e2e/js first.
+// js/lib.js). Without node or js/node_modules the tests fail, never skip:
+// `make test` installs the packages (`make node-deps`, i.e. `npm ci` in js/).
 //
 // The multi-node tests (cluster_test.go, redis_restart_test.go,
 // ext_bad_input_test.go) also need the machine's Redis on 127.0.0.1:6379,

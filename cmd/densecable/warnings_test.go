@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/densecable/densecable/cmd/config"
+)
+
+func parseConfig(t *testing.T, args ...string) *config.Config {
+	t.Helper()
+	cfg, action, err := config.Parse(append([]string{"--ignore-config-path"}, args...), func(string) string { return "" }, io.Discard)
+	if err != nil || action != config.ActionRun {
+		t.Fatalf("config %q: %v", args, err)
+	}
+	return cfg
+}
+
+// startWarnings runs the start-up warnings through the server's JSON logger
+// and returns the WARN messages in the order they were logged.
+func startWarnings(t *testing.T, cfg *config.Config) []string {
+	t.Helper()
+	var buf bytes.Buffer
+	(&app{cfg: cfg, log: newLogger(&buf, "info", "json")}).warnUnsupported()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec struct{ Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec.Level != "WARN" {
+			t.Fatalf("start-up notice at level %s, want WARN: %s", rec.Level, rec.Msg)
+		}
+		out = append(out, rec.Msg)
+	}
+	return out
+}
+
+const (
+	warnNetpoll     = "--netpoll_enabled=false is ignored: a goroutine per connection is not offered, the event loop serves every connection"
+	warnWriteBuffer = "--write_buffer_size has no effect: the event loop writes each encoded frame straight to the socket, there is no per-connection write buffer"
+	warnReadBuffer  = "--read_buffer_size has no effect with --poller=epoll: each event loop reads into one shared buffer"
+	warnPublic      = "Server is running in the public mode"
+	warnOpenHTTP    = "HTTP broadcasting accepts unauthenticated publications: anyone who can reach /_broadcast can publish to any stream; set --broadcast_key or --secret"
+)
+
+// Each accepted flag that changes nothing says so once, at WARN; a
+// configuration that uses nothing unsupported logs nothing.
+func TestStartupWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--broadcast_adapter=redis"}, nil},
+		{[]string{"--broadcast_adapter=http", "--broadcast_key=k"}, nil},
+		{[]string{"--broadcast_adapter=http", "--secret=s"}, nil},
+		{[]string{"--broadcast_adapter=http"}, []string{warnOpenHTTP}},
+		{[]string{"--broadcast_adapter=http", "--broadcast_key=none"}, []string{warnOpenHTTP}},
+		// Public mode says so itself; the open endpoint is what it asked for.
+		{[]string{"--broadcast_adapter=http", "--public"}, []string{warnPublic}},
+		{[]string{"--broadcast_adapter=redis", "--netpoll_enabled=false"}, []string{warnNetpoll}},
+		{[]string{"--broadcast_adapter=redis", "--netpoll_enabled=true"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--write_buffer_size=4096"}, []string{warnWriteBuffer}},
+		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096"}, []string{warnReadBuffer}},
+		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096", "--poller=netpoll"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e"},
+			[]string{"Not supported by this densecable version, ignored: --sse (Server-Sent Events)"}},
+		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5"},
+			[]string{"--metrics_rotate_interval has no effect: --metrics_log (metrics in the log) is not supported by this densecable version"}},
+		{[]string{"--broadcast_adapter=redis", "--sse_path=/e", "--statsd_prefix=x"}, []string{
+			"--sse_path has no effect: --sse (Server-Sent Events) is not supported by this densecable version",
+			"--statsd_prefix has no effect: --statsd_host (StatsD metrics) is not supported by this densecable version",
+		}},
+	} {
+		if got := startWarnings(t, parseConfig(t, tc.args...)); !slices.Equal(got, tc.want) {
+			t.Errorf("%q:\n got %q\nwant %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+// The warnings come out in the same, documented order on every start (they
+// were once read from a map).
+func TestStartupWarningsOrder(t *testing.T) {
+	cfg := parseConfig(t, "--broadcast_adapter=http", "--sse", "--poll", "--ds", "--pusher_app_id=a", "--pusher_app_key=b",
+		"--graphql_path=/g", "--ocpp_path=/o", "--statsd_host=s:1", "--metrics_log", "--enable_ws_compression",
+		"--netpoll_enabled=false", "--write_buffer_size=1", "--read_buffer_size=1")
+	want := []string{
+		"Not supported by this densecable version, ignored: --sse (Server-Sent Events)",
+		"Not supported by this densecable version, ignored: --poll (long polling)",
+		"Not supported by this densecable version, ignored: --ds (Durable Streams)",
+		"Not supported by this densecable version, ignored: --pusher_app_key (Pusher protocol)",
+		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
+		"Not supported by this densecable version, ignored: --ocpp_path (OCPP)",
+		"Not supported by this densecable version, ignored: --statsd_host (StatsD metrics)",
+		"Not supported by this densecable version, ignored: --metrics_log (metrics in the log)",
+		"Not supported by this densecable version, ignored: --enable_ws_compression",
+		warnNetpoll, warnWriteBuffer, warnReadBuffer, warnOpenHTTP,
+	}
+	for range 20 {
+		if got := startWarnings(t, cfg); !slices.Equal(got, want) {
+			t.Fatalf("got\n%q\nwant\n%q", got, want)
+		}
+	}
+}
