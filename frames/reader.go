@@ -129,6 +129,9 @@ func (a *Assembler) Push(h ws.Header, payload []byte) (m Message, done bool, err
 		a.reset()
 		return m, false, ErrBadContinuation
 	}
+	if a.MaxSize > 0 && len(payload) > a.MaxSize {
+		return m, false, ErrTooBig
+	}
 	if h.Fin {
 		m = Message{OpCode: h.OpCode, Payload: payload}
 		return m, true, validate(m)

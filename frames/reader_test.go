@@ -94,6 +94,10 @@ func TestAssemblerFragments(t *testing.T) {
 	if _, _, err := push(true, ws.OpContinuation, "78901"); err != ErrTooBig {
 		t.Fatalf("oversized fragmented message: %v", err)
 	}
+	// A first fragment over the limit is refused before it is buffered.
+	if _, _, err := push(false, ws.OpText, "12345678901"); err != ErrTooBig || a.Buffered() != 0 {
+		t.Fatalf("oversized first fragment: %v, %d buffered", err, a.Buffered())
+	}
 }
 
 func TestAssemblerRejectsInvalidUTF8(t *testing.T) {
@@ -182,7 +186,7 @@ func FuzzParseFrames(f *testing.F) {
 					t.Fatalf("frame %+v out of sequence: %v", h, err)
 				}
 				return
-			case len(model)+len(plain) > maxSize && (active || !h.Fin):
+			case len(model)+len(plain) > maxSize:
 				if err != ErrTooBig {
 					t.Fatalf("message of %d bytes over %d: %v", len(model)+len(plain), maxSize, err)
 				}

@@ -2,6 +2,7 @@ package frames
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"net/url"
 	"strings"
@@ -81,6 +82,11 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 	var offered []string
 	u := ws.Upgrader{
 		OnRequest: func(uri []byte) error {
+			// gobwas takes an empty or non-URI target; net/http (the
+			// reference's server) answers 400.
+			if _, err := url.ParseRequestURI(string(uri)); err != nil {
+				return errBadRequest
+			}
 			req.URI = string(uri)
 			return nil
 		},
@@ -110,10 +116,18 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 			return "", true
 		},
 		OnHeader: func(key, value []byte) error {
+			if !validHeaderValue(value) {
+				return errBadRequest
+			}
 			req.Headers = append(req.Headers, Header{Key: strings.ToLower(string(key)), Value: string(value)})
 			return nil
 		},
 		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			// gobwas checks only the key's length (and does not show it to
+			// OnHeader): it must be 16 bytes in base64.
+			if k, err := base64.StdEncoding.DecodeString(headerValue(head, "sec-websocket-key")); err != nil || len(k) != 16 {
+				return nil, errBadRequest
+			}
 			if opts.CheckOrigin != nil && !opts.CheckOrigin(req.Get("origin")) {
 				return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason("Forbidden"))
 			}
@@ -129,6 +143,36 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 	}
 	req.Protocol = hs.Protocol
 	return req, out.Bytes(), nil
+}
+
+var errBadRequest = ws.RejectConnectionError(ws.RejectionStatus(400), ws.RejectionReason("Bad Request"))
+
+// headerValue is the trimmed value of the first header line named name
+// (lower case) in head, or "".
+func headerValue(head []byte, name string) string {
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if ok && strings.EqualFold(string(bytes.TrimSpace(k)), name) {
+			return string(bytes.TrimSpace(v))
+		}
+	}
+	return ""
+}
+
+// validHeaderValue refuses control bytes other than HTAB, as net/http does.
+func validHeaderValue(v []byte) bool {
+	for _, c := range v {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 type responseHeaders map[string]string

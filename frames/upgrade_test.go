@@ -139,3 +139,20 @@ func FuzzUpgrade(f *testing.F) {
 		}
 	})
 }
+
+// Heads that net/http (the reference's server) refuses get 400 here too,
+// where gobwas alone would upgrade them.
+func TestUpgradeRejectsWhatNetHTTPRejects(t *testing.T) {
+	for name, head := range map[string]string{
+		"empty target":     strings.Replace(sampleHead, "GET /cable?pi=10&jid=abc HTTP/1.1", "GET  HTTP/1.1", 1),
+		"key not 16 bytes": strings.Replace(sampleHead, "dGhlIHNhbXBsZSBub25jZQ==", "!!!!!!!!!!!!!!!!!!!!!!!!", 1),
+		"key of 18 bytes":  strings.Replace(sampleHead, "dGhlIHNhbXBsZSBub25jZQ==", "AAAAAAAAAAAAAAAAAAAAAAAA", 1),
+		"control byte":     strings.Replace(sampleHead, "Cookie: session=abc", "Cookie: session=a\x01bc", 1),
+		"relative target":  strings.Replace(sampleHead, "GET /cable?pi=10&jid=abc HTTP/1.1", "GET cable HTTP/1.1", 1),
+	} {
+		_, resp, err := Upgrade([]byte(head), &UpgradeOptions{})
+		if err == nil || !strings.HasPrefix(string(resp), "HTTP/1.1 400") {
+			t.Errorf("%s: want 400, got %v\n%s", name, err, resp)
+		}
+	}
+}

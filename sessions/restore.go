@@ -79,16 +79,20 @@ func (n *Node) tryRestore(s *Session, req *frames.Request) bool {
 		s.interest = -1
 	}
 	ids := make([]string, 0, len(snap.Subs))
+	for id := range snap.Subs {
+		ids = append(ids, id)
+	}
+	// The welcome is queued before the streams are joined, so no broadcast
+	// can reach the client ahead of it; one published in between is in the
+	// history the client asks for with its offsets.
+	s.sendReply(&encoders.Reply{Type: "welcome", Sid: s.sid, Restored: true, RestoredIDs: ids})
 	s.channels = make(map[string]*channel, len(snap.Subs))
 	for id, streams := range snap.Subs {
-		ch := &channel{streams: streams, istate: snap.IState[id]}
-		s.channels[id] = ch
+		s.channels[id] = &channel{streams: streams, istate: snap.IState[id]}
 		for _, st := range streams {
 			n.hub.Subscribe(s, st, id)
 		}
-		ids = append(ids, id)
 	}
-	s.sendReply(&encoders.Reply{Type: "welcome", Sid: s.sid, Restored: true, RestoredIDs: ids})
 	n.established(s) // also stores the session under its new sid
 	n.log.Debug("session restored", "sid", s.sid, "prev_sid", prev)
 	return true
