@@ -6,7 +6,7 @@ BIN     := bin
 LDFLAGS := -s -w -X github.com/densecable/densecable/cmd/config.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-unit test-e2e fuzz bench bench-long vet clean
+.PHONY: build run test test-unit test-e2e fuzz bench bench-long bench-compare vet clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/densecable ./cmd/densecable
@@ -36,6 +36,12 @@ bench: build
 
 bench-long: build
 	@bench/run.sh --long
+
+# densecable against anycable-go with websocket-bench, alternating in one run
+# (docs/benchmarks.md). Needs ANYCABLE_GO and WEBSOCKET_BENCH: the script says
+# how to build them when they are missing.
+bench-compare:
+	@bench/compare-anycable.sh
 
 clean:
 	rm -rf $(BIN)

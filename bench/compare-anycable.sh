@@ -25,6 +25,10 @@
 #   CONNECT_CONNS     default 15000 (each process may open 20,000 files here)
 #   BROADCAST_CONNS   default 5000
 #   BROADCAST_SAMPLE  default 100
+#   WAIT_BROADCASTS   seconds websocket-bench waits after the last
+#                     broadcastResult before counting receipts (default 20;
+#                     its own default, 2, is too short for 500,000 messages
+#                     on a loaded machine and counts late receipts as missing)
 #   ENCODINGS         default "json". anycable-go (open source) speaks only
 #                     JSON; for msgpack and protobuf only densecable is run.
 #   BENCH_OUT         directory for results.tsv and logs (default: mktemp -d)
@@ -50,6 +54,7 @@ ROUNDS="${ROUNDS:-3}"
 CONNECT_CONNS="${CONNECT_CONNS:-15000}"
 BROADCAST_CONNS="${BROADCAST_CONNS:-5000}"
 BROADCAST_SAMPLE="${BROADCAST_SAMPLE:-100}"
+WAIT_BROADCASTS="${WAIT_BROADCASTS:-20}"
 ENCODINGS="${ENCODINGS:-json}"
 WS_PORT="${BENCH_WS_PORT:-29380}"
 BCAST_PORT="${BENCH_BROADCAST_PORT:-29390}"
@@ -180,7 +185,7 @@ measure_broadcast() { # round encoding server
   echo "round $round: $name broadcast to $BROADCAST_CONNS, $BROADCAST_SAMPLE broadcasts ($enc)" >&2
   wsb_run "$out" /dev/null 600 broadcast "ws://127.0.0.1:$WS_PORT/cable" --server-type actioncable \
     --action-cable-encoding "$enc" --step-size "$BROADCAST_CONNS" --total-steps 1 \
-    --sample-size "$BROADCAST_SAMPLE" -l "$(next_src)"
+    --sample-size "$BROADCAST_SAMPLE" --wait-broadcasts "$WAIT_BROADCASTS" -l "$(next_src)"
   release_wsb /dev/null
   if ((SAMPLE_OK)); then
     clients=$(field clients "$out")

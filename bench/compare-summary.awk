@@ -81,7 +81,8 @@ END {
     for (i = 1; i <= n; i++) {
       m = ms[i]
       ratios = ""
-      for (r = 1; r <= 1000; r++) {
+      # Counts (missing) have no meaningful ratio: their values are shown.
+      for (r = 1; r <= 1000 && m !~ /^missing/; r++) {
         if (!(r in rounds)) continue
         if (((key, m, "densecable", r) in byround) && ((key, m, "anycable-go", r) in byround) && byround[key, m, "anycable-go", r] + 0 != 0) {
           ratios = ratios " " sprintf("%.2f", byround[key, m, "densecable", r] / byround[key, m, "anycable-go", r])
