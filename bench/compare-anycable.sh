@@ -145,6 +145,7 @@ release_wsb() {
   fi
   bench_wait_exit "$WSB_PID" 30 || kill -TERM "$WSB_PID" 2>/dev/null || true
   wait "$WSB_PID" 2>/dev/null || true
+  bench_forget "$WSB_PID"
 }
 
 # field NAME FILE: the integer after "NAME: " in websocket-bench's result line.

@@ -12,7 +12,8 @@ logdir=$(mktemp -d "${TMPDIR:-/tmp}/densecable-fuzz.XXXXXX")
 trap 'rm -rf -- "$logdir"' EXIT
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
-  for name in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/func //' | sort -u); do
+  mapfile -t names < <(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/func //' | sort -u)
+  for name in "${names[@]}"; do
     echo "fuzz $pkg $name ($t)"
     log="$logdir/$name.log"
     for try in 1 2 3; do

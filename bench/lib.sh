@@ -55,15 +55,22 @@ bench_start() {
 # bench_stop PID [SECONDS]: SIGTERM, wait up to SECONDS (default 20), then
 # SIGKILL. Only for PIDs this script started.
 bench_stop() {
-  local pid=$1 secs=${2:-20} p keep=()
+  local pid=$1 secs=${2:-20}
   kill -TERM "$pid" 2>/dev/null || true
   if ! bench_wait_exit "$pid" "$secs"; then
     echo "$(basename "$0"): PID $pid still running after ${secs}s, killing it" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+  bench_forget "$pid"
+}
+
+# bench_forget PID: PID has exited and was reaped; the EXIT trap must not
+# signal it (the number may belong to another process by then).
+bench_forget() {
+  local p keep=()
   for p in "${BENCH_PIDS[@]}"; do
-    [[ $p == "$pid" ]] || keep+=("$p")
+    [[ $p == "$1" ]] || keep+=("$p")
   done
   BENCH_PIDS=("${keep[@]}")
 }
