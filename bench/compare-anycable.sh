@@ -30,7 +30,9 @@
 #                     its own default, 2, is too short for 500,000 messages
 #                     on a loaded machine and counts late receipts as missing)
 #   ENCODINGS         default "json". anycable-go (open source) speaks only
-#                     JSON; for msgpack and protobuf only densecable is run.
+#                     JSON; for msgpack and protobuf only densecable is run,
+#                     and only the broadcast scenario: websocket-bench connect
+#                     has no --sub-protocol, so it cannot ask for them.
 #   BENCH_OUT         directory for results.tsv and logs (default: mktemp -d)
 #   BENCH_WS_PORT, BENCH_BROADCAST_PORT, BENCH_RPC_PORT (29380, 29390, 29351)
 set -euo pipefail
@@ -83,7 +85,7 @@ bench_start "$OUT/benchapp.log" bin/densecable-benchapp --grpc "127.0.0.1:$RPC_P
 APP_PID=$BENCH_LAST_PID
 bench_wait_port "$RPC_PORT" "$APP_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
 
-printf 'round\tscenario\tencoding\tserver\tclients\texpected\tseconds\trate\tp50_ms\tp95_ms\trss_idle_kb\trss_kb\tkb_per_conn\tcpu_s\tpeak_rss_kb\tmissing\n' >"$RESULTS"
+printf 'round\tscenario\tencoding\tserver\tclients\texpected\tseconds\trate\tp50_ms\tp95_ms\trss_idle_kb\trss_kb\tkb_per_conn\tcpu_s\tpeak_rss_kb\tmissing\tslow_clients\n' >"$RESULTS"
 
 RUN=0
 # Each websocket-bench run connects from its own loopback source address, so
@@ -99,7 +101,8 @@ start_server() { # name: sets SERVER_PID
   RUN=$((RUN + 1))
   SERVER_LOG="$OUT/$RUN-$name.log"
   bench_start "$SERVER_LOG" env ANYCABLE_DISABLE_TELEMETRY=true "$bin" --host 127.0.0.1 --port "$WS_PORT" \
-    --rpc_host "127.0.0.1:$RPC_PORT" --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --log_level warn
+    --rpc_host "127.0.0.1:$RPC_PORT" --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" \
+    --metrics_http /metrics --log_level warn
   SERVER_PID=$BENCH_LAST_PID
   if ! bench_wait_health "http://127.0.0.1:$WS_PORT/health" "$SERVER_PID" ||
     ! bench_wait_port "$BCAST_PORT" "$SERVER_PID"; then
@@ -135,6 +138,11 @@ wsb_run() {
   SAMPLE_RSS=$(bench_rss_kb "$SERVER_PID")
   SAMPLE_HWM=$(bench_hwm_kb "$SERVER_PID")
   SAMPLE_CPU=$(bench_cpu_ticks "$SERVER_PID")
+  # Clients the server cut off as too slow: disconnected_slow_clients_total
+  # (both servers) plus anycable-go's write timeouts (timeout_server_msg_total).
+  SAMPLE_SLOW=$(curl -fsS --max-time 5 "http://127.0.0.1:$WS_PORT/metrics" 2>/dev/null |
+    awk '$1 ~ /(disconnected_slow_clients|timeout_server_msg)_total$/ {n += $2; found = 1}
+      END {if (found) printf "%d\n", n; else print "-"}')
 }
 
 release_wsb() {
@@ -169,8 +177,8 @@ measure_connect() { # round encoding server
     cpu=$(awk -v a="$cpu0" -v b="$SAMPLE_CPU" -v t="$BENCH_CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / t}')
     rate=$(awk -v n="$clients" -v s="$SAMPLE_SECONDS" 'BEGIN {printf "%.0f", n / s}')
     kbpc=$(awk -v n="$clients" -v a="$rss0" -v b="$SAMPLE_RSS" 'BEGIN {printf "%.2f", n ? (b - a) / n : 0}')
-    printf '%s\tconnect\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\n' "$round" "$enc" "$name" \
-      "$clients" "$CONNECT_CONNS" "$SAMPLE_SECONDS" "$rate" "$p50" "$p95" "$rss0" "$SAMPLE_RSS" "$kbpc" "$cpu" "$SAMPLE_HWM" >>"$RESULTS"
+    printf '%s\tconnect\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\n' "$round" "$enc" "$name" \
+      "$clients" "$CONNECT_CONNS" "$SAMPLE_SECONDS" "$rate" "$p50" "$p95" "$rss0" "$SAMPLE_RSS" "$kbpc" "$cpu" "$SAMPLE_HWM" "$SAMPLE_SLOW" >>"$RESULTS"
   fi
   release_wsb "$fifo"
   rm -f "$fifo"
@@ -178,7 +186,9 @@ measure_connect() { # round encoding server
 }
 
 measure_broadcast() { # round encoding server
-  local round=$1 enc=$2 name=$3 rss0 cpu0 out clients p50 p95 cpu missing exp got
+  local round=$1 enc=$2 name=$3 rss0 cpu0 out clients p50 p95 cpu missing exp got proto=()
+  # Binary encodings are negotiated by the WebSocket sub-protocol.
+  [[ $enc == json ]] || proto=(--sub-protocol "actioncable-v1-$enc")
   start_server "$name"
   rss0=$(bench_rss_kb "$SERVER_PID")
   cpu0=$(bench_cpu_ticks "$SERVER_PID")
@@ -186,7 +196,7 @@ measure_broadcast() { # round encoding server
   echo "round $round: $name broadcast to $BROADCAST_CONNS, $BROADCAST_SAMPLE broadcasts ($enc)" >&2
   wsb_run "$out" /dev/null 600 broadcast "ws://127.0.0.1:$WS_PORT/cable" --server-type actioncable \
     --action-cable-encoding "$enc" --step-size "$BROADCAST_CONNS" --total-steps 1 \
-    --sample-size "$BROADCAST_SAMPLE" --wait-broadcasts "$WAIT_BROADCASTS" -l "$(next_src)"
+    --sample-size "$BROADCAST_SAMPLE" --wait-broadcasts "$WAIT_BROADCASTS" -l "$(next_src)" "${proto[@]}"
   release_wsb /dev/null
   if ((SAMPLE_OK)); then
     clients=$(field clients "$out")
@@ -196,8 +206,8 @@ measure_broadcast() { # round encoding server
     # websocket-bench prints this line only when broadcasts are missing.
     read -r exp got < <(sed -n 's/.*Missing received broadcasts: expected \([0-9]*\), got \([0-9]*\).*/\1 \2/p' "$out") || true
     missing=$(( ${exp:-0} - ${got:-0} ))
-    printf '%s\tbroadcast\t%s\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\n' "$round" "$enc" "$name" \
-      "$clients" "$BROADCAST_CONNS" "$SAMPLE_SECONDS" "$p50" "$p95" "$rss0" "$SAMPLE_RSS" "$cpu" "$SAMPLE_HWM" "$missing" >>"$RESULTS"
+    printf '%s\tbroadcast\t%s\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\n' "$round" "$enc" "$name" \
+      "$clients" "$BROADCAST_CONNS" "$SAMPLE_SECONDS" "$p50" "$p95" "$rss0" "$SAMPLE_RSS" "$cpu" "$SAMPLE_HWM" "$missing" "$SAMPLE_SLOW" >>"$RESULTS"
   fi
   bench_stop "$SERVER_PID" 30
 }
@@ -215,7 +225,9 @@ servers_for() { # round encoding: the servers in this round's order
 START=$SECONDS
 for round in $(seq 1 "$ROUNDS"); do
   for enc in $ENCODINGS; do
-    for name in $(servers_for "$round" "$enc"); do measure_connect "$round" "$enc" "$name"; done
+    if [[ $enc == json ]]; then
+      for name in $(servers_for "$round" "$enc"); do measure_connect "$round" "$enc" "$name"; done
+    fi
     for name in $(servers_for "$round" "$enc"); do measure_broadcast "$round" "$enc" "$name"; done
   done
 done

@@ -47,7 +47,7 @@ NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 }
 END {
   metrics["connect"] = "rate p50_ms p95_ms kb_per_conn cpu_s missing_conns"
-  metrics["broadcast"] = "p50_ms p95_ms cpu_s peak_rss_mb missing"
+  metrics["broadcast"] = "p50_ms p95_ms cpu_s peak_rss_mb missing slow_clients"
   label["rate"] = "connections/s"
   label["p50_ms"] = "p50 ms"
   label["p95_ms"] = "p95 ms"
@@ -55,6 +55,7 @@ END {
   label["cpu_s"] = "server CPU s"
   label["peak_rss_mb"] = "peak RSS MB"
   label["missing"] = "missing broadcasts"
+  label["slow_clients"] = "slow clients cut off"
   label["missing_conns"] = "connections not established"
   for (k = 1; k <= nkeys; k++) {
     key = order[k]
@@ -82,7 +83,7 @@ END {
       m = ms[i]
       ratios = ""
       # Counts (missing) have no meaningful ratio: their values are shown.
-      for (r = 1; r <= 1000 && m !~ /^missing/; r++) {
+      for (r = 1; r <= 1000 && m !~ /^missing|^slow/; r++) {
         if (!(r in rounds)) continue
         if (((key, m, "densecable", r) in byround) && ((key, m, "anycable-go", r) in byround) && byround[key, m, "anycable-go", r] + 0 != 0) {
           ratios = ratios " " sprintf("%.2f", byround[key, m, "densecable", r] / byround[key, m, "anycable-go", r])
