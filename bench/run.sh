@@ -21,6 +21,7 @@
 #                      (default: a new /tmp/densecable-bench.* directory)
 #   BENCH_ENCODINGS    encodings to run (default "json msgpack protobuf")
 #   BENCH_ROUNDS       rounds of --avalanche (default 3)
+#   BENCH_ONLY         run only these scenarios (e.g. "idle echo"; default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -84,6 +85,9 @@ stop_server() {
 scenario() {
   local name=$1
   shift
+  if [[ -n ${BENCH_ONLY:-} && " $BENCH_ONLY " != *" $name "* ]]; then
+    return 0
+  fi
   echo "bench: $name $* (server log $OUT/server-$((RUN + 1)).log)" >&2
   start_server
   timeout 1200 "$BIN/densecable-loadgen" "$name" --url "ws://127.0.0.1:$WS_PORT/cable" \
