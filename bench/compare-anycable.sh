@@ -49,7 +49,7 @@ BUILD_HELP='Build them outside this repository, for example:
 then: ANYCABLE_GO=/tmp/bin/anycable-go WEBSOCKET_BENCH=/tmp/bin/websocket-bench make bench-compare'
 bench_need_bin ANYCABLE_GO "the anycable-go server binary (reference)" "$BUILD_HELP"
 bench_need_bin WEBSOCKET_BENCH "the websocket-bench binary" "$BUILD_HELP"
-command -v curl >/dev/null || bench_die "curl is needed to poll /health"
+command -v curl >/dev/null || bench_die "curl is needed to read the servers' /metrics"
 command -v timeout >/dev/null || bench_die "timeout (coreutils) is needed to bound each run"
 
 ROUNDS="${ROUNDS:-3}"

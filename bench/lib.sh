@@ -99,10 +99,27 @@ bench_wait_port() {
   done
 }
 
+# bench_http_ok http://127.0.0.1:PORT/PATH: true when GET answers 200 (curl
+# when installed, else bash's /dev/tcp).
+bench_http_ok() {
+  if command -v curl >/dev/null; then
+    curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
+    return
+  fi
+  local rest=${1#http://} hostport path status
+  hostport=${rest%%/*}
+  path=/${rest#*/}
+  (
+    exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$hostport" >&3
+    read -r -t 2 _ status _ <&3 && [[ $status == 200 ]]
+  ) 2>/dev/null
+}
+
 # bench_wait_health URL PID [SECONDS]: until GET URL answers 200.
 bench_wait_health() {
   local url=$1 pid=$2 deadline=$((SECONDS + ${3:-30}))
-  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+  until bench_http_ok "$url"; do
     kill -0 "$pid" 2>/dev/null || return 1
     ((SECONDS < deadline)) || return 1
     sleep 0.05
