@@ -6,7 +6,7 @@ BIN     := bin
 LDFLAGS := -s -w -X github.com/densecable/densecable/cmd/config.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-unit test-e2e fuzz bench bench-long soak vet clean node-deps
+.PHONY: build run test test-unit test-e2e fuzz bench bench-long bench-compare soak vet clean node-deps
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/densecable ./cmd/densecable
@@ -55,6 +55,12 @@ bench-long: build
 # time). Not part of `make test`. Shorter: SOAK_DURATION=2m make soak
 soak:
 	@bench/soak.sh
+
+# densecable against anycable-go with websocket-bench, alternating in one run
+# (docs/benchmarks.md). Needs ANYCABLE_GO and WEBSOCKET_BENCH: the script says
+# how to build them when they are missing.
+bench-compare:
+	@bench/compare-anycable.sh
 
 clean:
 	rm -rf $(BIN)

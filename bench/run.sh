@@ -3,7 +3,9 @@
 # echo; json, msgpack and protobuf) against densecable and the benchmark RPC
 # app, printing one table. `bench/run.sh --long` runs the issue's full
 # targets (19,000 idle, broadcast to 5,000/10,000/19,000, a 19,000-connection
-# avalanche, connections beyond the open-file limit).
+# avalanche, connections beyond the open-file limit). `bench/run.sh
+# --avalanche` only opens 19,000 connections as fast as the client can,
+# BENCH_ROUNDS times (default 3) per encoding, for medians.
 #
 # Every scenario gets a freshly started server, so memory figures start from
 # an idle process and no scenario inherits the previous one's disconnects.
@@ -18,14 +20,19 @@
 #   BENCH_OUT          directory for results.jsonl, logs and heap profiles
 #                      (default: a new /tmp/densecable-bench.* directory)
 #   BENCH_ENCODINGS    encodings to run (default "json msgpack protobuf")
+#   BENCH_ROUNDS       rounds of --avalanche (default 3)
+#   BENCH_ONLY         run only these scenarios (e.g. "idle echo"; default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 MODE=short
 case "${1:-}" in
   --long) MODE=long ;;
+  --avalanche) MODE=avalanche ;;
   "") ;;
-  *) echo "usage: bench/run.sh [--long]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [--long | --avalanche]" >&2; exit 2 ;;
 esac
 
 BIN=bin
@@ -36,7 +43,7 @@ BCAST_PORT="${BENCH_BROADCAST_PORT:-29090}"
 RPC_PORT="${BENCH_RPC_PORT:-29051}"
 PPROF_PORT="${BENCH_PPROF_PORT:-29060}"
 ENCODINGS="${BENCH_ENCODINGS:-json msgpack protobuf}"
-OUT="${BENCH_OUT:-$(mktemp -d /tmp/densecable-bench.XXXXXX)}"
+OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/densecable-bench.XXXXXX")}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
@@ -46,64 +53,31 @@ RESULTS="$OUT/results.jsonl"
 [[ -x $BIN/densecable-benchapp ]] || go build -o "$BIN/densecable-benchapp" ./bench/app
 [[ -x $BIN/densecable-loadgen ]] || go build -o "$BIN/densecable-loadgen" ./bench/loadgen
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$WS_PORT" "$BCAST_PORT" "$RPC_PORT" "$PPROF_PORT"; do
-  if port_busy "$p"; then
-    echo "bench: port $p is in use; set BENCH_*_PORT to free ports" >&2
-    exit 1
-  fi
-done
+bench_check_ports "$WS_PORT" "$BCAST_PORT" "$RPC_PORT" "$PPROF_PORT"
 
-APP_PID=""
-SERVER_PID=""
-cleanup() {
-  # Only the processes this script started, by PID.
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [[ -n $APP_PID ]] && kill "$APP_PID" 2>/dev/null && wait "$APP_PID" 2>/dev/null
-  return 0
-}
-trap cleanup EXIT INT TERM
-
-wait_port() { # port, pid
-  for _ in $(seq 1 100); do
-    port_busy "$1" && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-"$BIN/densecable-benchapp" --grpc "127.0.0.1:$RPC_PORT" --http "" \
-  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn \
-  >"$OUT/benchapp.log" 2>&1 &
-APP_PID=$!
-wait_port "$RPC_PORT" "$APP_PID" || { echo "bench: benchmark app did not start, see $OUT/benchapp.log" >&2; exit 1; }
+bench_start "$OUT/benchapp.log" "$BIN/densecable-benchapp" --grpc "127.0.0.1:$RPC_PORT" --http "" \
+  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
+bench_wait_port "$RPC_PORT" "$BENCH_LAST_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
 
 RUN=0
 start_server() {
   RUN=$((RUN + 1))
   SERVER_LOG="$OUT/server-$RUN.log"
   # shellcheck disable=SC2086 # SERVER_EXTRA_ARGS is a list of flags
-  ANYCABLE_DISABLE_TELEMETRY=true DENSECABLE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" \
+  bench_start "$SERVER_LOG" env ANYCABLE_DISABLE_TELEMETRY=true DENSECABLE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" \
     "$SERVER_BIN" --host 127.0.0.1 --port "$WS_PORT" --rpc_host "127.0.0.1:$RPC_PORT" \
     --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --metrics_http /metrics \
-    ${SERVER_EXTRA_ARGS:-} >"$SERVER_LOG" 2>&1 &
-  SERVER_PID=$!
-  wait_port "$WS_PORT" "$SERVER_PID" && wait_port "$BCAST_PORT" "$SERVER_PID" ||
-    { echo "bench: server did not start, see $SERVER_LOG" >&2; exit 1; }
+    ${SERVER_EXTRA_ARGS:-}
+  SERVER_PID=$BENCH_LAST_PID
+  if ! bench_wait_health "http://127.0.0.1:$WS_PORT/health" "$SERVER_PID" ||
+    ! bench_wait_port "$BCAST_PORT" "$SERVER_PID"; then
+    bench_die "server did not become healthy, see $SERVER_LOG"
+  fi
 }
 
+# Graceful shutdown flushes Disconnect calls; after 40 s the server is killed.
 stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 1 400); do # graceful shutdown flushes Disconnect calls
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "bench: server $SERVER_PID still running after 40 s, killing it" >&2
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
+  bench_stop "$SERVER_PID" 40
   SERVER_PID=""
 }
 
@@ -111,9 +85,12 @@ stop_server() {
 scenario() {
   local name=$1
   shift
+  if [[ -n ${BENCH_ONLY:-} && " $BENCH_ONLY " != *" $name "* ]]; then
+    return 0
+  fi
   echo "bench: $name $* (server log $OUT/server-$((RUN + 1)).log)" >&2
   start_server
-  "$BIN/densecable-loadgen" "$name" --url "ws://127.0.0.1:$WS_PORT/cable" \
+  timeout 1200 "$BIN/densecable-loadgen" "$name" --url "ws://127.0.0.1:$WS_PORT/cable" \
     --server-pid "$SERVER_PID" --label "$SERVER_LABEL" --out "$RESULTS" --json --log-level warn "$@" >/dev/null ||
     echo "bench: $name $* failed (see above); continuing" >&2
   stop_server
@@ -129,6 +106,12 @@ if [[ $MODE == short ]]; then
     scenario echo --encoding "$enc" --conns 100 --sample-size 1000
   done
   scenario broadcast --conns 1000 --sample-size 50 --broadcast-rate 20
+elif [[ $MODE == avalanche ]]; then
+  for round in $(seq 1 "${BENCH_ROUNDS:-3}"); do
+    for enc in $ENCODINGS; do
+      scenario connect --encoding "$enc" --conns 19000 --rate 0 --note "avalanche round $round"
+    done
+  done
 else
   for enc in $ENCODINGS; do
     scenario idle --encoding "$enc" --conns 19000 --hold 30s \
