@@ -161,41 +161,29 @@ func parseBatch(b []byte, i int) ([]Publication, error) {
 // read decodes the object at b[i] ('{'), nested depth levels deep, into m and
 // returns the index past it.
 func (m *message) read(b []byte, i, depth int) (int, error) {
-	it := jsonkit.ObjIter{B: b, I: i + 1}
 	var keyBuf [32]byte
-	for {
-		k, ok, err := it.Next()
-		if err != nil {
-			return it.I, err
-		}
-		if !ok {
-			return it.I, nil
-		}
-		key := keyBytes(b, k, keyBuf[:0])
-		v := it.I
-		switch {
+	return jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		switch key := keyBytes(b, k, keyBuf[:0]); {
 		case keyIs(key, "stream"):
-			it.I, err = readString(b, v, depth+1, &m.pub.Stream, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Stream, &m.pubBad)
 		case keyIs(key, "data"):
-			it.I, err = readString(b, v, depth+1, &m.pub.Data, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Data, &m.pubBad)
 		case keyIs(key, "meta"):
-			it.I, err = m.readMeta(b, v, depth+1)
+			return m.readMeta(b, v, depth+1)
 		case keyIs(key, "epoch"):
-			it.I, err = readString(b, v, depth+1, &m.pub.Epoch, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Epoch, &m.pubBad)
 		case keyIs(key, "offset"):
-			it.I, err = readUint(b, v, depth+1, &m.pub.Offset, &m.pubBad)
+			return readUint(b, v, depth+1, &m.pub.Offset, &m.pubBad)
 		case keyIs(key, "command"):
-			it.I, err = readString(b, v, depth+1, &m.command, &m.cmdBad)
+			return readString(b, v, depth+1, &m.command, &m.cmdBad)
 		case keyIs(key, "payload"):
-			it.I, err = jsonkit.SkipValue(b, v, depth+1)
-			m.payloadStart, m.payloadEnd, m.hasPayload = v, it.I, true
+			end, err := jsonkit.SkipValue(b, v, depth+1)
+			m.payloadStart, m.payloadEnd, m.hasPayload = v, end, true
+			return end, err
 		default:
-			it.I, err = jsonkit.SkipValue(b, v, depth+1)
+			return jsonkit.SkipValue(b, v, depth+1)
 		}
-		if err != nil {
-			return it.I, err
-		}
-	}
+	})
 }
 
 func (m *message) readMeta(b []byte, i, depth int) (int, error) {
@@ -208,32 +196,19 @@ func (m *message) readMeta(b []byte, i, depth int) (int, error) {
 		m.pubBad = true
 		return jsonkit.SkipValue(b, i, depth)
 	}
-	it := jsonkit.ObjIter{B: b, I: i + 1}
 	var keyBuf [32]byte
-	for {
-		k, ok, err := it.Next()
-		if err != nil {
-			return it.I, err
-		}
-		if !ok {
-			return it.I, nil
-		}
-		key := keyBytes(b, k, keyBuf[:0])
-		v := it.I
-		switch {
+	return jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		switch key := keyBytes(b, k, keyBuf[:0]); {
 		case keyIs(key, "exclude_socket"):
-			it.I, err = readString(b, v, depth+1, &m.pub.Meta.ExcludeSocket, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Meta.ExcludeSocket, &m.pubBad)
 		case keyIs(key, "broadcast_type"):
-			it.I, err = readString(b, v, depth+1, &m.pub.Meta.BroadcastType, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Meta.BroadcastType, &m.pubBad)
 		case keyIs(key, "transient"):
-			it.I, err = readBool(b, v, depth+1, &m.pub.Meta.Transient, &m.pubBad)
+			return readBool(b, v, depth+1, &m.pub.Meta.Transient, &m.pubBad)
 		default:
-			it.I, err = jsonkit.SkipValue(b, v, depth+1)
+			return jsonkit.SkipValue(b, v, depth+1)
 		}
-		if err != nil {
-			return it.I, err
-		}
-	}
+	})
 }
 
 // readDisconnect decodes the disconnect payload at b[i]: null or an object
@@ -246,30 +221,20 @@ func readDisconnect(b []byte, i int, cmd *RemoteCommand) error {
 	default:
 		return errors.New("disconnect payload is not an object")
 	}
-	it := jsonkit.ObjIter{B: b, I: i + 1}
 	var keyBuf [32]byte
 	bad := false
-	for {
-		k, ok, err := it.Next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		key := keyBytes(b, k, keyBuf[:0])
-		v := it.I
-		switch {
+	_, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		switch key := keyBytes(b, k, keyBuf[:0]); {
 		case keyIs(key, "identifier"):
-			it.I, err = readString(b, v, 2, &cmd.Identifier, &bad)
+			return readString(b, v, 2, &cmd.Identifier, &bad)
 		case keyIs(key, "reconnect"):
-			it.I, err = readBool(b, v, 2, &cmd.Reconnect, &bad)
+			return readBool(b, v, 2, &cmd.Reconnect, &bad)
 		default:
-			it.I, err = jsonkit.SkipValue(b, v, 2)
+			return jsonkit.SkipValue(b, v, 2)
 		}
-		if err != nil {
-			return err
-		}
+	})
+	if err != nil {
+		return err
 	}
 	if bad {
 		return errors.New("disconnect payload has a field of the wrong type")

@@ -164,7 +164,7 @@ func (d *jsonDecoder) commandName(i int, m *Message) (int, error) {
 	if err != nil {
 		return i, err
 	}
-	if !si.Escaped && si.ASCII {
+	if si.Verbatim() {
 		m.Command = internCommand(d.b[si.Body:si.End-1], &d.a)
 		return si.End, nil
 	}

@@ -49,13 +49,13 @@ const maxMatchKeyLen = 48
 // or -1.
 func matchKey(b []byte, si jsonkit.Str, names []string) int {
 	raw := b[si.Body : si.End-1]
-	if !si.Escaped {
+	if !si.Escaped() {
 		for k, n := range names {
 			if string(raw) == n {
 				return k
 			}
 		}
-		if si.ASCII && len(raw) > maxMatchKeyLen/3 {
+		if si.ASCII() && len(raw) > maxMatchKeyLen/3 {
 			return -1
 		}
 	}

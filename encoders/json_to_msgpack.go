@@ -66,7 +66,7 @@ func jsonStringToMsgpack(dst []byte, s string, i int) ([]byte, int, error) {
 		return dst, i, err
 	}
 	body := s[si.Body : si.End-1]
-	if !si.Escaped && si.ASCII {
+	if si.Verbatim() {
 		return append(appendMsgpackStrHeader(dst, len(body)), body...), si.End, nil
 	}
 	dst, pos := reserveHeader(dst)

@@ -114,7 +114,7 @@ func jsonStringAt(msg string, i int, field string, dst *string) (int, error) {
 		return i, err
 	}
 	body := msg[si.Body : si.End-1]
-	if !si.Escaped && si.ASCII {
+	if si.Verbatim() {
 		*dst = body
 	} else {
 		*dst = string(jsonkit.AppendUnescaped(nil, body, si))

@@ -1,6 +1,7 @@
 package jsonkit
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -108,6 +109,13 @@ func FuzzAppendString(f *testing.F) {
 		}
 		if got := AppendString(nil, []byte(s)); string(got) != string(want) {
 			t.Fatalf("AppendString([]byte %q) = %s, want %s", s, got, want)
+		}
+		var keep bytes.Buffer
+		enc := json.NewEncoder(&keep)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		if got, want := AppendStringKeepHTML(nil, s), bytes.TrimSuffix(keep.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+			t.Fatalf("AppendStringKeepHTML(%q) = %s, want %s", s, got, want)
 		}
 		si, err := ScanString(want, 0)
 		if err != nil || si.End != len(want) {

@@ -115,3 +115,20 @@ func DecodeString(b []byte, s Str) string {
 	}
 	return unsafe.String(unsafe.SliceData(out), len(out))
 }
+
+// EachMember walks the object whose '{' is at b[i]: fn gets each key and the
+// index of its value (in range) and returns the index after the value. It
+// returns the index after the '}'. fn is called in place, so a closure over
+// the caller's locals does not allocate.
+func EachMember(b []byte, i int, fn func(key Str, v int) (int, error)) (int, error) {
+	it := ObjIter{B: b, I: i + 1}
+	for {
+		k, ok, err := it.Next()
+		if err != nil || !ok {
+			return it.I, err
+		}
+		if it.I, err = fn(k, it.I); err != nil {
+			return it.I, err
+		}
+	}
+}

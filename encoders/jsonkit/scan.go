@@ -44,21 +44,36 @@ func SkipSpace[S ~string | ~[]byte](b S, i int) int {
 	return i
 }
 
-// Str describes a scanned JSON string.
+// Str describes a scanned JSON string. It is kept to three words so that
+// the compiler holds it in registers: a scanner result passed around per key
+// and value must cost nothing.
 type Str struct {
-	Body    int // index of the first byte after the opening quote
-	End     int // index after the closing quote
-	Escaped bool
-	ASCII   bool // no byte >= 0x80
-	HTML    bool // contains <, > or & (escaped when written by encoding/json)
+	Body  int // index of the first byte after the opening quote
+	End   int // index after the closing quote
+	flags uint8
 }
 
+const (
+	strEscaped  = 1 << iota // has a backslash escape
+	strHigh                 // has a byte >= 0x80
+	strHTMLChar             // has <, > or & (escaped when written by encoding/json)
+)
+
+// Escaped reports a backslash escape in the body.
+func (si Str) Escaped() bool { return si.flags&strEscaped != 0 }
+
+// ASCII reports that no byte of the body is >= 0x80.
+func (si Str) ASCII() bool { return si.flags&strHigh == 0 }
+
+// HTML reports <, > or & in the body.
+func (si Str) HTML() bool { return si.flags&strHTMLChar != 0 }
+
 // Plain reports whether the body can be copied into JSON output unchanged.
-func (si Str) Plain() bool { return !si.Escaped && si.ASCII && !si.HTML }
+func (si Str) Plain() bool { return si.flags == 0 }
 
 // Verbatim reports whether the body is its own decoded text (no escapes,
 // ASCII only), so it can be used in place without unquoting.
-func (si Str) Verbatim() bool { return !si.Escaped && si.ASCII }
+func (si Str) Verbatim() bool { return si.flags&(strEscaped|strHigh) == 0 }
 
 // Raw returns the body of the string in b, the input it was scanned in.
 func (si Str) Raw(b []byte) []byte { return b[si.Body : si.End-1] }
@@ -88,44 +103,53 @@ var strClass = func() (t [256]uint8) {
 // ScanString validates the JSON string starting at b[i] == '"'. It does not
 // check UTF-8 (invalid bytes are replaced when the string is decoded).
 func ScanString[S ~string | ~[]byte](b S, i int) (Str, error) {
-	si := Str{Body: i + 1, ASCII: true}
-	for j := i + 1; j < len(b); {
-		if j += PlainPrefix(b, j); j >= len(b) {
-			break
-		}
-		switch strClass[b[j]] {
-		case strPlain:
+	var flags uint8
+	// A long leading plain run (often the whole string: broadcast data)
+	// goes a word at a time. Short strings (keys) and what follows the first
+	// special byte go byte by byte: there runs are short (JSON inside a JSON
+	// string escapes every quote) and the call would cost more than it saves.
+	j := i + 1
+	for end := min(j+8, len(b)); j < end && strClass[b[j]] == strPlain; j++ {
+	}
+	if j == i+9 {
+		j += PlainPrefix(b, j)
+	}
+	for j < len(b) {
+		cls := strClass[b[j]]
+		if cls == strPlain {
 			j++
+			continue
+		}
+		switch cls {
 		case strQuote:
-			si.End = j + 1
-			return si, nil
+			return Str{Body: i + 1, End: j + 1, flags: flags}, nil
 		case strBackslash:
-			si.Escaped = true
+			flags |= strEscaped
 			if j+1 >= len(b) {
-				return si, SyntaxErrAt(j)
+				return Str{Body: i + 1}, SyntaxErrAt(j)
 			}
 			switch b[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				j += 2
 			case 'u':
 				if j+6 > len(b) || Hex4(b[j+2:j+6]) < 0 {
-					return si, SyntaxErrAt(j)
+					return Str{Body: i + 1}, SyntaxErrAt(j)
 				}
 				j += 6
 			default:
-				return si, SyntaxErrAt(j)
+				return Str{Body: i + 1}, SyntaxErrAt(j)
 			}
 		case strControl:
-			return si, SyntaxErrAt(j)
+			return Str{Body: i + 1}, SyntaxErrAt(j)
 		case strNonASCII:
-			si.ASCII = false
+			flags |= strHigh
 			j++
 		default:
-			si.HTML = true
+			flags |= strHTMLChar
 			j++
 		}
 	}
-	return si, SyntaxErrAt(len(b))
+	return Str{Body: i + 1}, SyntaxErrAt(len(b))
 }
 
 // Hex4 decodes four hex digits, or returns -1.
@@ -147,6 +171,10 @@ func Hex4[S ~string | ~[]byte](s S) rune {
 	}
 	return r
 }
+
+// simpleEscape maps the letter of a one-letter escape to its byte (0 for
+// 'u', which DecodeEscape handles).
+var simpleEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // DecodeEscape decodes the (already validated) escape at s[0] == '\\' and
 // returns the rune and the number of bytes used. Surrogate pairs are joined;
@@ -183,25 +211,35 @@ func DecodeEscape[S ~string | ~[]byte](s S) (rune, int) {
 // AppendUnescaped appends the decoded text of a scanned JSON string body,
 // replacing invalid UTF-8 with U+FFFD exactly like encoding/json's unquote.
 func AppendUnescaped[S ~string | ~[]byte](dst []byte, body S, si Str) []byte {
-	if !si.Escaped && si.ASCII {
+	if si.Verbatim() {
 		return append(dst, body...)
 	}
 	start := 0
 	for i := 0; i < len(body); {
-		if i += LiteralPrefix(body, i); i >= len(body) {
-			break
-		}
 		c := body[i]
+		if c != '\\' && c < utf8.RuneSelf {
+			// As in ScanString: short runs byte by byte, long ones a word
+			// at a time.
+			end := min(i+16, len(body))
+			for i++; i < end && body[i] != '\\' && body[i] < utf8.RuneSelf; i++ {
+			}
+			if i == end {
+				i += LiteralPrefix(body, i)
+			}
+			continue
+		}
 		if c == '\\' {
 			dst = append(dst, body[start:i]...)
+			if e := simpleEscape[body[i+1]]; e != 0 {
+				dst = append(dst, e)
+				i += 2
+				start = i
+				continue
+			}
 			r, n := DecodeEscape(body[i:])
 			dst = utf8.AppendRune(dst, r)
 			i += n
 			start = i
-			continue
-		}
-		if c < utf8.RuneSelf {
-			i++
 			continue
 		}
 		r, size := DecodeRune(body[i:])

@@ -35,6 +35,20 @@ func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 
 // AppendStringBody is AppendString without the quotes.
 func AppendStringBody[S ~string | ~[]byte](dst []byte, s S) []byte {
+	return appendStringBody(dst, s, true)
+}
+
+// AppendStringKeepHTML is AppendString with <, > and & written as they are,
+// like an encoding/json Encoder with SetEscapeHTML(false): for JSON only
+// programs read (node-to-node messages), where HTML payloads such as Turbo
+// Streams would otherwise grow by five bytes per tag bracket.
+func AppendStringKeepHTML[S ~string | ~[]byte](dst []byte, s S) []byte {
+	dst = append(dst, '"')
+	dst = appendStringBody(dst, s, false)
+	return append(dst, '"')
+}
+
+func appendStringBody[S ~string | ~[]byte](dst []byte, s S, escapeHTML bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if i += PlainPrefix(s, i); i >= len(s) {
@@ -42,6 +56,10 @@ func AppendStringBody[S ~string | ~[]byte](dst []byte, s S) []byte {
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
+			if !escapeHTML && (c == '<' || c == '>' || c == '&') {
+				i++
+				continue
+			}
 			dst = append(dst, s[start:i]...)
 			dst = AppendEscapedASCII(dst, c)
 			i++

@@ -39,4 +39,3 @@ func TestAppendJSONFloatMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
-

@@ -35,25 +35,18 @@ func eachJSONField(b []byte, fn func(key, val []byte) error) error {
 	if i >= len(b) || b[i] != '{' {
 		return errNotObject
 	}
-	it := jsonkit.ObjIter{B: b, I: i + 1}
-	for {
-		k, ok, err := it.Next()
+	end, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		vend, err := jsonkit.SkipValue(b, v, 1)
 		if err != nil {
-			return err
+			return vend, err
 		}
-		if !ok {
-			break
-		}
-		v := it.I
-		if it.I, err = jsonkit.SkipValue(b, v, 1); err != nil {
-			return err
-		}
-		if err := fn(k.Raw(b), b[v:it.I]); err != nil {
-			return err
-		}
+		return vend, fn(k.Raw(b), b[v:vend])
+	})
+	if err != nil {
+		return err
 	}
-	if jsonkit.SkipSpace(b, it.I) != len(b) {
-		return jsonkit.SyntaxErrAt(it.I)
+	if jsonkit.SkipSpace(b, end) != len(b) {
+		return jsonkit.SyntaxErrAt(end)
 	}
 	return nil
 }
