@@ -55,82 +55,23 @@ func expectEnd(b []byte, i int) error {
 	return nil
 }
 
-// openObject consumes '{' and following space; more is false for "{}".
-func (d *jsonDecoder) openObject(i, depth int) (next int, more bool, err error) {
-	if depth > jsonkit.MaxDepth {
-		return i, false, jsonkit.ErrDepth
-	}
-	i = jsonkit.SkipSpace(d.b, i+1)
-	if i < len(d.b) && d.b[i] == '}' {
-		return i + 1, false, nil
-	}
-	return i, true, nil
-}
-
-// key reads `"name" :` and returns the key and the start of its value.
-func (d *jsonDecoder) key(i int) (jsonkit.Str, int, error) {
-	b := d.b
-	if i >= len(b) || b[i] != '"' {
-		return jsonkit.Str{}, i, jsonkit.SyntaxErrAt(i)
-	}
-	si, err := jsonkit.ScanString(b, i)
-	if err != nil {
-		return si, i, err
-	}
-	i = jsonkit.SkipSpace(b, si.End)
-	if i >= len(b) || b[i] != ':' {
-		return si, i, jsonkit.SyntaxErrAt(i)
-	}
-	i = jsonkit.SkipSpace(b, i+1)
-	if i >= len(b) {
-		return si, i, jsonkit.SyntaxErrAt(i)
-	}
-	return si, i, nil
-}
-
-// next consumes the separator after a member: more is true after ',' and
-// false after '}'.
-func (d *jsonDecoder) next(i int) (int, bool, error) {
-	b := d.b
-	i = jsonkit.SkipSpace(b, i)
-	if i < len(b) {
-		switch b[i] {
-		case ',':
-			return jsonkit.SkipSpace(b, i+1), true, nil
-		case '}':
-			return i + 1, false, nil
-		}
-	}
-	return i, false, jsonkit.SyntaxErrAt(i)
-}
-
 func (d *jsonDecoder) command(i int, m *Message) (int, error) {
-	i, more, err := d.openObject(i, 1)
-	for more && err == nil {
-		var si jsonkit.Str
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, commandKeys[:]) {
 		case keyCommand:
-			i, err = d.commandName(i, m)
+			return d.commandName(i, m)
 		case keyIdentifier:
-			i, err = d.stringValue(i, "identifier", &m.Identifier)
+			return d.stringValue(i, "identifier", &m.Identifier)
 		case keyData:
-			i, err = d.data(i, m)
+			return d.data(i, m)
 		case keyHistory:
-			i, err = d.history(i, m)
+			return d.history(i, m)
 		case keyPresence:
-			i, err = d.presence(i, m)
+			return d.presence(i, m)
 		default:
-			i, err = jsonkit.SkipValue(d.b, i, 1)
+			return jsonkit.SkipValue(d.b, i, 1)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 // stringValue decodes a string (null keeps *dst) into the arena.
@@ -215,26 +156,16 @@ func (d *jsonDecoder) history(i int, m *Message) (int, error) {
 		m.History = &HistoryRequest{}
 	}
 	h := m.History
-	i, more, err := d.openObject(i, 2)
-	for more && err == nil {
-		var si jsonkit.Str
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, historyKeys[:]) {
 		case keySince:
-			i, err = d.intValue(i, "since", &h.Since)
+			return d.intValue(i, "since", &h.Since)
 		case keyStreams:
-			i, err = d.streams(i, h)
+			return d.streams(i, h)
 		default:
-			i, err = jsonkit.SkipValue(d.b, i, 2)
+			return jsonkit.SkipValue(d.b, i, 2)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 func (d *jsonDecoder) streams(i int, h *HistoryRequest) (int, error) {
@@ -249,23 +180,17 @@ func (d *jsonDecoder) streams(i int, h *HistoryRequest) (int, error) {
 	if h.Streams == nil {
 		h.Streams = make(map[string]StreamPosition)
 	}
-	i, more, err := d.openObject(i, 3)
-	for more && err == nil {
-		var si jsonkit.Str
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		m := d.a.mark()
-		d.a.buf = jsonkit.AppendUnescaped(d.a.buf, d.b[si.Body:si.End-1], si)
+		d.a.buf = jsonkit.AppendUnescaped(d.a.buf, si.Raw(d.b), si)
 		name := d.a.stringFrom(m)
 		var pos StreamPosition
-		if i, err = d.position(i, &pos); err != nil {
-			return i, err
+		end, err := d.position(i, &pos)
+		if err == nil {
+			h.Streams[name] = pos
 		}
-		h.Streams[name] = pos
-		i, more, err = d.next(i)
-	}
-	return i, err
+		return end, err
+	})
 }
 
 func (d *jsonDecoder) position(i int, pos *StreamPosition) (int, error) {
@@ -276,26 +201,16 @@ func (d *jsonDecoder) position(i int, pos *StreamPosition) (int, error) {
 	default:
 		return i, d.typeErrSkipping(i, "streams")
 	}
-	i, more, err := d.openObject(i, 4)
-	for more && err == nil {
-		var si jsonkit.Str
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, positionKeys[:]) {
 		case keyEpoch:
-			i, err = d.stringValue(i, "epoch", &pos.Epoch)
+			return d.stringValue(i, "epoch", &pos.Epoch)
 		case keyOffset:
-			i, err = d.uintValue(i, "offset", &pos.Offset)
+			return d.uintValue(i, "offset", &pos.Offset)
 		default:
-			i, err = jsonkit.SkipValue(d.b, i, 4)
+			return jsonkit.SkipValue(d.b, i, 4)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 func (d *jsonDecoder) presence(i int, m *Message) (int, error) {
@@ -311,26 +226,16 @@ func (d *jsonDecoder) presence(i int, m *Message) (int, error) {
 		m.Presence = &PresenceRequest{}
 	}
 	p := m.Presence
-	i, more, err := d.openObject(i, 2)
-	for more && err == nil {
-		var si jsonkit.Str
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, presenceKeys[:]) {
 		case keyID:
-			i, err = d.stringValue(i, "id", &p.ID)
+			return d.stringValue(i, "id", &p.ID)
 		case keyInfo:
-			i, err = d.rawValue(i, 2, &p.Info)
+			return d.rawValue(i, 2, &p.Info)
 		default:
-			i, err = jsonkit.SkipValue(d.b, i, 2)
+			return jsonkit.SkipValue(d.b, i, 2)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 // numberLiteral returns the literal of a number value, or ok=false for null.
