@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // ErrMalformed is wrapped by every Parse error: the payload is not a
@@ -38,7 +40,7 @@ var ErrMalformed = errors.New("malformed publication")
 //   - A disconnect with a null payload gives an empty Identifier, as in the
 //     reference; a missing payload is an error.
 func Parse(b []byte) (pubs []Publication, cmd *RemoteCommand, err error) {
-	i := skipSpace(b, 0)
+	i := jsonkit.SkipSpace(b, 0)
 	if i >= len(b) {
 		return nil, nil, malformed("empty payload", i)
 	}
@@ -49,12 +51,12 @@ func Parse(b []byte) (pubs []Publication, cmd *RemoteCommand, err error) {
 		pubs, err = parseBatch(b, i)
 		return pubs, nil, err
 	default:
-		end, err := skipValue(b, i, 0)
+		end, err := jsonkit.SkipValue(b, i, 0)
 		if err != nil {
 			return nil, nil, malformed(err.Error(), end)
 		}
-		if end = skipSpace(b, end); end != len(b) {
-			return nil, nil, malformed(errSyntax.Error(), end)
+		if end = jsonkit.SkipSpace(b, end); end != len(b) {
+			return nil, nil, malformed(jsonkit.ErrSyntax.Error(), end)
 		}
 		return nil, nil, malformed("not an object or an array", i)
 	}
@@ -82,8 +84,8 @@ func parseObject(b []byte, i int) ([]Publication, *RemoteCommand, error) {
 	if err != nil {
 		return nil, nil, malformed(err.Error(), end)
 	}
-	if end = skipSpace(b, end); end != len(b) {
-		return nil, nil, malformed(errSyntax.Error(), end)
+	if end = jsonkit.SkipSpace(b, end); end != len(b) {
+		return nil, nil, malformed(jsonkit.ErrSyntax.Error(), end)
 	}
 	if !m.pubBad && m.pub.Stream != "" {
 		return []Publication{m.pub}, nil, nil
@@ -109,29 +111,29 @@ func parseObject(b []byte, i int) ([]Publication, *RemoteCommand, error) {
 
 func parseBatch(b []byte, i int) ([]Publication, error) {
 	var pubs []Publication
-	it := arrIter{b: b, i: i + 1, first: true}
+	it := jsonkit.ArrIter{B: b, I: i + 1}
 	for n := 0; ; n++ {
-		ok, err := it.next()
+		ok, err := it.Next()
 		if err != nil {
-			return nil, malformed(err.Error(), it.i)
+			return nil, malformed(err.Error(), it.I)
 		}
 		if !ok {
 			break
 		}
-		start := it.i
+		start := it.I
 		var m message
 		switch b[start] {
 		case '{':
-			it.i, err = m.read(b, start, 1)
+			it.I, err = m.read(b, start, 1)
 		case 'n': // a null element: no publication
-			it.i, err = scanLiteral(b, start, "null")
+			it.I, err = jsonkit.ScanLiteral(b, start, "null")
 		default:
 			// Any other element fails the batch (and a batch is not a
 			// command either), whatever follows.
 			return nil, malformed("batch element is not an object", start)
 		}
 		if err != nil {
-			return nil, malformed(err.Error(), it.i)
+			return nil, malformed(err.Error(), it.I)
 		}
 		if m.pubBad {
 			return nil, malformed("batch element has a field of the wrong type", start)
@@ -147,8 +149,8 @@ func parseBatch(b []byte, i int) ([]Publication, error) {
 		}
 		pubs = append(pubs, m.pub)
 	}
-	if end := skipSpace(b, it.i); end != len(b) {
-		return nil, malformed(errSyntax.Error(), end)
+	if end := jsonkit.SkipSpace(b, it.I); end != len(b) {
+		return nil, malformed(jsonkit.ErrSyntax.Error(), end)
 	}
 	if len(pubs) == 0 {
 		return nil, malformed("empty batch", i)
@@ -159,79 +161,54 @@ func parseBatch(b []byte, i int) ([]Publication, error) {
 // read decodes the object at b[i] ('{'), nested depth levels deep, into m and
 // returns the index past it.
 func (m *message) read(b []byte, i, depth int) (int, error) {
-	it := objIter{b: b, i: i + 1, first: true}
 	var keyBuf [32]byte
-	for {
-		k, ok, err := it.next()
-		if err != nil {
-			return it.i, err
-		}
-		if !ok {
-			return it.i, nil
-		}
-		key := keyBytes(b, k, keyBuf[:0])
-		v := it.i
-		switch {
+	return jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		switch key := keyBytes(b, k, keyBuf[:0]); {
 		case keyIs(key, "stream"):
-			it.i, err = readString(b, v, depth+1, &m.pub.Stream, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Stream, &m.pubBad)
 		case keyIs(key, "data"):
-			it.i, err = readString(b, v, depth+1, &m.pub.Data, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Data, &m.pubBad)
 		case keyIs(key, "meta"):
-			it.i, err = m.readMeta(b, v, depth+1)
+			return m.readMeta(b, v, depth+1)
 		case keyIs(key, "epoch"):
-			it.i, err = readString(b, v, depth+1, &m.pub.Epoch, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Epoch, &m.pubBad)
 		case keyIs(key, "offset"):
-			it.i, err = readUint(b, v, depth+1, &m.pub.Offset, &m.pubBad)
+			return readUint(b, v, depth+1, &m.pub.Offset, &m.pubBad)
 		case keyIs(key, "command"):
-			it.i, err = readString(b, v, depth+1, &m.command, &m.cmdBad)
+			return readString(b, v, depth+1, &m.command, &m.cmdBad)
 		case keyIs(key, "payload"):
-			it.i, err = skipValue(b, v, depth+1)
-			m.payloadStart, m.payloadEnd, m.hasPayload = v, it.i, true
+			end, err := jsonkit.SkipValue(b, v, depth+1)
+			m.payloadStart, m.payloadEnd, m.hasPayload = v, end, true
+			return end, err
 		default:
-			it.i, err = skipValue(b, v, depth+1)
+			return jsonkit.SkipValue(b, v, depth+1)
 		}
-		if err != nil {
-			return it.i, err
-		}
-	}
+	})
 }
 
 func (m *message) readMeta(b []byte, i, depth int) (int, error) {
 	switch b[i] {
 	case 'n':
 		m.pub.Meta = Meta{}
-		return scanLiteral(b, i, "null")
+		return jsonkit.ScanLiteral(b, i, "null")
 	case '{':
 	default:
 		m.pubBad = true
-		return skipValue(b, i, depth)
+		return jsonkit.SkipValue(b, i, depth)
 	}
-	it := objIter{b: b, i: i + 1, first: true}
 	var keyBuf [32]byte
-	for {
-		k, ok, err := it.next()
-		if err != nil {
-			return it.i, err
-		}
-		if !ok {
-			return it.i, nil
-		}
-		key := keyBytes(b, k, keyBuf[:0])
-		v := it.i
-		switch {
+	return jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		switch key := keyBytes(b, k, keyBuf[:0]); {
 		case keyIs(key, "exclude_socket"):
-			it.i, err = readString(b, v, depth+1, &m.pub.Meta.ExcludeSocket, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Meta.ExcludeSocket, &m.pubBad)
 		case keyIs(key, "broadcast_type"):
-			it.i, err = readString(b, v, depth+1, &m.pub.Meta.BroadcastType, &m.pubBad)
+			return readString(b, v, depth+1, &m.pub.Meta.BroadcastType, &m.pubBad)
 		case keyIs(key, "transient"):
-			it.i, err = readBool(b, v, depth+1, &m.pub.Meta.Transient, &m.pubBad)
+			return readBool(b, v, depth+1, &m.pub.Meta.Transient, &m.pubBad)
 		default:
-			it.i, err = skipValue(b, v, depth+1)
+			return jsonkit.SkipValue(b, v, depth+1)
 		}
-		if err != nil {
-			return it.i, err
-		}
-	}
+	})
 }
 
 // readDisconnect decodes the disconnect payload at b[i]: null or an object
@@ -244,30 +221,20 @@ func readDisconnect(b []byte, i int, cmd *RemoteCommand) error {
 	default:
 		return errors.New("disconnect payload is not an object")
 	}
-	it := objIter{b: b, i: i + 1, first: true}
 	var keyBuf [32]byte
 	bad := false
-	for {
-		k, ok, err := it.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		key := keyBytes(b, k, keyBuf[:0])
-		v := it.i
-		switch {
+	_, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		switch key := keyBytes(b, k, keyBuf[:0]); {
 		case keyIs(key, "identifier"):
-			it.i, err = readString(b, v, 2, &cmd.Identifier, &bad)
+			return readString(b, v, 2, &cmd.Identifier, &bad)
 		case keyIs(key, "reconnect"):
-			it.i, err = readBool(b, v, 2, &cmd.Reconnect, &bad)
+			return readBool(b, v, 2, &cmd.Reconnect, &bad)
 		default:
-			it.i, err = skipValue(b, v, 2)
+			return jsonkit.SkipValue(b, v, 2)
 		}
-		if err != nil {
-			return err
-		}
+	})
+	if err != nil {
+		return err
 	}
 	if bad {
 		return errors.New("disconnect payload has a field of the wrong type")
@@ -280,17 +247,17 @@ func readDisconnect(b []byte, i int, cmd *RemoteCommand) error {
 func readString(b []byte, i, depth int, dst *string, bad *bool) (int, error) {
 	switch b[i] {
 	case '"':
-		sp, next, err := scanString(b, i)
+		s, err := jsonkit.ScanString(b, i)
 		if err != nil {
-			return next, err
+			return i, err
 		}
-		*dst = decodeString(b, sp)
-		return next, nil
+		*dst = jsonkit.DecodeString(b, s)
+		return s.End, nil
 	case 'n':
-		return scanLiteral(b, i, "null")
+		return jsonkit.ScanLiteral(b, i, "null")
 	default:
 		*bad = true
-		return skipValue(b, i, depth)
+		return jsonkit.SkipValue(b, i, depth)
 	}
 }
 
@@ -298,15 +265,15 @@ func readBool(b []byte, i, depth int, dst *bool, bad *bool) (int, error) {
 	switch b[i] {
 	case 't':
 		*dst = true
-		return scanLiteral(b, i, "true")
+		return jsonkit.ScanLiteral(b, i, "true")
 	case 'f':
 		*dst = false
-		return scanLiteral(b, i, "false")
+		return jsonkit.ScanLiteral(b, i, "false")
 	case 'n':
-		return scanLiteral(b, i, "null")
+		return jsonkit.ScanLiteral(b, i, "null")
 	default:
 		*bad = true
-		return skipValue(b, i, depth)
+		return jsonkit.SkipValue(b, i, depth)
 	}
 }
 
@@ -315,9 +282,9 @@ func readBool(b []byte, i, depth int, dst *bool, bad *bool) (int, error) {
 func readUint(b []byte, i, depth int, dst *uint64, bad *bool) (int, error) {
 	switch c := b[i]; {
 	case c == 'n':
-		return scanLiteral(b, i, "null")
+		return jsonkit.ScanLiteral(b, i, "null")
 	case c == '-' || '0' <= c && c <= '9':
-		end, err := scanNumber(b, i)
+		end, _, err := jsonkit.ScanNumber(b, i)
 		if err != nil {
 			return end, err
 		}
@@ -338,14 +305,14 @@ func readUint(b []byte, i, depth int, dst *uint64, bad *bool) (int, error) {
 		return end, nil
 	default:
 		*bad = true
-		return skipValue(b, i, depth)
+		return jsonkit.SkipValue(b, i, depth)
 	}
 }
 
 // keyBytes returns the decoded key, in buf when it had escapes.
-func keyBytes(b []byte, k strSpan, buf []byte) []byte {
-	if k.plain {
-		return b[k.start:k.end]
+func keyBytes(b []byte, k jsonkit.Str, buf []byte) []byte {
+	if k.Verbatim() {
+		return k.Raw(b)
 	}
-	return appendUnquoted(buf, b[k.start:k.end])
+	return jsonkit.AppendUnescaped(buf, k.Raw(b), k)
 }

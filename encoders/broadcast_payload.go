@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // BroadcastPayload turns a publication's data string into the JSON text sent
@@ -36,7 +38,7 @@ func AppendBroadcastPayload(dst []byte, data string) []byte {
 	if ok {
 		return out
 	}
-	return appendJSONString(dst, data)
+	return jsonkit.AppendString(dst, data)
 }
 
 // canonicalizer re-encodes JSON text the way a round trip through
@@ -50,12 +52,12 @@ type canonicalizer struct {
 
 func (c *canonicalizer) document(dst []byte, s string) ([]byte, bool) {
 	start := len(dst)
-	i := skipSpace(s, 0)
+	i := jsonkit.SkipSpace(s, 0)
 	if i < len(s) && s[i] == 'n' {
 		return dst, false // top-level null is sent as the string "null"
 	}
 	dst, i, ok := c.value(dst, s, i, 0)
-	if !ok || skipSpace(s, i) != len(s) {
+	if !ok || jsonkit.SkipSpace(s, i) != len(s) {
 		return dst[:start], false
 	}
 	return dst, true
@@ -68,11 +70,11 @@ func (c *canonicalizer) value(dst []byte, s string, i, depth int) ([]byte, int, 
 	}
 	switch ch := s[i]; {
 	case ch == '"':
-		si, err := scanString(s, i)
+		si, err := jsonkit.ScanString(s, i)
 		if err != nil {
 			return dst, i, false
 		}
-		return appendCanonicalString(dst, s[si.body:si.end-1], si), si.end, true
+		return appendCanonicalString(dst, s[si.Body:si.End-1], si), si.End, true
 	case ch == '{':
 		return c.object(dst, s, i, depth+1)
 	case ch == '[':
@@ -84,13 +86,13 @@ func (c *canonicalizer) value(dst []byte, s string, i, depth int) ([]byte, int, 
 		} else if ch == 'f' {
 			lit = "false"
 		}
-		end, err := scanLiteral(s, i, lit)
+		end, err := jsonkit.ScanLiteral(s, i, lit)
 		if err != nil {
 			return dst, i, false
 		}
 		return append(dst, lit...), end, true
 	}
-	end, integer, err := scanNumber(s, i)
+	end, integer, err := jsonkit.ScanNumber(s, i)
 	if err != nil {
 		return dst, i, false
 	}
@@ -99,11 +101,11 @@ func (c *canonicalizer) value(dst []byte, s string, i, depth int) ([]byte, int, 
 }
 
 func (c *canonicalizer) array(dst []byte, s string, i, depth int) ([]byte, int, bool) {
-	if depth > maxJSONDepth {
+	if depth > jsonkit.MaxDepth {
 		return dst, i, false
 	}
 	dst = append(dst, '[')
-	i = skipSpace(s, i+1)
+	i = jsonkit.SkipSpace(s, i+1)
 	if i < len(s) && s[i] == ']' {
 		return append(dst, ']'), i + 1, true
 	}
@@ -112,14 +114,14 @@ func (c *canonicalizer) array(dst []byte, s string, i, depth int) ([]byte, int, 
 		if dst, i, ok = c.value(dst, s, i, depth); !ok {
 			return dst, i, false
 		}
-		i = skipSpace(s, i)
+		i = jsonkit.SkipSpace(s, i)
 		if i >= len(s) {
 			return dst, i, false
 		}
 		switch s[i] {
 		case ',':
 			dst = append(dst, ',')
-			i = skipSpace(s, i+1)
+			i = jsonkit.SkipSpace(s, i+1)
 		case ']':
 			return append(dst, ']'), i + 1, true
 		default:
@@ -130,14 +132,14 @@ func (c *canonicalizer) array(dst []byte, s string, i, depth int) ([]byte, int, 
 
 // object writes an object whose keys are already in order.
 func (c *canonicalizer) object(dst []byte, s string, i, depth int) ([]byte, int, bool) {
-	if depth > maxJSONDepth {
+	if depth > jsonkit.MaxDepth {
 		return dst, i, false
 	}
 	dst = append(dst, '{')
 	keysBase := len(c.keys)
 	defer func() { c.keys = c.keys[:keysBase] }()
 
-	i = skipSpace(s, i+1)
+	i = jsonkit.SkipSpace(s, i+1)
 	if i < len(s) && s[i] == '}' {
 		return append(dst, '}'), i + 1, true
 	}
@@ -146,13 +148,13 @@ func (c *canonicalizer) object(dst []byte, s string, i, depth int) ([]byte, int,
 		if i >= len(s) || s[i] != '"' {
 			return dst, i, false
 		}
-		si, err := scanString(s, i)
+		si, err := jsonkit.ScanString(s, i)
 		if err != nil {
 			return dst, i, false
 		}
-		body := s[si.body : si.end-1]
+		body := s[si.Body : si.End-1]
 		keyStart := len(c.keys)
-		c.keys = appendUnescaped(c.keys, body, si)
+		c.keys = jsonkit.AppendUnescaped(c.keys, body, si)
 		if prevStart >= 0 {
 			if bytes.Compare(c.keys[prevStart:keyStart], c.keys[keyStart:]) >= 0 {
 				c.unsorted = true
@@ -162,16 +164,16 @@ func (c *canonicalizer) object(dst []byte, s string, i, depth int) ([]byte, int,
 		}
 		prevStart = keyStart
 		dst = appendCanonicalString(dst, body, si)
-		i = skipSpace(s, si.end)
+		i = jsonkit.SkipSpace(s, si.End)
 		if i >= len(s) || s[i] != ':' {
 			return dst, i, false
 		}
 		dst = append(dst, ':')
 		var ok bool
-		if dst, i, ok = c.value(dst, s, skipSpace(s, i+1), depth); !ok {
+		if dst, i, ok = c.value(dst, s, jsonkit.SkipSpace(s, i+1), depth); !ok {
 			return dst, i, false
 		}
-		i = skipSpace(s, i)
+		i = jsonkit.SkipSpace(s, i)
 		if i >= len(s) {
 			return dst, i, false
 		}
@@ -181,33 +183,33 @@ func (c *canonicalizer) object(dst []byte, s string, i, depth int) ([]byte, int,
 		if s[i] != ',' {
 			return dst, i, false
 		}
-		i = skipSpace(s, i+1)
+		i = jsonkit.SkipSpace(s, i+1)
 	}
 }
 
 // appendCanonicalString decodes a JSON string body and encodes it again.
 // Invalid UTF-8 was replaced by U+FFFD when decoding, so it comes out as
 // that rune rather than as the \ufffd escape.
-func appendCanonicalString(dst []byte, body string, si strInfo) []byte {
+func appendCanonicalString(dst []byte, body string, si jsonkit.Str) []byte {
 	dst = append(dst, '"')
-	if si.plain() {
+	if si.Plain() {
 		dst = append(dst, body...)
 		return append(dst, '"')
 	}
 	start := 0
 	for i := 0; i < len(body); {
-		if i += plainPrefix(body, i); i >= len(body) {
+		if i += jsonkit.PlainPrefix(body, i); i >= len(body) {
 			break
 		}
 		ch := body[i]
 		if ch < utf8.RuneSelf {
 			dst = append(dst, body[start:i]...)
 			if ch == '\\' {
-				r, n := decodeEscape(body[i:])
-				dst = appendJSONRune(dst, r)
+				r, n := jsonkit.DecodeEscape(body[i:])
+				dst = jsonkit.AppendRune(dst, r)
 				i += n
 			} else {
-				dst = appendEscapedASCII(dst, ch)
+				dst = jsonkit.AppendEscapedASCII(dst, ch)
 				i++
 			}
 			start = i
@@ -216,7 +218,7 @@ func appendCanonicalString(dst []byte, body string, si strInfo) []byte {
 		r, size := utf8.DecodeRuneInString(body[i:])
 		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
 			dst = append(dst, body[start:i]...)
-			dst = appendJSONRune(dst, r)
+			dst = jsonkit.AppendRune(dst, r)
 			i += size
 			start = i
 			continue
@@ -242,5 +244,5 @@ func appendCanonicalNumber(dst []byte, lit string, integer bool) ([]byte, bool) 
 	if err != nil {
 		return dst, false
 	}
-	return appendJSONFloat(dst, f, 64), true
+	return jsonkit.AppendFloat(dst, f, 64), true
 }

@@ -3,6 +3,8 @@ package encoders
 import (
 	"strings"
 	"testing"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // WIRE-FACTS §3 examples.
@@ -56,13 +58,13 @@ func broadcastSeeds() []string {
 		`{"a" : 1 , "b" : [ 1 , { } ] }`, `{"a":1,}`, `[1,]`, `{"a"}`, `{1:2}`, `"\x01"`, `"abc`, `[1 2]`, `{"a":1}{}`,
 		`{"k":"v"} x`, `tru`, `01`, `.5`, `-`, `"\u00"`, `{"a":"<script>"}`, `"plain text with spaces"`,
 		`{"message":"hello","user":{"id":1,"name":"x"},"tags":["a","b"]}`,
-		strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth),
-		strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1),
+		strings.Repeat("[", jsonkit.MaxDepth) + strings.Repeat("]", jsonkit.MaxDepth),
+		strings.Repeat("[", jsonkit.MaxDepth+1) + strings.Repeat("]", jsonkit.MaxDepth+1),
 		strings.Repeat(`{"a":`, 50) + "1" + strings.Repeat("}", 50),
 		`{"c":3,"b":{"z":[{"y":1,"x":2}],"a":null},"a":"\u0041"}`,
 		`{"b":1,"a":{"d":[{"f":1,"e":2},{"h":3,"g":[]}],"c":{}},"a":{"y":0,"x":{"w":1,"v":2}}}`,
 		// Unsorted objects nested deeply: must not cost a copy per level.
 		strings.Repeat(`{"b":`, 3000) + "1" + strings.Repeat(`,"a":"x"}`, 3000),
-		strings.Repeat(`{"b":`, maxJSONDepth+1) + "1" + strings.Repeat(`,"a":"x"}`, maxJSONDepth+1),
+		strings.Repeat(`{"b":`, jsonkit.MaxDepth+1) + "1" + strings.Repeat(`,"a":"x"}`, jsonkit.MaxDepth+1),
 	}
 }

@@ -3,6 +3,8 @@ package encoders
 import (
 	"bytes"
 	"slices"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // canonTree is BroadcastPayload's path for documents with unsorted objects.
@@ -30,8 +32,8 @@ type cnode struct {
 }
 
 func (t *canonTree) document(dst []byte, s string) ([]byte, bool) {
-	i, ok := t.value(s, skipSpace(s, 0), 0)
-	if !ok || skipSpace(s, i) != len(s) {
+	i, ok := t.value(s, jsonkit.SkipSpace(s, 0), 0)
+	if !ok || jsonkit.SkipSpace(s, i) != len(s) {
 		return dst, false
 	}
 	return t.emit(dst, 0), true
@@ -46,7 +48,7 @@ func (t *canonTree) value(s string, i, depth int) (int, bool) {
 	t.nodes = append(t.nodes, cnode{})
 	switch c := s[i]; c {
 	case '{', '[':
-		if depth+1 > maxJSONDepth {
+		if depth+1 > jsonkit.MaxDepth {
 			return i, false
 		}
 		t.nodes[idx].kind = c
@@ -75,7 +77,7 @@ func (t *canonTree) container(s string, i, depth int, obj bool) (int, bool) {
 	if obj {
 		closing = '}'
 	}
-	i = skipSpace(s, i+1)
+	i = jsonkit.SkipSpace(s, i+1)
 	if i < len(s) && s[i] == closing {
 		return i + 1, true
 	}
@@ -85,22 +87,22 @@ func (t *canonTree) container(s string, i, depth int, obj bool) (int, bool) {
 			if i >= len(s) || s[i] != '"' {
 				return i, false
 			}
-			si, err := scanString(s, i)
+			si, err := jsonkit.ScanString(s, i)
 			if err != nil {
 				return i, false
 			}
-			body := s[si.body : si.end-1]
+			body := s[si.Body : si.End-1]
 			dStart = len(t.keys)
-			t.keys = appendUnescaped(t.keys, body, si)
+			t.keys = jsonkit.AppendUnescaped(t.keys, body, si)
 			dEnd = len(t.keys)
 			kStart = len(t.text)
 			t.text = appendCanonicalString(t.text, body, si)
 			kEnd = len(t.text)
-			i = skipSpace(s, si.end)
+			i = jsonkit.SkipSpace(s, si.End)
 			if i >= len(s) || s[i] != ':' {
 				return i, false
 			}
-			i = skipSpace(s, i+1)
+			i = jsonkit.SkipSpace(s, i+1)
 		}
 		child := len(t.nodes)
 		var ok bool
@@ -111,13 +113,13 @@ func (t *canonTree) container(s string, i, depth int, obj bool) (int, bool) {
 			n := &t.nodes[child]
 			n.kStart, n.kEnd, n.dStart, n.dEnd = kStart, kEnd, dStart, dEnd
 		}
-		i = skipSpace(s, i)
+		i = jsonkit.SkipSpace(s, i)
 		if i >= len(s) {
 			return i, false
 		}
 		switch s[i] {
 		case ',':
-			i = skipSpace(s, i+1)
+			i = jsonkit.SkipSpace(s, i+1)
 		case closing:
 			return i + 1, true
 		default:

@@ -1,6 +1,10 @@
 package encoders
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
+)
 
 // jsonCodec is the Action Cable JSON format (sub-protocols actioncable-v1-json
 // and actioncable-v1-ext-json, and connections without a sub-protocol).
@@ -27,11 +31,11 @@ func appendJSONReply(dst []byte, r *Reply) []byte {
 	dst = append(dst, '{')
 	if r.Type != "" {
 		dst = appendJSONKey(dst, open, `"type":`)
-		dst = appendJSONString(dst, r.Type)
+		dst = jsonkit.AppendString(dst, r.Type)
 	}
 	if r.Identifier != "" {
 		dst = appendJSONKey(dst, open, `"identifier":`)
-		dst = appendJSONString(dst, r.Identifier)
+		dst = jsonkit.AppendString(dst, r.Identifier)
 	}
 	if len(r.Message) > 0 {
 		dst = appendJSONKey(dst, open, `"message":`)
@@ -39,18 +43,18 @@ func appendJSONReply(dst []byte, r *Reply) []byte {
 	}
 	if r.Reason != "" {
 		dst = appendJSONKey(dst, open, `"reason":`)
-		dst = appendJSONString(dst, r.Reason)
+		dst = jsonkit.AppendString(dst, r.Reason)
 	}
 	if r.Reconnect {
 		dst = appendJSONKey(dst, open, `"reconnect":true`)
 	}
 	if r.StreamID != "" {
 		dst = appendJSONKey(dst, open, `"stream_id":`)
-		dst = appendJSONString(dst, r.StreamID)
+		dst = jsonkit.AppendString(dst, r.StreamID)
 	}
 	if r.Epoch != "" {
 		dst = appendJSONKey(dst, open, `"epoch":`)
-		dst = appendJSONString(dst, r.Epoch)
+		dst = jsonkit.AppendString(dst, r.Epoch)
 	}
 	if r.Offset != 0 {
 		dst = appendJSONKey(dst, open, `"offset":`)
@@ -58,7 +62,7 @@ func appendJSONReply(dst []byte, r *Reply) []byte {
 	}
 	if r.Sid != "" {
 		dst = appendJSONKey(dst, open, `"sid":`)
-		dst = appendJSONString(dst, r.Sid)
+		dst = jsonkit.AppendString(dst, r.Sid)
 	}
 	if r.Restored {
 		dst = appendJSONKey(dst, open, `"restored":true`)
@@ -69,7 +73,7 @@ func appendJSONReply(dst []byte, r *Reply) []byte {
 			if k > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, id)
+			dst = jsonkit.AppendString(dst, id)
 		}
 		dst = append(dst, ']')
 	}
@@ -89,7 +93,7 @@ func appendJSONKey(dst []byte, open int, key string) []byte {
 // struct without omitempty for this message).
 func (jsonCodec) AppendDisconnect(dst []byte, reason string, reconnect bool) ([]byte, error) {
 	dst = append(dst, `{"type":"disconnect","reason":`...)
-	dst = appendJSONString(dst, reason)
+	dst = jsonkit.AppendString(dst, reason)
 	if reconnect {
 		dst = append(dst, `,"reconnect":true}`...)
 	} else {

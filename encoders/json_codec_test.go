@@ -1,10 +1,10 @@
 package encoders
 
 import (
-	"encoding/json"
-	"math"
 	"strings"
 	"testing"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // Golden bytes from WIRE-FACTS §3 and §9.
@@ -76,39 +76,6 @@ func TestJSONControlMessagesGolden(t *testing.T) {
 	}
 }
 
-// Every string the JSON writer escapes must match encoding/json.
-func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
-	inputs := []string{"", "plain", "quote\"back\\slash", "\x00\x01\x1f\b\f\n\r\t\x7f", "<script>&amp;</script>",
-		"\u2028\u2029", "é😀", "\xff\xfe", "a\xc3", "\xed\xa0\x80", "mixed é \xe2\x82 <>", strings.Repeat("x", 100)}
-	for _, s := range inputs {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
-			t.Errorf("%q: got %s want %s", s, got, want)
-		}
-		if got := appendJSONString(nil, []byte(s)); string(got) != string(want) {
-			t.Errorf("%q ([]byte): got %s want %s", s, got, want)
-		}
-	}
-}
-
-func TestAppendJSONFloatMatchesEncodingJSON(t *testing.T) {
-	for _, f := range []float64{0, -0.0, 1, 1.5, -2.25, 1e20, 1e21, 1e-6, 1e-7, 123456789e-15, 3.4e38, 1.7976931348623157e308,
-		5e-324, 12345678901234567890, 0.1, 100} {
-		want, _ := json.Marshal(f)
-		if got := appendJSONFloat(nil, f, 64); string(got) != string(want) {
-			t.Errorf("%v: got %s want %s", f, got, want)
-		}
-		f32 := float32(f)
-		if math.IsInf(float64(f32), 0) {
-			continue
-		}
-		want, _ = json.Marshal(f32)
-		if got := appendJSONFloat(nil, float64(f32), 32); string(got) != string(want) {
-			t.Errorf("float32 %v: got %s want %s", f32, got, want)
-		}
-	}
-}
-
 func TestJSONDecode(t *testing.T) {
 	enc := NewJSON()
 	var m Message
@@ -164,7 +131,7 @@ func TestJSONDecodeErrors(t *testing.T) {
 		`{"history":{"since":1.5}}`, `{"history":{"since":"1"}}`, `{"history":{"streams":{"s":{"offset":-1}}}}`,
 		`{"history":{"streams":[]}}`, `{"presence":"x"}`, `{"data":1e400}`, `{"a":"\x01"}`, `{"a":"\u12"}`,
 		`{"a":1} x`, `{"a":tru}`, `{"a":01}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":"\q"}`,
-		`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`,
+		`{"a":` + strings.Repeat("[", jsonkit.MaxDepth) + strings.Repeat("]", jsonkit.MaxDepth) + `}`,
 	}
 	var m Message
 	for _, in := range bad {
@@ -173,8 +140,8 @@ func TestJSONDecodeErrors(t *testing.T) {
 		}
 	}
 	// Exactly at the depth limit is still valid.
-	ok := `{"data":` + strings.Repeat("[", maxJSONDepth-1) + strings.Repeat("]", maxJSONDepth-1) + `}`
+	ok := `{"data":` + strings.Repeat("[", jsonkit.MaxDepth-1) + strings.Repeat("]", jsonkit.MaxDepth-1) + `}`
 	if err := NewJSON().Decode([]byte(ok), &m); err != nil {
-		t.Errorf("depth %d rejected: %v", maxJSONDepth, err)
+		t.Errorf("depth %d rejected: %v", jsonkit.MaxDepth, err)
 	}
 }

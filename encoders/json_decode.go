@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // Decoding of client commands in the Action Cable JSON format. The rules are
@@ -26,10 +28,10 @@ type jsonDecoder struct {
 
 func decodeJSONCommand(b []byte, m *Message) error {
 	m.Reset()
-	i := skipSpace(b, 0)
+	i := jsonkit.SkipSpace(b, 0)
 	if i < len(b) && b[i] == 'n' {
 		// encoding/json accepts a bare null as "nothing to decode".
-		i, err := scanLiteral(b, i, "null")
+		i, err := jsonkit.ScanLiteral(b, i, "null")
 		if err != nil {
 			return err
 		}
@@ -47,88 +49,29 @@ func decodeJSONCommand(b []byte, m *Message) error {
 }
 
 func expectEnd(b []byte, i int) error {
-	if i = skipSpace(b, i); i != len(b) {
-		return syntaxErrAt(i)
+	if i = jsonkit.SkipSpace(b, i); i != len(b) {
+		return jsonkit.SyntaxErrAt(i)
 	}
 	return nil
 }
 
-// openObject consumes '{' and following space; more is false for "{}".
-func (d *jsonDecoder) openObject(i, depth int) (next int, more bool, err error) {
-	if depth > maxJSONDepth {
-		return i, false, errJSONDepth
-	}
-	i = skipSpace(d.b, i+1)
-	if i < len(d.b) && d.b[i] == '}' {
-		return i + 1, false, nil
-	}
-	return i, true, nil
-}
-
-// key reads `"name" :` and returns the key and the start of its value.
-func (d *jsonDecoder) key(i int) (strInfo, int, error) {
-	b := d.b
-	if i >= len(b) || b[i] != '"' {
-		return strInfo{}, i, syntaxErrAt(i)
-	}
-	si, err := scanString(b, i)
-	if err != nil {
-		return si, i, err
-	}
-	i = skipSpace(b, si.end)
-	if i >= len(b) || b[i] != ':' {
-		return si, i, syntaxErrAt(i)
-	}
-	i = skipSpace(b, i+1)
-	if i >= len(b) {
-		return si, i, syntaxErrAt(i)
-	}
-	return si, i, nil
-}
-
-// next consumes the separator after a member: more is true after ',' and
-// false after '}'.
-func (d *jsonDecoder) next(i int) (int, bool, error) {
-	b := d.b
-	i = skipSpace(b, i)
-	if i < len(b) {
-		switch b[i] {
-		case ',':
-			return skipSpace(b, i+1), true, nil
-		case '}':
-			return i + 1, false, nil
-		}
-	}
-	return i, false, syntaxErrAt(i)
-}
-
 func (d *jsonDecoder) command(i int, m *Message) (int, error) {
-	i, more, err := d.openObject(i, 1)
-	for more && err == nil {
-		var si strInfo
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, commandKeys[:]) {
 		case keyCommand:
-			i, err = d.commandName(i, m)
+			return d.commandName(i, m)
 		case keyIdentifier:
-			i, err = d.stringValue(i, "identifier", &m.Identifier)
+			return d.stringValue(i, "identifier", &m.Identifier)
 		case keyData:
-			i, err = d.data(i, m)
+			return d.data(i, m)
 		case keyHistory:
-			i, err = d.history(i, m)
+			return d.history(i, m)
 		case keyPresence:
-			i, err = d.presence(i, m)
+			return d.presence(i, m)
 		default:
-			i, err = skipValue(d.b, i, 1)
+			return jsonkit.SkipValue(d.b, i, 1)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 // stringValue decodes a string (null keeps *dst) into the arena.
@@ -140,15 +83,15 @@ func (d *jsonDecoder) stringValue(i int, field string, dst *string) (int, error)
 			end int
 			err error
 		)
-		if d.a.buf, end, err = appendStringValue(d.a.buf, d.b, i); err != nil {
+		if d.a.buf, end, err = jsonkit.AppendStringValue(d.a.buf, d.b, i); err != nil {
 			return end, err
 		}
 		*dst = d.a.stringFrom(m)
 		return end, nil
 	case 'n':
-		return scanLiteral(d.b, i, "null")
+		return jsonkit.ScanLiteral(d.b, i, "null")
 	}
-	if _, err := skipValue(d.b, i, 1); err != nil {
+	if _, err := jsonkit.SkipValue(d.b, i, 1); err != nil {
 		return i, err
 	}
 	return i, typeErr(field, i)
@@ -158,13 +101,13 @@ func (d *jsonDecoder) commandName(i int, m *Message) (int, error) {
 	if d.b[i] != '"' {
 		return d.stringValue(i, "command", &m.Command)
 	}
-	si, err := scanString(d.b, i)
+	si, err := jsonkit.ScanString(d.b, i)
 	if err != nil {
 		return i, err
 	}
-	if !si.escaped && si.ascii {
-		m.Command = internCommand(d.b[si.body:si.end-1], &d.a)
-		return si.end, nil
+	if si.Verbatim() {
+		m.Command = internCommand(d.b[si.Body:si.End-1], &d.a)
+		return si.End, nil
 	}
 	return d.stringValue(i, "command", &m.Command)
 }
@@ -176,9 +119,9 @@ func (d *jsonDecoder) data(i int, m *Message) (int, error) {
 		m.DataIsString = true
 		return d.stringValue(i, "data", &m.Data)
 	case 'n':
-		return scanLiteral(d.b, i, "null")
+		return jsonkit.ScanLiteral(d.b, i, "null")
 	}
-	end, err := skipAnyValue(d.b, i, 1)
+	end, err := jsonkit.SkipAnyValue(d.b, i, 1)
 	if err != nil {
 		return end, err
 	}
@@ -188,7 +131,7 @@ func (d *jsonDecoder) data(i int, m *Message) (int, error) {
 
 // rawValue copies any JSON value (null clears *dst).
 func (d *jsonDecoder) rawValue(i, depth int, dst *[]byte) (int, error) {
-	end, err := skipAnyValue(d.b, i, depth)
+	end, err := jsonkit.SkipAnyValue(d.b, i, depth)
 	if err != nil {
 		return end, err
 	}
@@ -204,7 +147,7 @@ func (d *jsonDecoder) history(i int, m *Message) (int, error) {
 	switch d.b[i] {
 	case 'n':
 		m.History = nil
-		return scanLiteral(d.b, i, "null")
+		return jsonkit.ScanLiteral(d.b, i, "null")
 	case '{':
 	default:
 		return i, d.typeErrSkipping(i, "history")
@@ -213,33 +156,23 @@ func (d *jsonDecoder) history(i int, m *Message) (int, error) {
 		m.History = &HistoryRequest{}
 	}
 	h := m.History
-	i, more, err := d.openObject(i, 2)
-	for more && err == nil {
-		var si strInfo
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, historyKeys[:]) {
 		case keySince:
-			i, err = d.intValue(i, "since", &h.Since)
+			return d.intValue(i, "since", &h.Since)
 		case keyStreams:
-			i, err = d.streams(i, h)
+			return d.streams(i, h)
 		default:
-			i, err = skipValue(d.b, i, 2)
+			return jsonkit.SkipValue(d.b, i, 2)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 func (d *jsonDecoder) streams(i int, h *HistoryRequest) (int, error) {
 	switch d.b[i] {
 	case 'n':
 		h.Streams = nil
-		return scanLiteral(d.b, i, "null")
+		return jsonkit.ScanLiteral(d.b, i, "null")
 	case '{':
 	default:
 		return i, d.typeErrSkipping(i, "streams")
@@ -247,60 +180,44 @@ func (d *jsonDecoder) streams(i int, h *HistoryRequest) (int, error) {
 	if h.Streams == nil {
 		h.Streams = make(map[string]StreamPosition)
 	}
-	i, more, err := d.openObject(i, 3)
-	for more && err == nil {
-		var si strInfo
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		m := d.a.mark()
-		d.a.buf = appendUnescaped(d.a.buf, d.b[si.body:si.end-1], si)
+		d.a.buf = jsonkit.AppendUnescaped(d.a.buf, si.Raw(d.b), si)
 		name := d.a.stringFrom(m)
 		var pos StreamPosition
-		if i, err = d.position(i, &pos); err != nil {
-			return i, err
+		end, err := d.position(i, &pos)
+		if err == nil {
+			h.Streams[name] = pos
 		}
-		h.Streams[name] = pos
-		i, more, err = d.next(i)
-	}
-	return i, err
+		return end, err
+	})
 }
 
 func (d *jsonDecoder) position(i int, pos *StreamPosition) (int, error) {
 	switch d.b[i] {
 	case 'n':
-		return scanLiteral(d.b, i, "null")
+		return jsonkit.ScanLiteral(d.b, i, "null")
 	case '{':
 	default:
 		return i, d.typeErrSkipping(i, "streams")
 	}
-	i, more, err := d.openObject(i, 4)
-	for more && err == nil {
-		var si strInfo
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, positionKeys[:]) {
 		case keyEpoch:
-			i, err = d.stringValue(i, "epoch", &pos.Epoch)
+			return d.stringValue(i, "epoch", &pos.Epoch)
 		case keyOffset:
-			i, err = d.uintValue(i, "offset", &pos.Offset)
+			return d.uintValue(i, "offset", &pos.Offset)
 		default:
-			i, err = skipValue(d.b, i, 4)
+			return jsonkit.SkipValue(d.b, i, 4)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 func (d *jsonDecoder) presence(i int, m *Message) (int, error) {
 	switch d.b[i] {
 	case 'n':
 		m.Presence = nil
-		return scanLiteral(d.b, i, "null")
+		return jsonkit.ScanLiteral(d.b, i, "null")
 	case '{':
 	default:
 		return i, d.typeErrSkipping(i, "presence")
@@ -309,39 +226,29 @@ func (d *jsonDecoder) presence(i int, m *Message) (int, error) {
 		m.Presence = &PresenceRequest{}
 	}
 	p := m.Presence
-	i, more, err := d.openObject(i, 2)
-	for more && err == nil {
-		var si strInfo
-		if si, i, err = d.key(i); err != nil {
-			return i, err
-		}
+	return jsonkit.EachMember(d.b, i, func(si jsonkit.Str, i int) (int, error) {
 		switch matchKey(d.b, si, presenceKeys[:]) {
 		case keyID:
-			i, err = d.stringValue(i, "id", &p.ID)
+			return d.stringValue(i, "id", &p.ID)
 		case keyInfo:
-			i, err = d.rawValue(i, 2, &p.Info)
+			return d.rawValue(i, 2, &p.Info)
 		default:
-			i, err = skipValue(d.b, i, 2)
+			return jsonkit.SkipValue(d.b, i, 2)
 		}
-		if err != nil {
-			return i, err
-		}
-		i, more, err = d.next(i)
-	}
-	return i, err
+	})
 }
 
 // numberLiteral returns the literal of a number value, or ok=false for null.
 func (d *jsonDecoder) numberLiteral(i int, field string) (lit []byte, end int, ok bool, err error) {
 	c := d.b[i]
 	if c == 'n' {
-		end, err = scanLiteral(d.b, i, "null")
+		end, err = jsonkit.ScanLiteral(d.b, i, "null")
 		return nil, end, false, err
 	}
-	if c != '-' && !isDigit(c) {
+	if c != '-' && !jsonkit.IsDigit(c) {
 		return nil, i, false, d.typeErrSkipping(i, field)
 	}
-	end, _, err = scanNumber(d.b, i)
+	end, _, err = jsonkit.ScanNumber(d.b, i)
 	if err != nil {
 		return nil, end, false, err
 	}
@@ -354,7 +261,7 @@ func (d *jsonDecoder) intValue(i int, field string, dst *int64) (int, error) {
 	if !ok || err != nil {
 		return end, err
 	}
-	n, perr := strconv.ParseInt(bytesView(lit), 10, 64)
+	n, perr := strconv.ParseInt(jsonkit.BytesView(lit), 10, 64)
 	if perr != nil {
 		return end, typeErr(field, i)
 	}
@@ -368,7 +275,7 @@ func (d *jsonDecoder) uintValue(i int, field string, dst *uint64) (int, error) {
 	if !ok || err != nil {
 		return end, err
 	}
-	n, perr := strconv.ParseUint(bytesView(lit), 10, 64)
+	n, perr := strconv.ParseUint(jsonkit.BytesView(lit), 10, 64)
 	if perr != nil {
 		return end, typeErr(field, i)
 	}
@@ -379,7 +286,7 @@ func (d *jsonDecoder) uintValue(i int, field string, dst *uint64) (int, error) {
 // typeErrSkipping reports a type error, or the syntax error of the value if
 // it is not valid JSON at all.
 func (d *jsonDecoder) typeErrSkipping(i int, field string) error {
-	if _, err := skipValue(d.b, i, 1); err != nil {
+	if _, err := jsonkit.SkipValue(d.b, i, 1); err != nil {
 		return err
 	}
 	return typeErr(field, i)

@@ -3,6 +3,8 @@ package encoders
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // Object keys are matched like encoding/json matches struct fields: an exact
@@ -43,17 +45,17 @@ const (
 // of the field names above (a folded letter takes at most 3 bytes).
 const maxMatchKeyLen = 48
 
-// matchKey returns the index in names of the JSON key at b[si.body:si.end-1],
+// matchKey returns the index in names of the JSON key at b[si.Body:si.End-1],
 // or -1.
-func matchKey(b []byte, si strInfo, names []string) int {
-	raw := b[si.body : si.end-1]
-	if !si.escaped {
+func matchKey(b []byte, si jsonkit.Str, names []string) int {
+	raw := b[si.Body : si.End-1]
+	if !si.Escaped() {
 		for k, n := range names {
 			if string(raw) == n {
 				return k
 			}
 		}
-		if si.ascii && len(raw) > maxMatchKeyLen/3 {
+		if si.ASCII() && len(raw) > maxMatchKeyLen/3 {
 			return -1
 		}
 	}
@@ -61,7 +63,7 @@ func matchKey(b []byte, si strInfo, names []string) int {
 		return -1
 	}
 	var kb [6 * maxMatchKeyLen]byte
-	key := appendUnescaped(kb[:0], raw, si)
+	key := jsonkit.AppendUnescaped(kb[:0], raw, si)
 	if len(key) > maxMatchKeyLen {
 		return -1
 	}

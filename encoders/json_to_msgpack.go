@@ -3,6 +3,8 @@ package encoders
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // JSON text (broadcast payloads, RPC transmissions) is converted straight into
@@ -13,9 +15,9 @@ import (
 // appendMsgpackFromJSON transcodes the single JSON value in s.
 func appendMsgpackFromJSON(dst []byte, s string) ([]byte, error) {
 	start := len(dst)
-	dst, i, err := jsonValueToMsgpack(dst, s, skipSpace(s, 0), 0)
-	if err == nil && skipSpace(s, i) != len(s) {
-		err = syntaxErrAt(i)
+	dst, i, err := jsonValueToMsgpack(dst, s, jsonkit.SkipSpace(s, 0), 0)
+	if err == nil && jsonkit.SkipSpace(s, i) != len(s) {
+		err = jsonkit.SyntaxErrAt(i)
 	}
 	if err != nil {
 		return dst[:start], fmt.Errorf("encoders: converting JSON to msgpack: %w", err)
@@ -25,7 +27,7 @@ func appendMsgpackFromJSON(dst []byte, s string) ([]byte, error) {
 
 func jsonValueToMsgpack(dst []byte, s string, i, depth int) ([]byte, int, error) {
 	if i >= len(s) {
-		return dst, i, syntaxErrAt(i)
+		return dst, i, jsonkit.SyntaxErrAt(i)
 	}
 	switch c := s[i]; c {
 	case '"':
@@ -33,16 +35,16 @@ func jsonValueToMsgpack(dst []byte, s string, i, depth int) ([]byte, int, error)
 	case '{', '[':
 		return jsonContainerToMsgpack(dst, s, i, depth+1)
 	case 't':
-		end, err := scanLiteral(s, i, "true")
+		end, err := jsonkit.ScanLiteral(s, i, "true")
 		return append(dst, mpTrue), end, err
 	case 'f':
-		end, err := scanLiteral(s, i, "false")
+		end, err := jsonkit.ScanLiteral(s, i, "false")
 		return append(dst, mpFalse), end, err
 	case 'n':
-		end, err := scanLiteral(s, i, "null")
+		end, err := jsonkit.ScanLiteral(s, i, "null")
 		return append(dst, mpNil), end, err
 	}
-	end, integer, err := scanNumber(s, i)
+	end, integer, err := jsonkit.ScanNumber(s, i)
 	if err != nil {
 		return dst, end, err
 	}
@@ -59,22 +61,22 @@ func jsonValueToMsgpack(dst []byte, s string, i, depth int) ([]byte, int, error)
 }
 
 func jsonStringToMsgpack(dst []byte, s string, i int) ([]byte, int, error) {
-	si, err := scanString(s, i)
+	si, err := jsonkit.ScanString(s, i)
 	if err != nil {
 		return dst, i, err
 	}
-	body := s[si.body : si.end-1]
-	if !si.escaped && si.ascii {
-		return append(appendMsgpackStrHeader(dst, len(body)), body...), si.end, nil
+	body := s[si.Body : si.End-1]
+	if si.Verbatim() {
+		return append(appendMsgpackStrHeader(dst, len(body)), body...), si.End, nil
 	}
 	dst, pos := reserveHeader(dst)
-	dst = appendUnescaped(dst, body, si)
-	return finishHeader(dst, pos, len(dst)-pos-5, mpKindStr), si.end, nil
+	dst = jsonkit.AppendUnescaped(dst, body, si)
+	return finishHeader(dst, pos, len(dst)-pos-5, mpKindStr), si.End, nil
 }
 
 func jsonContainerToMsgpack(dst []byte, s string, i, depth int) ([]byte, int, error) {
-	if depth > maxJSONDepth {
-		return dst, i, errJSONDepth
+	if depth > jsonkit.MaxDepth {
+		return dst, i, jsonkit.ErrDepth
 	}
 	obj := s[i] == '{'
 	closing, header := byte(']'), mpKindArray
@@ -83,7 +85,7 @@ func jsonContainerToMsgpack(dst []byte, s string, i, depth int) ([]byte, int, er
 	}
 	dst, pos := reserveHeader(dst)
 	n := 0
-	i = skipSpace(s, i+1)
+	i = jsonkit.SkipSpace(s, i+1)
 	if i < len(s) && s[i] == closing {
 		return finishHeader(dst, pos, 0, header), i + 1, nil
 	}
@@ -91,32 +93,32 @@ func jsonContainerToMsgpack(dst []byte, s string, i, depth int) ([]byte, int, er
 		var err error
 		if obj {
 			if i >= len(s) || s[i] != '"' {
-				return dst, i, syntaxErrAt(i)
+				return dst, i, jsonkit.SyntaxErrAt(i)
 			}
 			if dst, i, err = jsonStringToMsgpack(dst, s, i); err != nil {
 				return dst, i, err
 			}
-			i = skipSpace(s, i)
+			i = jsonkit.SkipSpace(s, i)
 			if i >= len(s) || s[i] != ':' {
-				return dst, i, syntaxErrAt(i)
+				return dst, i, jsonkit.SyntaxErrAt(i)
 			}
-			i = skipSpace(s, i+1)
+			i = jsonkit.SkipSpace(s, i+1)
 		}
 		if dst, i, err = jsonValueToMsgpack(dst, s, i, depth); err != nil {
 			return dst, i, err
 		}
 		n++
-		i = skipSpace(s, i)
+		i = jsonkit.SkipSpace(s, i)
 		if i >= len(s) {
-			return dst, i, syntaxErrAt(i)
+			return dst, i, jsonkit.SyntaxErrAt(i)
 		}
 		switch s[i] {
 		case ',':
-			i = skipSpace(s, i+1)
+			i = jsonkit.SkipSpace(s, i+1)
 		case closing:
 			return finishHeader(dst, pos, n, header), i + 1, nil
 		default:
-			return dst, i, syntaxErrAt(i)
+			return dst, i, jsonkit.SyntaxErrAt(i)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package encoders
 
+import "github.com/densecable/densecable/encoders/jsonkit"
+
 // msgpackCodec is the Msgpack flavour (actioncable-v1-msgpack and
 // actioncable-v1-ext-msgpack): every frame is a binary msgpack map holding
 // the same keys as the JSON protocol. The `message` payload travels as native
@@ -34,7 +36,7 @@ func (msgpackCodec) AppendReply(dst []byte, r *Reply) ([]byte, error) {
 	}
 	if len(r.Message) > 0 {
 		var err error
-		if dst, err = appendMsgpackFromJSON(appendMsgpackString(dst, "message"), bytesView(r.Message)); err != nil {
+		if dst, err = appendMsgpackFromJSON(appendMsgpackString(dst, "message"), jsonkit.BytesView(r.Message)); err != nil {
 			return dst[:start], err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/densecable/densecable/encoders/jsonkit"
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
@@ -290,8 +291,8 @@ func TestMsgpackDecodeErrors(t *testing.T) {
 		"fractional since":  fracSince,
 		"negative offset":   negOffset,
 		"ext in data":       ext,
-		"deep nesting":      append([]byte{0x81, 0xa4, 'd', 'a', 't', 'a'}, append(bytes.Repeat([]byte{0x91}, maxJSONDepth), 0xc0)...),
-		"deep nesting skip": append([]byte{0x81, 0xa1, 'x'}, append(bytes.Repeat([]byte{0x91}, maxJSONDepth+1), 0xc0)...),
+		"deep nesting":      append([]byte{0x81, 0xa4, 'd', 'a', 't', 'a'}, append(bytes.Repeat([]byte{0x91}, jsonkit.MaxDepth), 0xc0)...),
+		"deep nesting skip": append([]byte{0x81, 0xa1, 'x'}, append(bytes.Repeat([]byte{0x91}, jsonkit.MaxDepth+1), 0xc0)...),
 	}
 	var m Message
 	for name, in := range bad {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // mpReader reads msgpack values from a byte slice. Every length read from the
@@ -268,7 +270,7 @@ func (r *mpReader) skip(depth int) error {
 		_, err := r.strBytes("")
 		return err
 	case c >= mpFixMapLow && c <= mpFixArrayHigh, c == mpMap16, c == mpMap32, c == mpArray16, c == mpArray32:
-		if depth >= maxJSONDepth {
+		if depth >= jsonkit.MaxDepth {
 			return errMsgpackDepth
 		}
 		n, isMap, err := r.containerLen()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // Client payloads that are not strings (whisper objects, presence info) reach
@@ -35,7 +37,7 @@ func (r *mpReader) appendJSONValue(dst []byte, depth int) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		return appendJSONString(dst, s), nil
+		return jsonkit.AppendString(dst, s), nil
 	case c >= mpFixMapLow && c <= mpFixArrayHigh, c == mpMap16, c == mpMap32, c == mpArray16, c == mpArray32:
 		return r.appendJSONContainer(dst, depth+1)
 	case c <= mpPosFixNumHigh, c >= mpNegFixNumLow, c >= mpFloat && c <= mpInt64:
@@ -48,7 +50,7 @@ func (r *mpReader) appendJSONValue(dst []byte, depth int) ([]byte, error) {
 			if math.IsNaN(n.f) || math.IsInf(n.f, 0) {
 				return dst, fmt.Errorf("%w: %v has no JSON form", errMsgpackType, n.f)
 			}
-			return appendJSONFloat(dst, n.f, n.bits), nil
+			return jsonkit.AppendFloat(dst, n.f, n.bits), nil
 		case n.neg:
 			return strconv.AppendInt(dst, n.i, 10), nil
 		}
@@ -58,7 +60,7 @@ func (r *mpReader) appendJSONValue(dst []byte, depth int) ([]byte, error) {
 }
 
 func (r *mpReader) appendJSONContainer(dst []byte, depth int) ([]byte, error) {
-	if depth > maxJSONDepth {
+	if depth > jsonkit.MaxDepth {
 		return dst, errMsgpackDepth
 	}
 	n, isMap, err := r.containerLen()
@@ -79,7 +81,7 @@ func (r *mpReader) appendJSONContainer(dst []byte, depth int) ([]byte, error) {
 			if err != nil {
 				return dst, err
 			}
-			dst = append(appendJSONString(dst, key), ':')
+			dst = append(jsonkit.AppendString(dst, key), ':')
 		}
 		if dst, err = r.appendJSONValue(dst, depth); err != nil {
 			return dst, err

@@ -3,6 +3,7 @@ package encoders
 import (
 	"fmt"
 
+	"github.com/densecable/densecable/encoders/jsonkit"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -149,7 +150,7 @@ func appendPBMsgpack(dst []byte, num protowire.Number, jsonText []byte) ([]byte,
 	dst = protowire.AppendTag(dst, num, protowire.BytesType)
 	pos := len(dst)
 	dst = append(dst, 0)
-	dst, err := appendMsgpackFromJSON(dst, bytesView(jsonText))
+	dst, err := appendMsgpackFromJSON(dst, jsonkit.BytesView(jsonText))
 	if err != nil {
 		return dst, err
 	}

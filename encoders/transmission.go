@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // parseTransmission reads an RPC transmission (a JSON object) into r, for
@@ -13,45 +15,45 @@ import (
 // Unknown keys are ignored; a known key with a value of the wrong type is an
 // error.
 func parseTransmission(msg string, r *Reply) error {
-	i := skipSpace(msg, 0)
+	i := jsonkit.SkipSpace(msg, 0)
 	if i >= len(msg) || msg[i] != '{' {
 		return fmt.Errorf("encoders: transmission is not a JSON object")
 	}
-	i = skipSpace(msg, i+1)
+	i = jsonkit.SkipSpace(msg, i+1)
 	if i < len(msg) && msg[i] == '}' {
 		return expectEnd(stringBytes(msg), i+1)
 	}
 	for {
 		if i >= len(msg) || msg[i] != '"' {
-			return syntaxErrAt(i)
+			return jsonkit.SyntaxErrAt(i)
 		}
-		si, err := scanString(msg, i)
+		si, err := jsonkit.ScanString(msg, i)
 		if err != nil {
 			return err
 		}
-		key := msg[si.body : si.end-1]
-		i = skipSpace(msg, si.end)
+		key := msg[si.Body : si.End-1]
+		i = jsonkit.SkipSpace(msg, si.End)
 		if i >= len(msg) || msg[i] != ':' {
-			return syntaxErrAt(i)
+			return jsonkit.SyntaxErrAt(i)
 		}
-		i = skipSpace(msg, i+1)
+		i = jsonkit.SkipSpace(msg, i+1)
 		if i, err = transmissionField(msg, i, key, r); err != nil {
 			return fmt.Errorf("encoders: transmission: %w", err)
 		}
-		i = skipSpace(msg, i)
+		i = jsonkit.SkipSpace(msg, i)
 		if i >= len(msg) {
-			return syntaxErrAt(i)
+			return jsonkit.SyntaxErrAt(i)
 		}
 		if msg[i] == '}' {
-			if skipSpace(msg, i+1) != len(msg) {
-				return syntaxErrAt(i + 1)
+			if jsonkit.SkipSpace(msg, i+1) != len(msg) {
+				return jsonkit.SyntaxErrAt(i + 1)
 			}
 			return nil
 		}
 		if msg[i] != ',' {
-			return syntaxErrAt(i)
+			return jsonkit.SyntaxErrAt(i)
 		}
-		i = skipSpace(msg, i+1)
+		i = jsonkit.SkipSpace(msg, i+1)
 	}
 }
 
@@ -78,7 +80,7 @@ func transmissionField(msg string, i int, key string, r *Reply) (int, error) {
 	case "restored_ids":
 		return jsonStringsAt(msg, i, &r.RestoredIDs)
 	case "message":
-		end, err := skipValue(stringBytes(msg), i, 1)
+		end, err := jsonkit.SkipValue(stringBytes(msg), i, 1)
 		if err != nil {
 			return end, err
 		}
@@ -88,7 +90,7 @@ func transmissionField(msg string, i int, key string, r *Reply) (int, error) {
 		}
 		return end, nil
 	}
-	return skipValue(stringBytes(msg), i, 1)
+	return jsonkit.SkipValue(stringBytes(msg), i, 1)
 }
 
 // stringBytes views s as bytes; callers only read them.
@@ -102,22 +104,22 @@ func stringBytes(s string) []byte {
 func jsonStringAt(msg string, i int, field string, dst *string) (int, error) {
 	if i < len(msg) && msg[i] == 'n' {
 		*dst = ""
-		return scanLiteral(msg, i, "null")
+		return jsonkit.ScanLiteral(msg, i, "null")
 	}
 	if i >= len(msg) || msg[i] != '"' {
 		return i, fmt.Errorf("%w for %q", errJSONType, field)
 	}
-	si, err := scanString(msg, i)
+	si, err := jsonkit.ScanString(msg, i)
 	if err != nil {
 		return i, err
 	}
-	body := msg[si.body : si.end-1]
-	if !si.escaped && si.ascii {
+	body := msg[si.Body : si.End-1]
+	if si.Verbatim() {
 		*dst = body
 	} else {
-		*dst = string(appendUnescaped(nil, body, si))
+		*dst = string(jsonkit.AppendUnescaped(nil, body, si))
 	}
-	return si.end, nil
+	return si.End, nil
 }
 
 func jsonBoolAt(msg string, i int, field string, dst *bool) (int, error) {
@@ -125,13 +127,13 @@ func jsonBoolAt(msg string, i int, field string, dst *bool) (int, error) {
 		switch msg[i] {
 		case 't':
 			*dst = true
-			return scanLiteral(msg, i, "true")
+			return jsonkit.ScanLiteral(msg, i, "true")
 		case 'f':
 			*dst = false
-			return scanLiteral(msg, i, "false")
+			return jsonkit.ScanLiteral(msg, i, "false")
 		case 'n':
 			*dst = false
-			return scanLiteral(msg, i, "null")
+			return jsonkit.ScanLiteral(msg, i, "null")
 		}
 	}
 	return i, fmt.Errorf("%w for %q", errJSONType, field)
@@ -140,9 +142,9 @@ func jsonBoolAt(msg string, i int, field string, dst *bool) (int, error) {
 func jsonOffsetAt(msg string, i int, dst *uint64) (int, error) {
 	if i < len(msg) && msg[i] == 'n' {
 		*dst = 0
-		return scanLiteral(msg, i, "null")
+		return jsonkit.ScanLiteral(msg, i, "null")
 	}
-	end, integer, err := scanNumber(msg, i)
+	end, integer, err := jsonkit.ScanNumber(msg, i)
 	if err != nil {
 		return end, fmt.Errorf("%w for \"offset\"", errJSONType)
 	}
@@ -164,13 +166,13 @@ func jsonOffsetAt(msg string, i int, dst *uint64) (int, error) {
 func jsonStringsAt(msg string, i int, dst *[]string) (int, error) {
 	if i < len(msg) && msg[i] == 'n' {
 		*dst = nil
-		return scanLiteral(msg, i, "null")
+		return jsonkit.ScanLiteral(msg, i, "null")
 	}
 	if i >= len(msg) || msg[i] != '[' {
 		return i, fmt.Errorf("%w for \"restored_ids\"", errJSONType)
 	}
 	*dst = (*dst)[:0]
-	i = skipSpace(msg, i+1)
+	i = jsonkit.SkipSpace(msg, i+1)
 	if i < len(msg) && msg[i] == ']' {
 		return i + 1, nil
 	}
@@ -181,17 +183,17 @@ func jsonStringsAt(msg string, i int, dst *[]string) (int, error) {
 			return i, err
 		}
 		*dst = append(*dst, s)
-		i = skipSpace(msg, i)
+		i = jsonkit.SkipSpace(msg, i)
 		if i >= len(msg) {
-			return i, syntaxErrAt(i)
+			return i, jsonkit.SyntaxErrAt(i)
 		}
 		switch msg[i] {
 		case ',':
-			i = skipSpace(msg, i+1)
+			i = jsonkit.SkipSpace(msg, i+1)
 		case ']':
 			return i + 1, nil
 		default:
-			return i, syntaxErrAt(i)
+			return i, jsonkit.SyntaxErrAt(i)
 		}
 	}
 }

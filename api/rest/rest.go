@@ -51,13 +51,12 @@ func New(opts Options, h broker.Handler, presence PresenceReader, log *slog.Logg
 			publish(ctx)
 			return
 		}
-		if !strings.HasPrefix(path, presencePrefix) || !strings.HasSuffix(path, "/users") {
-			ctx.Error("Not Found", fasthttp.StatusNotFound)
-			return
-		}
-		stream := strings.TrimSuffix(strings.TrimPrefix(path, presencePrefix), "/users")
-		if stream == "" {
-			ctx.Error("Not Found", fasthttp.StatusNotFound)
+		// <prefix><stream>/users with a non-empty stream: "/presence/users"
+		// names no stream (it is not the stream "users").
+		tail, ok := strings.CutPrefix(path, presencePrefix)
+		stream, users := strings.CutSuffix(tail, "/users")
+		if !ok || !users || stream == "" {
+			fail(ctx, "Not Found", fasthttp.StatusNotFound)
 			return
 		}
 		if cors != nil {
@@ -70,25 +69,33 @@ func New(opts Options, h broker.Handler, presence PresenceReader, log *slog.Logg
 		if opts.Secret != "" {
 			want := "Bearer " + opts.Secret
 			if subtle.ConstantTimeCompare(ctx.Request.Header.Peek("Authorization"), []byte(want)) != 1 {
-				ctx.Error("Unauthorized", fasthttp.StatusUnauthorized)
+				fail(ctx, "Unauthorized", fasthttp.StatusUnauthorized)
 				return
 			}
 		}
 		if !ctx.IsGet() {
-			ctx.Error("Method Not Allowed", fasthttp.StatusUnprocessableEntity)
+			fail(ctx, "Method Not Allowed", fasthttp.StatusUnprocessableEntity)
 			return
 		}
 		if presence == nil {
-			ctx.Error("Presence is not supported", fasthttp.StatusNotImplemented)
+			fail(ctx, "Presence is not supported", fasthttp.StatusNotImplemented)
 			return
 		}
 		info, err := presence.PresenceInfo(ctx, stream)
 		if err != nil {
 			log.Error("presence info failed", "stream", stream, "error", err)
-			ctx.Error("Presence is not available", fasthttp.StatusNotImplemented)
+			fail(ctx, "Presence is not available", fasthttp.StatusNotImplemented)
 			return
 		}
 		ctx.SetContentType("application/json")
 		ctx.SetBody(opts.RenderPresence(info))
 	}
+}
+
+// fail answers with a plain-text error. Unlike ctx.Error it keeps the
+// headers already set, so a browser can read a CORS request's 401/422/501.
+func fail(ctx *fasthttp.RequestCtx, msg string, status int) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetBodyString(msg)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // replyType is {"type":<t>,"identifier":<identifier>}.
@@ -12,7 +14,7 @@ func replyType(t, identifier string) string {
 	b = append(b, `{"type":"`...)
 	b = append(b, t...)
 	b = append(b, `","identifier":`...)
-	b = appendJSONString(b, identifier)
+	b = jsonkit.AppendString(b, identifier)
 	return string(append(b, '}'))
 }
 
@@ -21,7 +23,7 @@ func replyType(t, identifier string) string {
 func dataMessage(identifier, data string) string {
 	b := make([]byte, 0, 32+len(identifier)+len(data))
 	b = append(b, `{"identifier":`...)
-	b = appendJSONString(b, identifier)
+	b = jsonkit.AppendString(b, identifier)
 	b = append(b, `,"message":`...)
 	b = append(b, data...)
 	return string(append(b, '}'))
@@ -49,40 +51,10 @@ func withAction(data, action string) (string, error) {
 	if err := json.Unmarshal([]byte(data), &m); err != nil {
 		return "", fmt.Errorf("bad data: %w", err)
 	}
-	m["action"] = json.RawMessage(appendJSONString(nil, action))
+	m["action"] = json.RawMessage(jsonkit.AppendString(nil, action))
 	out, err := json.Marshal(m)
 	if err != nil {
 		return "", fmt.Errorf("re-encode data: %w", err)
 	}
 	return string(out), nil
-}
-
-// appendJSONString appends s as a JSON string literal (quotes, backslashes
-// and control characters escaped; everything else verbatim).
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

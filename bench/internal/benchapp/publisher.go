@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // HTTPPublisher posts broadcasts to the server's HTTP broadcast endpoint
@@ -133,9 +135,9 @@ func (p *HTTPPublisher) worker() {
 
 func appendPublication(dst []byte, stream, data string) []byte {
 	dst = append(dst, `{"stream":`...)
-	dst = appendJSONString(dst, stream)
+	dst = jsonkit.AppendString(dst, stream)
 	dst = append(dst, `,"data":`...)
-	dst = appendJSONString(dst, data)
+	dst = jsonkit.AppendString(dst, data)
 	return append(dst, '}')
 }
 

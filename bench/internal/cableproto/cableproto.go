@@ -3,9 +3,10 @@
 // of server replies only what the load generator counts: the reply kind,
 // the benchmark action and the send timestamp carried in the payload.
 //
-// It is deliberately independent of the server-side encoders package, so
-// that measuring densecable with it also cross-checks those encoders. The
-// parsers never allocate and never panic on malformed input.
+// It is deliberately independent of the server-side codecs, so that
+// measuring densecable with it also cross-checks them; only the JSON grammar
+// is shared (encoders/jsonkit, itself held to encoding/json by its fuzz
+// tests). The parsers never allocate and never panic on malformed input.
 package cableproto
 
 import "fmt"

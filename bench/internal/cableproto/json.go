@@ -1,6 +1,10 @@
 package cableproto
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
+)
 
 // JSON is the Action Cable JSON protocol (actioncable-v1-json, text frames).
 type JSON struct{}
@@ -11,17 +15,41 @@ func (JSON) Binary() bool        { return false }
 
 func (JSON) AppendCommand(dst []byte, command, identifier, data string) []byte {
 	dst = append(dst, `{"command":`...)
-	dst = appendJSONString(dst, command)
+	dst = jsonkit.AppendString(dst, command)
 	dst = append(dst, `,"identifier":`...)
-	dst = appendJSONString(dst, identifier)
+	dst = jsonkit.AppendString(dst, identifier)
 	if data != "" {
 		dst = append(dst, `,"data":`...)
-		dst = appendJSONString(dst, data)
+		dst = jsonkit.AppendString(dst, data)
 	}
 	return append(dst, '}')
 }
 
 var errNotObject = errors.New("cableproto: not a JSON object")
+
+// eachJSONField calls fn with the raw key (without quotes, escapes kept) and
+// the raw value of every member of the JSON object b, which must be the whole
+// input. The JSON toolkit validates it as encoding/json would.
+func eachJSONField(b []byte, fn func(key, val []byte) error) error {
+	i := jsonkit.SkipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return errNotObject
+	}
+	end, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+		vend, err := jsonkit.SkipValue(b, v, 1)
+		if err != nil {
+			return vend, err
+		}
+		return vend, fn(k.Raw(b), b[v:vend])
+	})
+	if err != nil {
+		return err
+	}
+	if jsonkit.SkipSpace(b, end) != len(b) {
+		return jsonkit.SyntaxErrAt(end)
+	}
+	return nil
+}
 
 func (JSON) ParseReply(b []byte, r *Reply) error {
 	*r = Reply{}

@@ -1,11 +1,11 @@
-package encoders
+package jsonkit
 
 import (
 	"math/rand/v2"
 	"testing"
 )
 
-// plainPrefix must agree with the byte table for every byte in every
+// PlainPrefix must agree with the byte table for every byte in every
 // position of a word, and for random strings.
 func TestPlainPrefixMatchesTable(t *testing.T) {
 	slow := func(s []byte, i int) int {
@@ -19,7 +19,7 @@ func TestPlainPrefixMatchesTable(t *testing.T) {
 		for pos := 0; pos < 12; pos++ {
 			s := []byte("abcdefghijklmnop")
 			s[pos] = byte(c)
-			if got, want := plainPrefix(s, 0), slow(s, 0); got != want {
+			if got, want := PlainPrefix(s, 0), slow(s, 0); got != want {
 				t.Fatalf("byte 0x%02x at %d: %d, want %d", c, pos, got, want)
 			}
 		}
@@ -35,10 +35,10 @@ func TestPlainPrefixMatchesTable(t *testing.T) {
 			}
 		}
 		i := rng.IntN(len(s) + 1)
-		if got, want := plainPrefix(s, i), slow(s, i); got != want {
+		if got, want := PlainPrefix(s, i), slow(s, i); got != want {
 			t.Fatalf("%q from %d: %d, want %d", s, i, got, want)
 		}
-		if got, want := plainPrefix(string(s), i), slow(s, i); got != want {
+		if got, want := PlainPrefix(string(s), i), slow(s, i); got != want {
 			t.Fatalf("string %q from %d: %d, want %d", s, i, got, want)
 		}
 	}
@@ -63,7 +63,7 @@ func TestLiteralPrefixMatchesLoop(t *testing.T) {
 			}
 		}
 		i := rng.IntN(len(s) + 1)
-		if got, want := literalPrefix(s, i), slow(s, i); got != want {
+		if got, want := LiteralPrefix(s, i), slow(s, i); got != want {
 			t.Fatalf("%q from %d: %d, want %d", s, i, got, want)
 		}
 	}
@@ -81,7 +81,7 @@ func TestRawPrefixMatchesLoop(t *testing.T) {
 		for pos := 0; pos < 12; pos++ {
 			s := []byte("abcdefghijklmnop")
 			s[pos] = byte(c)
-			if got, want := rawPrefix(s, 0), slow(s, 0); got != want {
+			if got, want := RawPrefix(s, 0), slow(s, 0); got != want {
 				t.Fatalf("byte 0x%02x at %d: %d, want %d", c, pos, got, want)
 			}
 		}

@@ -1,4 +1,4 @@
-package encoders
+package jsonkit
 
 // Word-at-a-time scanning for the common case of long runs of plain ASCII in
 // JSON strings: eight bytes are tested with a few integer operations instead
@@ -24,9 +24,9 @@ func swarSpecial(x uint64) uint64 {
 		swarZero(x^(swarLSB*'&'))
 }
 
-// plainPrefix returns the length of the longest prefix of s[i:] whose bytes
+// PlainPrefix returns the length of the longest prefix of s[i:] whose bytes
 // are plain inside a JSON string (strClass strPlain).
-func plainPrefix[S ~string | ~[]byte](s S, i int) int {
+func PlainPrefix[S ~string | ~[]byte](s S, i int) int {
 	j := i
 	for ; j+8 <= len(s); j += 8 {
 		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
@@ -41,9 +41,9 @@ func plainPrefix[S ~string | ~[]byte](s S, i int) int {
 	return j - i
 }
 
-// literalPrefix returns the length of the longest prefix of s[i:] with no
+// LiteralPrefix returns the length of the longest prefix of s[i:] with no
 // backslash and no byte >= 0x80: bytes an unescaping copy passes through.
-func literalPrefix[S ~string | ~[]byte](s S, i int) int {
+func LiteralPrefix[S ~string | ~[]byte](s S, i int) int {
 	j := i
 	for ; j+8 <= len(s); j += 8 {
 		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
@@ -58,10 +58,10 @@ func literalPrefix[S ~string | ~[]byte](s S, i int) int {
 	return j - i
 }
 
-// rawPrefix returns the length of the longest prefix of b[i:] of ASCII bytes
+// RawPrefix returns the length of the longest prefix of b[i:] of ASCII bytes
 // that a JSON string decoder copies as they are (no quote, backslash or
 // control character).
-func rawPrefix(b []byte, i int) int {
+func RawPrefix(b []byte, i int) int {
 	j := i
 	for ; j+8 <= len(b); j += 8 {
 		x := uint64(b[j]) | uint64(b[j+1])<<8 | uint64(b[j+2])<<16 | uint64(b[j+3])<<24 |

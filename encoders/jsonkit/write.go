@@ -1,4 +1,4 @@
-package encoders
+package jsonkit
 
 import (
 	"math"
@@ -25,30 +25,48 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// appendJSONString appends s as a quoted JSON string escaped like Go's
+// AppendString appends s as a quoted JSON string escaped like Go's
 // encoding/json: invalid UTF-8 becomes \ufffd, U+2028/U+2029 are escaped.
-func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
+func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	dst = append(dst, '"')
-	dst = appendJSONStringBody(dst, s)
+	dst = AppendStringBody(dst, s)
 	return append(dst, '"')
 }
 
-// appendJSONStringBody is appendJSONString without the quotes.
-func appendJSONStringBody[S ~string | ~[]byte](dst []byte, s S) []byte {
+// AppendStringBody is AppendString without the quotes.
+func AppendStringBody[S ~string | ~[]byte](dst []byte, s S) []byte {
+	return appendStringBody(dst, s, true)
+}
+
+// AppendStringKeepHTML is AppendString with <, > and & written as they are,
+// like an encoding/json Encoder with SetEscapeHTML(false): for JSON only
+// programs read (node-to-node messages), where HTML payloads such as Turbo
+// Streams would otherwise grow by five bytes per tag bracket.
+func AppendStringKeepHTML[S ~string | ~[]byte](dst []byte, s S) []byte {
+	dst = append(dst, '"')
+	dst = appendStringBody(dst, s, false)
+	return append(dst, '"')
+}
+
+func appendStringBody[S ~string | ~[]byte](dst []byte, s S, escapeHTML bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
-		if i += plainPrefix(s, i); i >= len(s) {
+		if i += PlainPrefix(s, i); i >= len(s) {
 			break
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
+			if !escapeHTML && (c == '<' || c == '>' || c == '&') {
+				i++
+				continue
+			}
 			dst = append(dst, s[start:i]...)
-			dst = appendEscapedASCII(dst, c)
+			dst = AppendEscapedASCII(dst, c)
 			i++
 			start = i
 			continue
 		}
-		r, size := decodeRune(s[i:])
+		r, size := DecodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
@@ -68,9 +86,9 @@ func appendJSONStringBody[S ~string | ~[]byte](dst []byte, s S) []byte {
 	return append(dst, s[start:]...)
 }
 
-// appendEscapedASCII writes the escape sequence encoding/json uses for an
+// AppendEscapedASCII writes the escape sequence encoding/json uses for an
 // ASCII byte that is not safe inside a string.
-func appendEscapedASCII(dst []byte, c byte) []byte {
+func AppendEscapedASCII(dst []byte, c byte) []byte {
 	switch c {
 	case '\\', '"':
 		return append(dst, '\\', c)
@@ -88,14 +106,14 @@ func appendEscapedASCII(dst []byte, c byte) []byte {
 	return append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }
 
-// appendJSONRune appends one decoded rune inside a JSON string the way
+// AppendRune appends one decoded rune inside a JSON string the way
 // encoding/json would write it (used when re-encoding unescaped text).
-func appendJSONRune(dst []byte, r rune) []byte {
+func AppendRune(dst []byte, r rune) []byte {
 	if r < utf8.RuneSelf {
 		if jsonSafe[r] {
 			return append(dst, byte(r))
 		}
-		return appendEscapedASCII(dst, byte(r))
+		return AppendEscapedASCII(dst, byte(r))
 	}
 	if r == '\u2028' || r == '\u2029' {
 		return append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
@@ -103,17 +121,17 @@ func appendJSONRune(dst []byte, r rune) []byte {
 	return utf8.AppendRune(dst, r)
 }
 
-// decodeRune decodes the first rune of s without converting a []byte to a
+// DecodeRune decodes the first rune of s without converting a []byte to a
 // string (which could allocate).
-func decodeRune[S ~string | ~[]byte](s S) (rune, int) {
+func DecodeRune[S ~string | ~[]byte](s S) (rune, int) {
 	var buf [utf8.UTFMax]byte
 	n := copy(buf[:], s[:min(len(s), utf8.UTFMax)])
 	return utf8.DecodeRune(buf[:n])
 }
 
-// appendJSONFloat formats f like encoding/json does for float64 (bits=64) or
+// AppendFloat formats f like encoding/json does for float64 (bits=64) or
 // float32 (bits=32) values. f must be finite.
-func appendJSONFloat(dst []byte, f float64, bits int) []byte {
+func AppendFloat(dst []byte, f float64, bits int) []byte {
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 {
