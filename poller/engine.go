@@ -2,6 +2,7 @@ package poller
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net"
 	"time"
@@ -73,6 +74,14 @@ func (e *engine) serveHead(c *Conn, head []byte, handOff func()) bool {
 		return false
 	}
 	return upgrade(c, append([]byte(nil), head...), opts, e.handler, e.log)
+}
+
+// serveHTTP gives a socket to fasthttp for as long as it keeps it
+// (keep-alive); the caller closes it.
+func (e *engine) serveHTTP(nc net.Conn, remote net.Addr) {
+	if err := e.http.ServeConn(nc); err != nil && !errors.Is(err, net.ErrClosed) {
+		e.log.Debug("http connection ended", "remote", remote, "error", err)
+	}
 }
 
 // frameHeader parses a complete frame header (hlen bytes) and checks it

@@ -2,7 +2,6 @@ package poller
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -386,9 +385,7 @@ func (l *loop) handOff(c *Conn, read []byte) {
 	}
 	pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), read...)}
 	go func() {
-		if err := l.s.http.ServeConn(pc); err != nil && !errors.Is(err, net.ErrClosed) {
-			l.s.log.Debug("http connection ended", "remote", c.remote, "error", err)
-		}
+		l.s.serveHTTP(pc, c.remote)
 		_ = nc.Close()
 		// The socket counted against --max-conn until now, keep-alive
 		// included.

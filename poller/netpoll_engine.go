@@ -2,7 +2,6 @@ package poller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -183,7 +182,7 @@ func (s *netpollServer) readHead(c *Conn) error {
 // the frames already read.
 func (s *netpollServer) routeHead(c *Conn, head []byte) error {
 	var httpErr error
-	if !s.serveHead(c, head, func() { httpErr = s.serveHTTP(c) }) {
+	if !s.serveHead(c, head, func() { httpErr = s.handOff(c) }) {
 		return httpErr
 	}
 	r := c.nc.Reader()
@@ -195,15 +194,13 @@ func (s *netpollServer) routeHead(c *Conn, head []byte) error {
 	return nil
 }
 
-// serveHTTP hands the connection to fasthttp for as long as it keeps it
+// handOff hands the connection to fasthttp for as long as it keeps it
 // (keep-alive); this goroutine exists only for that time.
-func (s *netpollServer) serveHTTP(c *Conn) error {
+func (s *netpollServer) handOff(c *Conn) error {
 	c.mu.Lock()
 	c.state = stateHTTPServed // fasthttp's timeouts apply now
 	c.mu.Unlock()
-	if err := s.http.ServeConn(c.nc); err != nil && !errors.Is(err, net.ErrClosed) {
-		s.log.Debug("http connection ended", "remote", c.RemoteAddr(), "error", err)
-	}
+	s.serveHTTP(c.nc, c.RemoteAddr())
 	return c.nc.Close()
 }
 

@@ -204,9 +204,7 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 		read, _ := br.Peek(br.Buffered())
 		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), read...)}
 		s.detach(c)
-		if err := s.http.ServeConn(pc); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.log.Debug("http connection ended", "remote", c.remote, "error", err)
-		}
+		s.serveHTTP(pc, c.remote)
 		_ = nc.Close()
 	}
 	if !s.serveHead(c, head, handOff) {
