@@ -9,10 +9,10 @@ import (
 // offsets), the resumable-session cache and presence. Engines: memory,
 // redis, nats (JetStream). Every method is safe for concurrent use.
 //
-// The publication path with a broker: a single-node broadcaster (http,
-// redisx, REST API) hands the publication to Broker.Store, which assigns
-// Epoch/Offset (unless Meta.Transient) and keeps it in history; the node
-// then sends it through PubSub so that every node's hub delivers it.
+// The publication path (fanout.Publisher) with a broker: a single-node
+// broadcaster (http, redisx, REST API) hands the publication to it, Store
+// assigns Epoch/Offset (unless Meta.Transient) and keeps it in history,
+// then PubSub carries it so that every node's hub delivers it.
 type Broker interface {
 	Start(ctx context.Context) error
 	Shutdown(ctx context.Context) error

@@ -1,9 +1,7 @@
 package poller
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -24,11 +22,7 @@ import (
 // EPOLLOUT armed until the queue drains (no goroutine). A sweeper enforces
 // the handshake, read-stall and write timeouts once a second.
 type epollServer struct {
-	opts    Options
-	handler Handler
-	http    *fasthttp.Server
-	log     *slog.Logger
-	stats   Stats
+	engine
 
 	ln    *listener
 	loops []*loop
@@ -58,10 +52,8 @@ type loop struct {
 }
 
 func newEpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *epollServer {
-	return &epollServer{opts: opts, handler: h, http: httpServer, log: log, stopping: make(chan struct{}), done: make(chan struct{}), pausedC: make(chan struct{}, 1)}
+	return &epollServer{engine: engine{opts: opts, handler: h, http: httpServer, log: log}, stopping: make(chan struct{}), done: make(chan struct{}), pausedC: make(chan struct{}, 1)}
 }
-
-func (s *epollServer) Stats() StatsSnapshot { return s.stats.snapshot() }
 
 func (s *epollServer) Addr() net.Addr {
 	if s.ln == nil {
@@ -282,8 +274,7 @@ func (s *epollServer) accept() {
 		ac := nc.(*acceptedConn)
 		l := s.loops[s.next%len(s.loops)]
 		s.next++
-		c := &Conn{io: l, fd: ac.fd, remote: ac.remote, stats: &s.stats, maxPending: s.opts.MaxPending, since: time.Now()}
-		c.asm.MaxSize = s.opts.MaxMessageSize
+		c := s.newConn(l, ac.fd, ac.remote)
 		l.mu.Lock()
 		l.conns[ac.fd] = c
 		l.mu.Unlock()
@@ -333,32 +324,14 @@ func (l *loop) readable(c *Conn) {
 func (l *loop) process(c *Conn, data []byte) []byte {
 	for len(data) > 0 && !c.isClosed() {
 		if c.state != stateWS {
-			i := bytes.Index(data, headEnd)
-			if i < 0 {
-				if notHTTP(data) {
-					rejectHead(c, l.s.log, "malformed request line", badRequest)
-					return nil
+			head, more := l.s.scanHead(c, data)
+			if head == nil {
+				if more {
+					return data
 				}
-				if len(data) >= l.s.opts.MaxHeadSize {
-					rejectHead(c, l.s.log, "request head too large", headTooLarge)
-					return nil
-				}
-				return data
-			}
-			head := data[:i+len(headEnd)]
-			route, opts := routeHead(head, l.s.handler)
-			switch route {
-			case routeHTTP:
-				l.handOff(c, data)
-				return nil
-			case routeBad:
-				rejectHead(c, l.s.log, "malformed request line", badRequest)
-				return nil
-			case routeNotUpgrade:
-				rejectHead(c, l.s.log, "plain request to a WebSocket path", badRequestWS)
 				return nil
 			}
-			if !upgrade(c, append([]byte(nil), head...), opts, l.s.handler, l.s.log) {
+			if !l.s.serveHead(c, head, func() { l.handOff(c, data) }) {
 				return nil
 			}
 			data = data[len(head):]
@@ -371,12 +344,8 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 		if len(data) < hlen {
 			return data
 		}
-		h, _, err := frames.ParseHeader(data)
-		if err == nil {
-			err = checkSize(h, &c.asm, l.s.opts.MaxMessageSize)
-		}
-		if err != nil {
-			protocolError(c, err, l.s.log)
+		h, ok := l.s.frameHeader(c, data[:hlen])
+		if !ok {
 			return nil
 		}
 		if int64(len(data)-hlen) < h.Length {
@@ -384,16 +353,7 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 		}
 		payload := data[hlen : hlen+int(h.Length)]
 		data = data[hlen+int(h.Length):]
-		frames.Unmask(h, payload)
-		msg, done, err := c.asm.Push(h, payload)
-		// A frame finished: the clock restarts for the next one (not for
-		// a fragmented message, which is timed as a whole).
-		c.notePartial(false)
-		if err != nil {
-			protocolError(c, err, l.s.log)
-			return nil
-		}
-		if done && dispatch(c, msg, l.s.log) {
+		if l.s.frameIn(c, h, payload) {
 			return nil
 		}
 	}
@@ -425,9 +385,7 @@ func (l *loop) handOff(c *Conn, read []byte) {
 	}
 	pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), read...)}
 	go func() {
-		if err := l.s.http.ServeConn(pc); err != nil && !errors.Is(err, net.ErrClosed) {
-			l.s.log.Debug("http connection ended", "remote", c.remote, "error", err)
-		}
+		l.s.serveHTTP(pc, c.remote)
 		_ = nc.Close()
 		// The socket counted against --max-conn until now, keep-alive
 		// included.

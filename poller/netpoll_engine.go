@@ -1,14 +1,11 @@
 package poller
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
-	"time"
 
 	"github.com/cloudwego/netpoll"
 	"github.com/valyala/fasthttp"
@@ -21,13 +18,9 @@ import (
 // the rest of a head or frame; a connection with a full socket buffer gets a
 // flusher goroutine for as long as it stays full.
 type netpollServer struct {
-	opts    Options
-	handler Handler
-	http    *fasthttp.Server
-	log     *slog.Logger
-	loop    netpoll.EventLoop
-	ln      *listener
-	stats   Stats
+	engine
+	loop netpoll.EventLoop
+	ln   *listener
 
 	// The sweeper's registry (timeouts): netpoll keeps its own, but does
 	// not expose it.
@@ -40,10 +33,8 @@ type netpollServer struct {
 type connKey struct{}
 
 func newNetpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *netpollServer {
-	return &netpollServer{opts: opts, handler: h, http: httpServer, log: log, conns: make(map[*Conn]struct{}), stop: make(chan struct{})}
+	return &netpollServer{engine: engine{opts: opts, handler: h, http: httpServer, log: log}, conns: make(map[*Conn]struct{}), stop: make(chan struct{})}
 }
-
-func (s *netpollServer) Stats() StatsSnapshot { return s.stats.snapshot() }
 
 func (s *netpollServer) Listen() error {
 	tuneNetpoll(s.opts.ReadBufferSize)
@@ -125,11 +116,12 @@ func flushLoop(c *Conn) {
 }
 
 func (s *netpollServer) onPrepare(nc netpoll.Connection) context.Context {
-	c := &Conn{io: netpollIO{}, nc: nc, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending, since: time.Now()}
+	fd := 0
 	if fc, ok := nc.(netpoll.Conn); ok {
-		c.fd = fc.Fd()
+		fd = fc.Fd()
 	}
-	c.asm.MaxSize = s.opts.MaxMessageSize
+	c := s.newConn(netpollIO{}, fd, nc.RemoteAddr())
+	c.nc = nc
 	s.stats.active.Add(1)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -165,23 +157,17 @@ func (s *netpollServer) onRequest(ctx context.Context, nc netpoll.Connection) er
 // sweeper (handshake timeout from accept).
 func (s *netpollServer) readHead(c *Conn) error {
 	r := c.nc.Reader()
-	var head []byte
 	for {
 		n := r.Len()
 		buf, err := r.Peek(n)
 		if err != nil {
 			return c.nc.Close()
 		}
-		if i := bytes.Index(buf, headEnd); i >= 0 {
-			head = buf[:i+len(headEnd)]
-			break
+		head, more := s.scanHead(c, buf)
+		if head != nil {
+			return s.routeHead(c, head)
 		}
-		if notHTTP(buf) {
-			rejectHead(c, s.log, "malformed request line", badRequest)
-			return nil
-		}
-		if n >= s.opts.MaxHeadSize {
-			rejectHead(c, s.log, "request head too large", headTooLarge)
+		if !more {
 			return nil
 		}
 		// Block for at least one more byte.
@@ -190,38 +176,31 @@ func (s *netpollServer) readHead(c *Conn) error {
 			return c.nc.Close()
 		}
 	}
-	route, opts := routeHead(head, s.handler)
-	switch route {
-	case routeHTTP:
-		return s.serveHTTP(c)
-	case routeBad:
-		rejectHead(c, s.log, "malformed request line", badRequest)
-		return nil
-	case routeNotUpgrade:
-		rejectHead(c, s.log, "plain request to a WebSocket path", badRequestWS)
-		return nil
+}
+
+// routeHead acts on a complete head; the upgraded connection goes on with
+// the frames already read.
+func (s *netpollServer) routeHead(c *Conn, head []byte) error {
+	var httpErr error
+	if !s.serveHead(c, head, func() { httpErr = s.handOff(c) }) {
+		return httpErr
 	}
-	head = append([]byte(nil), head...)
+	r := c.nc.Reader()
 	_ = r.Skip(len(head))
 	_ = r.Release()
-	if !upgrade(c, head, opts, s.handler, s.log) {
-		return nil
-	}
 	if r.Len() > 0 {
 		return s.readFrames(c)
 	}
 	return nil
 }
 
-// serveHTTP hands the connection to fasthttp for as long as it keeps it
+// handOff hands the connection to fasthttp for as long as it keeps it
 // (keep-alive); this goroutine exists only for that time.
-func (s *netpollServer) serveHTTP(c *Conn) error {
+func (s *netpollServer) handOff(c *Conn) error {
 	c.mu.Lock()
 	c.state = stateHTTPServed // fasthttp's timeouts apply now
 	c.mu.Unlock()
-	if err := s.http.ServeConn(c.nc); err != nil && !errors.Is(err, net.ErrClosed) {
-		s.log.Debug("http connection ended", "remote", c.RemoteAddr(), "error", err)
-	}
+	s.serveHTTP(c.nc, c.RemoteAddr())
 	return c.nc.Close()
 }
 
@@ -246,12 +225,8 @@ func (s *netpollServer) readFrames(c *Conn) error {
 		if hb, err = r.Peek(hlen); err != nil {
 			return c.nc.Close()
 		}
-		h, _, err := frames.ParseHeader(hb)
-		if err == nil {
-			err = checkSize(h, &c.asm, s.opts.MaxMessageSize)
-		}
-		if err != nil {
-			protocolError(c, err, s.log)
+		h, ok := s.frameHeader(c, hb)
+		if !ok {
 			_ = r.Skip(r.Len())
 			_ = r.Release()
 			return nil
@@ -265,19 +240,11 @@ func (s *netpollServer) readFrames(c *Conn) error {
 			return c.nc.Close()
 		}
 		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
-		frames.Unmask(h, payload)
-		msg, done, err := c.asm.Push(h, payload)
-		c.notePartial(false)
-		if err != nil {
-			_ = r.Release()
-			protocolError(c, err, s.log)
-			return nil
-		}
-		if done && dispatch(c, msg, s.log) {
-			_ = r.Release()
-			return nil
-		}
+		stop := s.frameIn(c, h, payload)
 		_ = r.Release()
+		if stop {
+			return nil
+		}
 	}
 	return nil
 }

@@ -1,12 +1,18 @@
 // Package poller owns sockets: the listener, accept, readiness and the
-// lifetime of every connection, on github.com/cloudwego/netpoll's epoll loop.
+// lifetime of every connection. Three engines share one head router and
+// frame reader (engine.go) and differ only in how bytes are read and
+// written: "epoll" (the default, the project's own level-triggered epoll
+// loop: an idle connection costs its Conn and no goroutine), "netpoll"
+// (github.com/cloudwego/netpoll, which runs a pooled goroutine when bytes
+// arrive) and, for TLS listeners, Go's crypto/tls with a goroutine per
+// connection.
 //
-// An idle connection costs no goroutine. When bytes arrive, netpoll runs
-// onRequest on a pooled goroutine; it reads the HTTP head (then upgrades to
-// WebSocket or hands the connection to fasthttp) or reads whole WebSocket
-// frames and hands complete messages to the connection's Receiver. Writes go
-// straight to the socket without blocking; only a connection whose socket
-// buffer is full gets a short-lived flusher goroutine (see conn.go).
+// A connection first has its HTTP head read and routed: a WebSocket upgrade,
+// a hand-off to fasthttp for any other path, or a 400/431. An upgraded
+// connection has whole frames read and complete messages handed to its
+// Receiver. Writes go straight to the socket without blocking; what the
+// socket does not take waits in the connection's queue, bounded by
+// MaxPending (see conn.go).
 package poller
 
 import (

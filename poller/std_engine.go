@@ -2,7 +2,6 @@ package poller
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -22,12 +21,8 @@ import (
 // from a raw descriptor by an epoll loop. It is the engine for encrypted
 // listeners only; plain listeners use epoll or netpoll.
 type stdServer struct {
-	opts    Options
-	handler Handler
-	http    *fasthttp.Server
-	log     *slog.Logger
-	tls     *tls.Config
-	stats   Stats
+	engine
+	tls *tls.Config
 
 	ln    net.Listener
 	mu    sync.Mutex
@@ -41,10 +36,8 @@ type stdServer struct {
 }
 
 func newStdServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *stdServer {
-	return &stdServer{opts: opts, handler: h, http: httpServer, log: log, tls: opts.TLS, conns: make(map[*Conn]struct{}), stop: make(chan struct{})}
+	return &stdServer{engine: engine{opts: opts, handler: h, http: httpServer, log: log}, tls: opts.TLS, conns: make(map[*Conn]struct{}), stop: make(chan struct{})}
 }
-
-func (s *stdServer) Stats() StatsSnapshot { return s.stats.snapshot() }
 
 func (s *stdServer) Addr() net.Addr {
 	if s.ln == nil {
@@ -90,8 +83,7 @@ func (s *stdServer) Serve() error {
 			_ = nc.Close()
 			continue
 		}
-		c := &Conn{io: &stdIO{nc: nc, s: s}, fd: -1, remote: nc.RemoteAddr(), stats: &s.stats, maxPending: s.opts.MaxPending, since: time.Now()}
-		c.asm.MaxSize = s.opts.MaxMessageSize
+		c := s.newConn(&stdIO{nc: nc, s: s}, -1, nc.RemoteAddr())
 		s.conns[c] = struct{}{}
 		s.sockets++
 		s.mu.Unlock()
@@ -191,17 +183,11 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 		if err != nil && len(buf) == 0 {
 			return
 		}
-		if i := bytes.Index(buf, headEnd); i >= 0 {
-			head = append([]byte(nil), buf[:i+len(headEnd)]...)
-			_, _ = br.Discard(len(head))
+		var more bool
+		if head, more = s.scanHead(c, buf); head != nil {
 			break
 		}
-		if notHTTP(buf) {
-			rejectHead(c, s.log, "malformed request line", badRequest)
-			return
-		}
-		if len(buf) >= s.opts.MaxHeadSize {
-			rejectHead(c, s.log, "request head too large", headTooLarge)
+		if !more {
 			return
 		}
 		if _, err := br.Peek(len(buf) + 1); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
@@ -212,28 +198,19 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 			return
 		}
 	}
-	route, opts := routeHead(head, s.handler)
-	switch route {
-	case routeHTTP:
+	handOff := func() {
 		_ = nc.SetReadDeadline(time.Time{})
-		rest, _ := br.Peek(br.Buffered())
-		pc := &prefixConn{Conn: nc, prefix: append(head, rest...)}
+		// The head is still in the reader: fasthttp reads it again.
+		read, _ := br.Peek(br.Buffered())
+		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), read...)}
 		s.detach(c)
-		if err := s.http.ServeConn(pc); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.log.Debug("http connection ended", "remote", c.remote, "error", err)
-		}
+		s.serveHTTP(pc, c.remote)
 		_ = nc.Close()
-		return
-	case routeBad:
-		rejectHead(c, s.log, "malformed request line", badRequest)
-		return
-	case routeNotUpgrade:
-		rejectHead(c, s.log, "plain request to a WebSocket path", badRequestWS)
+	}
+	if !s.serveHead(c, head, handOff) {
 		return
 	}
-	if !upgrade(c, head, opts, s.handler, s.log) {
-		return
-	}
+	_, _ = br.Discard(len(head))
 	_ = nc.SetReadDeadline(time.Time{})
 	var hb [frames.MaxHeaderSize]byte
 	for !c.isClosed() {
@@ -250,12 +227,8 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 		if _, err := io.ReadFull(br, hb[2:hlen]); err != nil {
 			return
 		}
-		h, _, err := frames.ParseHeader(hb[:hlen])
-		if err == nil {
-			err = checkSize(h, &c.asm, s.opts.MaxMessageSize)
-		}
-		if err != nil {
-			protocolError(c, err, s.log)
+		h, ok := s.frameHeader(c, hb[:hlen])
+		if !ok {
 			return
 		}
 		payload := make([]byte, h.Length)
@@ -263,14 +236,7 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 			return
 		}
 		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
-		frames.Unmask(h, payload)
-		msg, done, err := c.asm.Push(h, payload)
-		c.notePartial(false)
-		if err != nil {
-			protocolError(c, err, s.log)
-			return
-		}
-		if done && dispatch(c, msg, s.log) {
+		if s.frameIn(c, h, payload) {
 			return
 		}
 	}

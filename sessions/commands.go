@@ -68,7 +68,7 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 				Env:                   s.env(nil),
 			})
 			if err != nil {
-				n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "subscribe", "identifier", m.Identifier, "error", err)
+				n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "subscribe", "identifier", m.Identifier, "error", err)
 				return
 			}
 		}
@@ -93,7 +93,7 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 	case rpcpb.Status_FAILURE:
 		n.applyReply(s, m.Identifier, res)
 	default:
-		n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "subscribe", "error", "Application error: "+res.GetErrorMsg())
+		n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "subscribe", "error", "Application error: "+res.GetErrorMsg())
 	}
 }
 
@@ -114,7 +114,7 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 			Env:                   s.env(ch.istate),
 		})
 		if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
-			n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "unsubscribe", "error", errText(err, res))
+			n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "unsubscribe", "error", errText(err, res))
 			return
 		}
 	}
@@ -157,7 +157,7 @@ func (n *Node) perform(s *Session, m *encoders.Message) {
 		Env:                   s.env(ch.istate),
 	})
 	if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
-		n.commandFailLog.log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
+		n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
 		return
 	}
 	if _, still := s.channels[m.Identifier]; !still {
@@ -228,7 +228,7 @@ func (n *Node) whisper(s *Session, m *encoders.Message) {
 	if data == nil {
 		return
 	}
-	n.bcast.Broadcast(&broker.Publication{
+	n.pub.HandleBroadcast(&broker.Publication{
 		Stream: stream,
 		Data:   string(data),
 		Meta:   broker.Meta{ExcludeSocket: s.sid, Transient: true},

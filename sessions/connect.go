@@ -12,7 +12,7 @@ import (
 func (n *Node) rpcConnect(s *Session) {
 	res, err := n.rpc.Connect(context.Background(), s.sid, &rpcpb.ConnectionRequest{Env: s.env(nil)})
 	if err != nil {
-		n.connectFailLog.log(n.log, slog.LevelError, "RPC Connect failed", "sid", s.sid, "error", err)
+		n.connectFailLog.Log(n.log, slog.LevelError, "RPC Connect failed", "sid", s.sid, "error", err)
 		s.close(frames.CloseInternalError, "Auth Error")
 		return
 	}
@@ -35,7 +35,7 @@ func (n *Node) rpcConnect(s *Session) {
 		n.log.Debug("authentication failed", "sid", s.sid)
 		s.close(frames.CloseNormal, "Auth Failed")
 	default:
-		n.connectFailLog.log(n.log, slog.LevelError, "RPC Connect failed", "sid", s.sid, "error", "Application error: "+res.GetErrorMsg())
+		n.connectFailLog.Log(n.log, slog.LevelError, "RPC Connect failed", "sid", s.sid, "error", "Application error: "+res.GetErrorMsg())
 		s.close(frames.CloseInternalError, "Auth Error")
 	}
 }

@@ -189,11 +189,11 @@ func (q *disconnectQueue) run() {
 func (q *disconnectQueue) call(sid string, req *rpcpb.DisconnectRequest) {
 	res, err := q.n.rpc.Disconnect(context.Background(), sid, req)
 	if err != nil {
-		q.n.disconnectFailLog.log(q.n.log, slog.LevelError, "RPC Disconnect failed", "sid", sid, "error", err)
+		q.n.disconnectFailLog.Log(q.n.log, slog.LevelError, "RPC Disconnect failed", "sid", sid, "error", err)
 		return
 	}
 	if res.GetStatus() == rpcpb.Status_ERROR {
-		q.n.disconnectFailLog.log(q.n.log, slog.LevelError, "RPC Disconnect failed", "sid", sid, "error", "Application error: "+res.GetErrorMsg())
+		q.n.disconnectFailLog.Log(q.n.log, slog.LevelError, "RPC Disconnect failed", "sid", sid, "error", "Application error: "+res.GetErrorMsg())
 	}
 }
 

@@ -12,14 +12,15 @@ import (
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/internal/loggate"
 	"github.com/densecable/densecable/rpcclient"
 )
 
-// Broadcaster publishes a message to a stream (whispers, presence events).
-// The fanout hub implements it for a single node; a broker or pub/sub puts
-// itself in front of the hub in a cluster.
-type Broadcaster interface {
-	Broadcast(p *broker.Publication)
+// Publisher takes whispers and presence events onto the publication path
+// (fanout.Publisher): broker, pub/sub, hub. It is the node's only way out
+// for a publication; broadcasts from the outside never pass through here.
+type Publisher interface {
+	HandleBroadcast(p *broker.Publication)
 }
 
 // Node owns every session of this process.
@@ -28,11 +29,10 @@ type Node struct {
 	log    *slog.Logger
 	rpc    rpcclient.Caller // nil with --norpc
 	hub    *fanout.Hub
-	bcast  Broadcaster
+	pub    Publisher
 	auth   []Authenticator
 	router ChannelRouter
 	broker broker.Broker // nil: no history, restore or presence
-	pubsub broker.PubSub // nil: single node, straight to the hub
 
 	exec       *executor
 	pinger     *pinger
@@ -53,20 +53,19 @@ type Node struct {
 
 	// Failed RPC calls are logged once a second per kind: during an
 	// application outage every client's attempt fails.
-	connectFailLog, commandFailLog, disconnectFailLog logGate
-	// A broker or pub/sub outage fails every whisper and presence event.
-	broadcastFailLog logGate
+	connectFailLog, commandFailLog, disconnectFailLog loggate.Gate
 }
 
 // Deps are the node's collaborators.
 type Deps struct {
-	RPC            rpcclient.Caller // nil means no RPC (--norpc)
-	Hub            *fanout.Hub
-	Broadcaster    Broadcaster // defaults to Hub
+	RPC rpcclient.Caller // nil means no RPC (--norpc)
+	Hub *fanout.Hub
+	// Publisher defaults to a fanout.Publisher over Hub and Broker (a
+	// single node).
+	Publisher      Publisher
 	Authenticators []Authenticator
 	Router         ChannelRouter
 	Broker         broker.Broker
-	PubSub         broker.PubSub
 }
 
 // NewNode creates a node and starts its workers, pinger and disconnect queue.
@@ -77,16 +76,15 @@ func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 		log:      log,
 		rpc:      deps.RPC,
 		hub:      deps.Hub,
-		bcast:    deps.Broadcaster,
+		pub:      deps.Publisher,
 		auth:     deps.Authenticators,
 		router:   deps.Router,
 		broker:   deps.Broker,
-		pubsub:   deps.PubSub,
 		sessions: make(map[*Session]struct{}),
 		sids:     make(map[string]struct{}),
 	}
-	if n.bcast == nil {
-		n.bcast = n
+	if n.pub == nil {
+		n.pub = fanout.NewPublisher(fanout.PublisherDeps{Hub: deps.Hub, Broker: deps.Broker, Commands: n.ExecuteCommand}, log)
 	}
 	n.exec = newExecutor(opts.Workers)
 	n.pinger = newPinger(opts.PingPrecision, opts.EnableNativePings, opts.PongTimeout)

@@ -90,7 +90,7 @@ func (n *Node) broadcastPresence(stream string, ev *broker.PresenceEvent) {
 	if err != nil {
 		return
 	}
-	n.Broadcast(&broker.Publication{
+	n.pub.HandleBroadcast(&broker.Publication{
 		Stream: stream,
 		Data:   string(b),
 		Meta:   broker.Meta{BroadcastType: "presence", Transient: true},

@@ -8,10 +8,8 @@
 // has local subscribers to it, so only those nodes do work for it. Remote
 // commands travel on one internal channel (__anycable_internal__) that every
 // node listens to. Every message is read back with broker.Parse and handed
-// to the Handler given to Start.
-//
-// Local is the single-node stand-in: it hands everything straight to the
-// handler.
+// to the Handler given to Start. A single node has no pub/sub: the
+// publication path (fanout.Publisher) goes straight to the hub.
 package pubsub
 
 // DefaultChannel is the internal channel/subject for remote commands

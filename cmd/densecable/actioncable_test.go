@@ -41,7 +41,7 @@ func chatLifecycle(t *testing.T, engine string) {
 	bob.read()
 
 	// A broadcast reaches both, with the payload normalised like the reference.
-	srv.node.HandleBroadcast(&broker.Publication{Stream: "chat_42", Data: `{"z":1,"a":"<b>"}`})
+	srv.pub.HandleBroadcast(&broker.Publication{Stream: "chat_42", Data: `{"z":1,"a":"<b>"}`})
 	want := `{"identifier":` + quote(id) + `,"message":{"a":"\u003cb\u003e","z":1}}`
 	if got := alice.read(); got != want {
 		t.Fatalf("alice broadcast: %s\nwant %s", got, want)
@@ -51,7 +51,7 @@ func chatLifecycle(t *testing.T, engine string) {
 	}
 
 	// exclude_socket skips one session.
-	srv.node.HandleBroadcast(&broker.Publication{Stream: "chat_42", Data: `"x"`, Meta: broker.Meta{ExcludeSocket: firstSid(t, app, 0)}})
+	srv.pub.HandleBroadcast(&broker.Publication{Stream: "chat_42", Data: `"x"`, Meta: broker.Meta{ExcludeSocket: firstSid(t, app, 0)}})
 	if got := bob.read(); !strings.Contains(got, `"message":"x"`) {
 		t.Fatalf("bob: %s", got)
 	}
@@ -83,7 +83,7 @@ func chatLifecycle(t *testing.T, engine string) {
 	if got := alice.read(); got != `{"type":"pong"}` {
 		t.Fatalf("pong: %s", got)
 	}
-	srv.node.HandleBroadcast(&broker.Publication{Stream: "chat_42", Data: `"after"`})
+	srv.pub.HandleBroadcast(&broker.Publication{Stream: "chat_42", Data: `"after"`})
 	if got := bob.read(); !strings.Contains(got, `"after"`) {
 		t.Fatalf("bob after: %s", got)
 	}
@@ -228,7 +228,7 @@ func TestRemoteDisconnect(t *testing.T) {
 	srv := startServer(t, "--rpc_host="+app.addr)
 	c := dial(t, srv.wsURL("/cable?user=carol"))
 	c.read()
-	srv.node.HandleCommand(&broker.RemoteCommand{Command: "disconnect", Identifier: `{"user":"carol"}`, Reconnect: true})
+	srv.pub.HandleCommand(&broker.RemoteCommand{Command: "disconnect", Identifier: `{"user":"carol"}`, Reconnect: true})
 	if got := c.read(); got != `{"type":"disconnect","reason":"remote","reconnect":true}` {
 		t.Fatalf("remote: %s", got)
 	}
@@ -415,7 +415,7 @@ func slowClientGetsTooSlow(t *testing.T, engine string) {
 	c.read()
 	payload := `"` + strings.Repeat("z", 16<<10) + `"`
 	for i := 0; i < 4000 && srv.node.Stats().SlowClients.Load() == 0; i++ {
-		srv.node.HandleBroadcast(&broker.Publication{Stream: "chat_slow", Data: payload})
+		srv.pub.HandleBroadcast(&broker.Publication{Stream: "chat_slow", Data: payload})
 		if i%100 == 99 {
 			// Pacing, not a wait: lets the writer run so the backlog
 			// grows in the socket and in the queue, as under real load.

@@ -39,8 +39,11 @@ type app struct {
 	cfg *config.Config
 	log *slog.Logger
 
-	rpc  *rpcclient.Client
-	hub  *fanout.Hub
+	rpc *rpcclient.Client
+	hub *fanout.Hub
+	// pub is the publication path (broker, pub/sub, hub) every
+	// broadcaster and the node publish through.
+	pub  *fanout.Publisher
 	node *sessions.Node
 
 	router    *api.Router
@@ -106,13 +109,20 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		hubOpts.OnStreamRemoved = a.pubsub.Unsubscribe
 	}
 	a.hub = fanout.New(hubOpts, log.With("context", "hub"))
+	// Remote commands reach the node, created below, through the app.
+	a.pub = fanout.NewPublisher(fanout.PublisherDeps{
+		Hub:      a.hub,
+		Broker:   a.broker,
+		PubSub:   a.pubsub,
+		Commands: a.executeCommand,
+	}, log.With("context", "node"))
 
 	deps := sessions.Deps{
 		Hub:            a.hub,
 		Authenticators: authenticators(cfg, log.With("context", "jwt")),
 		Router:         channelRouter(cfg, log.With("context", "streams")),
 		Broker:         a.broker,
-		PubSub:         a.pubsub,
+		Publisher:      a.pub,
 	}
 	if a.rpc != nil {
 		deps.RPC = a.rpc

@@ -31,7 +31,7 @@ func (a *app) setupBroadcasting() error {
 				CORS:           a.cfg.Broadcast.HTTPCORS,
 				AllowedOrigins: strings.Join(a.cfg.Server.AllowedOrigins, ","),
 				Stats:          a.bstats,
-			}, a.node, a.log)
+			}, a.pub, a.log)
 			if a.cfg.Broadcast.HTTPPort == a.cfg.Server.Port {
 				a.router.Handle(a.cfg.Broadcast.HTTPPath, h)
 			} else {
@@ -129,9 +129,9 @@ func (a *app) startBroadcasting() error {
 	for _, b := range a.listeners {
 		// Fan-out adapters (redis, nats) reach every node already: they
 		// deliver locally. The others go through the broker and pub/sub.
-		var h broker.Handler = a.node
+		var h broker.Handler = a.pub
 		if b.IsFanout() {
-			h = a.node.Local()
+			h = a.pub.Local()
 		}
 		if err := b.Start(context.Background(), h); err != nil {
 			return err

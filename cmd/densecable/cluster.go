@@ -168,6 +168,12 @@ func (a *app) presenceExpired(stream string, events []broker.PresenceEvent) {
 	}
 }
 
+func (a *app) executeCommand(c *broker.RemoteCommand) {
+	if a.node != nil {
+		a.node.ExecuteCommand(c)
+	}
+}
+
 type epocher interface{ Epoch() string }
 
 func (a *app) startBroker() error {
@@ -183,7 +189,7 @@ func (a *app) startBroker() error {
 			a.cfg.Broker.Adapter, epoch, a.cfg.Broker.HistoryLimit, a.cfg.Broker.HistoryTTL, a.cfg.Broker.SessionsTTL, a.cfg.Broker.PresenceTTL))
 	}
 	if a.pubsub != nil {
-		if err := a.pubsub.Start(context.Background(), a.node.Local()); err != nil {
+		if err := a.pubsub.Start(context.Background(), a.pub.Local()); err != nil {
 			return fmt.Errorf("pubsub: %w", err)
 		}
 		a.log.Info("Using " + a.cfg.PubSub.Adapter + " pub/sub")

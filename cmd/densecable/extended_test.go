@@ -25,7 +25,7 @@ func TestExtendedProtocolWithMemoryBroker(t *testing.T) {
 
 	var epoch string
 	for i := 1; i <= 3; i++ {
-		srv.node.HandleBroadcast(&broker.Publication{Stream: "feed", Data: `{"n":` + string(rune('0'+i)) + `}`})
+		srv.pub.HandleBroadcast(&broker.Publication{Stream: "feed", Data: `{"n":` + string(rune('0'+i)) + `}`})
 		var m struct {
 			Message  map[string]int `json:"message"`
 			StreamID string         `json:"stream_id"`
@@ -95,7 +95,7 @@ func TestExtendedProtocolWithMemoryBroker(t *testing.T) {
 	if connectCount(app) != connects {
 		t.Fatal("restore must not call Connect")
 	}
-	srv.node.HandleBroadcast(&broker.Publication{Stream: "feed", Data: `"after restore"`})
+	srv.pub.HandleBroadcast(&broker.Publication{Stream: "feed", Data: `"after restore"`})
 	if got := r.read(); !strings.Contains(got, `"message":"after restore"`) || !strings.Contains(got, `"offset":4`) {
 		t.Fatalf("after restore: %s", got)
 	}

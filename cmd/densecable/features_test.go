@@ -160,7 +160,7 @@ func TestPublicMode(t *testing.T) {
 	if got := c.read(); got != `{"type":"confirm_subscription","identifier":`+quote(id)+`}` {
 		t.Fatalf("confirm: %s", got)
 	}
-	srv.node.HandleBroadcast(&broker.Publication{Stream: "news", Data: `"extra"`})
+	srv.pub.HandleBroadcast(&broker.Publication{Stream: "news", Data: `"extra"`})
 	if got := c.read(); got != `{"identifier":`+quote(id)+`,"message":"extra"}` {
 		t.Fatalf("broadcast: %s", got)
 	}

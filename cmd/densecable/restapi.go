@@ -29,7 +29,7 @@ func (a *app) setupAPI() {
 	if a.broker != nil {
 		presence = a.broker
 	}
-	h := rest.New(opts, a.node, presence, a.log.With("context", "api"))
+	h := rest.New(opts, a.pub, presence, a.log.With("context", "api"))
 	if a.cfg.API.Port == 0 || a.cfg.API.Port == a.cfg.Server.Port {
 		a.router.HandlePrefix(opts.Path+"/", h)
 		a.apiOnMain = true
