@@ -32,7 +32,7 @@ func startServer(t *testing.T, flags ...string) *app {
 	if err != nil || action != config.ActionRun {
 		t.Fatalf("config: %v", err)
 	}
-	level := slog.LevelWarn
+	level := slog.LevelError
 	if os.Getenv("DENSECABLE_TEST_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
