@@ -1,0 +1,197 @@
+// Package redisbroadcast is the `redis` broadcast adapter: publications
+// published to a Redis Pub/Sub channel reach every node (fan-out, no broker).
+package redisbroadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/redis/rueidis"
+
+	"github.com/densecable/densecable/broker"
+	redisconn "github.com/densecable/densecable/broker/conn/redis"
+	"github.com/densecable/densecable/broker/internal/backoff"
+)
+
+// DefaultChannel is redis_channel's default.
+const DefaultChannel = "__anycable__"
+
+// Options configure the broadcaster.
+type Options struct {
+	Redis redisconn.RedisOptions
+	// Channel is the Pub/Sub channel (redis_channel).
+	Channel string
+}
+
+var errShutdown = errors.New("broadcaster is shut down")
+
+// Broadcaster subscribes to the channel and dispatches every message.
+type Broadcaster struct {
+	opts  Options
+	stats *broker.Stats
+	log   *slog.Logger
+
+	health broker.Health
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	client rueidis.Client
+	closed bool // set by Shutdown: no new client after it
+}
+
+var _ broker.Broadcaster = (*Broadcaster)(nil)
+
+// New returns a broadcaster; nothing connects before Start.
+func New(opts Options, stats *broker.Stats, logger *slog.Logger) *Broadcaster {
+	if opts.Channel == "" {
+		opts.Channel = DefaultChannel
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Broadcaster{
+		opts:  opts,
+		stats: stats,
+		log:   logger.With("context", "broadcast", "provider", "redis"),
+	}
+}
+
+// Healthy is false while Redis has been unreachable for
+// Redis.MaxReconnectAttempts attempts in a row.
+func (b *Broadcaster) Healthy() bool { return b.health.Healthy() }
+
+// IsFanout is true: every node subscribes and gets every message.
+func (*Broadcaster) IsFanout() bool { return true }
+
+// Start validates the options and subscribes. It returns once subscribed, or
+// after the first attempt failed (it keeps retrying in the background), or
+// when ctx is done; only a configuration error is returned.
+func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
+	co, err := b.opts.Redis.ClientOption()
+	if err != nil {
+		return fmt.Errorf("redis broadcaster: %w", err)
+	}
+	// Let Receive return on a lost connection so the loop below sees it,
+	// logs it and resubscribes (rueidis would otherwise retry silently).
+	co.DisableRetry = true
+	// No key reads here, so no use for client-side caching (and no
+	// CLIENT TRACKING for managed Redis services to refuse).
+	co.DisableCache = true
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.done = make(chan struct{})
+	first := make(chan error, 1)
+	d := &broker.Dispatcher{Handler: h, Stats: b.stats, Log: b.log, Fanout: true}
+
+	b.log.Info("starting Redis broadcaster", "redis", b.opts.Redis.Describe(), "channel", b.opts.Channel)
+	go b.run(runCtx, co, d, first)
+
+	select {
+	case err := <-first:
+		if err != nil {
+			b.log.Warn("Redis is unavailable, retrying in the background", "error", err)
+		}
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// run keeps one subscription alive until ctx is cancelled. first receives
+// the outcome of the first attempt.
+func (b *Broadcaster) run(ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, first chan<- error) {
+	defer close(b.done)
+	st := backoff.NewLink(b.opts.Redis.ReconnectPolicy(&b.health, b.log))
+	var once sync.Once
+	report := func(err error) { once.Do(func() { first <- err }) }
+	// The hook runs on rueidis's reader goroutine.
+	hookCtx := rueidis.WithOnSubscriptionHook(ctx, func(s rueidis.PubSubSubscription) {
+		if s.Kind != "subscribe" || s.Channel != b.opts.Channel {
+			return
+		}
+		if st.Up() {
+			b.log.Info("Reconnected to Redis", "channel", s.Channel)
+		} else {
+			b.log.Info("Subscribed to Redis channel", "channel", s.Channel)
+		}
+		report(nil)
+	})
+
+	for ctx.Err() == nil {
+		err := b.subscribe(hookCtx, co, d)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("subscription ended")
+		}
+		report(err)
+		wasUp, attempts := st.Down()
+		if wasUp {
+			b.log.Warn("Redis connection lost", "error", err)
+		} else {
+			b.log.Debug("Redis reconnect failed", "error", err, "attempt", attempts)
+		}
+		if !st.Wait(ctx) {
+			return
+		}
+	}
+}
+
+// subscribe makes sure there is a client and blocks in SUBSCRIBE until the
+// connection is lost or ctx is done.
+func (b *Broadcaster) subscribe(ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher) error {
+	c, err := b.ensureClient(co)
+	if err != nil {
+		return err
+	}
+	return c.Receive(ctx, c.B().Subscribe().Channel(b.opts.Channel).Build(), func(m rueidis.PubSubMessage) {
+		// Runs on rueidis's reader goroutine, in channel order; the
+		// handler hands work off quickly (broker.Handler's contract).
+		_ = d.DispatchString(m.Message)
+	})
+}
+
+// ensureClient creates the client on first use; rueidis.NewClient dials at
+// once, so it fails while Redis is down and is retried by run.
+func (b *Broadcaster) ensureClient(co rueidis.ClientOption) (rueidis.Client, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errShutdown
+	}
+	if b.client != nil {
+		return b.client, nil
+	}
+	c, err := rueidis.NewClient(co)
+	if err != nil {
+		return nil, err
+	}
+	b.client = c
+	return c, nil
+}
+
+// Shutdown stops the subscription and closes the connection.
+func (b *Broadcaster) Shutdown(ctx context.Context) error {
+	if b.cancel == nil {
+		return nil
+	}
+	b.cancel()
+	b.mu.Lock()
+	b.closed = true
+	if b.client != nil {
+		b.client.Close()
+		b.client = nil
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("redis broadcaster shutdown: %w", ctx.Err())
+	}
+}

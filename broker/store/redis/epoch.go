@@ -1,0 +1,16 @@
+package redisstore
+
+import "crypto/rand"
+
+const epochAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+// newEpoch returns a 4-character nanoid (A-Za-z0-9_-) like the memory
+// broker's; 64 symbols divide 256, so masking a random byte is unbiased.
+func newEpoch() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = epochAlphabet[b[i]&63]
+	}
+	return string(b[:])
+}
