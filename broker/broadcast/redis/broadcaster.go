@@ -85,61 +85,29 @@ func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	b.done = make(chan struct{})
-	first := make(chan error, 1)
 	d := &broker.Dispatcher{Handler: h, Stats: b.stats, Log: b.log, Fanout: true}
 
 	b.log.Info("starting Redis broadcaster", "redis", b.opts.Redis.Describe(), "channel", b.opts.Channel)
-	go b.run(runCtx, co, d, first)
-
-	select {
-	case err := <-first:
-		if err != nil {
-			b.log.Warn("Redis is unavailable, retrying in the background", "error", err)
+	link := backoff.NewLink(b.opts.Redis.ReconnectPolicy(&b.health, b.log))
+	link.Keep(ctx, runCtx, "Redis", b.done, func(ready func()) error {
+		// The hook runs on rueidis's reader goroutine.
+		hookCtx := rueidis.WithOnSubscriptionHook(runCtx, func(s rueidis.PubSubSubscription) {
+			if s.Kind != "subscribe" || s.Channel != b.opts.Channel {
+				return
+			}
+			if link.Up() {
+				b.log.Info("Reconnected to Redis", "channel", s.Channel)
+			} else {
+				b.log.Info("Subscribed to Redis channel", "channel", s.Channel)
+			}
+			ready()
+		})
+		if err := b.subscribe(hookCtx, co, d); err != nil {
+			return err
 		}
-	case <-ctx.Done():
-	}
-	return nil
-}
-
-// run keeps one subscription alive until ctx is cancelled. first receives
-// the outcome of the first attempt.
-func (b *Broadcaster) run(ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, first chan<- error) {
-	defer close(b.done)
-	st := backoff.NewLink(b.opts.Redis.ReconnectPolicy(&b.health, b.log))
-	var once sync.Once
-	report := func(err error) { once.Do(func() { first <- err }) }
-	// The hook runs on rueidis's reader goroutine.
-	hookCtx := rueidis.WithOnSubscriptionHook(ctx, func(s rueidis.PubSubSubscription) {
-		if s.Kind != "subscribe" || s.Channel != b.opts.Channel {
-			return
-		}
-		if st.Up() {
-			b.log.Info("Reconnected to Redis", "channel", s.Channel)
-		} else {
-			b.log.Info("Subscribed to Redis channel", "channel", s.Channel)
-		}
-		report(nil)
+		return errors.New("subscription ended")
 	})
-
-	for ctx.Err() == nil {
-		err := b.subscribe(hookCtx, co, d)
-		if ctx.Err() != nil {
-			return
-		}
-		if err == nil {
-			err = errors.New("subscription ended")
-		}
-		report(err)
-		wasUp, attempts := st.Down()
-		if wasUp {
-			b.log.Warn("Redis connection lost", "error", err)
-		} else {
-			b.log.Debug("Redis reconnect failed", "error", err, "attempt", attempts)
-		}
-		if !st.Wait(ctx) {
-			return
-		}
-	}
+	return nil
 }
 
 // subscribe makes sure there is a client and blocks in SUBSCRIBE until the

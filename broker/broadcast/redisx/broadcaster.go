@@ -87,49 +87,19 @@ func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
 	killCtx, kill := context.WithCancel(context.Background())
 	b.stop, b.kill = stop, kill
 	b.done = make(chan struct{})
-	first := make(chan error, 1)
 	d := &broker.Dispatcher{Handler: h, Stats: b.stats, Log: b.log}
 
 	b.log.Info("starting Redis stream broadcaster", "redis", b.opts.Redis.Describe(),
 		"stream", b.opts.Stream, "group", b.opts.Group, "consumer", b.opts.Consumer)
-	go b.run(stopCtx, killCtx, co, d, first)
-
-	select {
-	case err := <-first:
-		if err != nil {
-			b.log.Warn("Redis is unavailable, retrying in the background", "error", err)
-		}
-	case <-ctx.Done():
-	}
+	link := backoff.NewLink(b.opts.Redis.ReconnectPolicy(&b.health, b.log))
+	link.Keep(ctx, stopCtx, "Redis", b.done, func(ready func()) error {
+		return b.consume(stopCtx, killCtx, co, d, link, ready)
+	})
 	return nil
 }
 
-func (b *Broadcaster) run(stopCtx, killCtx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, first chan<- error) {
-	defer close(b.done)
-	link := backoff.NewLink(b.opts.Redis.ReconnectPolicy(&b.health, b.log))
-	var once sync.Once
-	report := func(err error) { once.Do(func() { first <- err }) }
-
-	for stopCtx.Err() == nil {
-		err := b.consume(stopCtx, killCtx, co, d, link, report)
-		if stopCtx.Err() != nil {
-			return
-		}
-		report(err)
-		wasUp, attempts := link.Down()
-		if wasUp {
-			b.log.Warn("Redis connection lost", "error", err)
-		} else {
-			b.log.Debug("Redis reconnect failed", "error", err, "attempt", attempts)
-		}
-		if !link.Wait(stopCtx) {
-			return
-		}
-	}
-}
-
 // consume (re)creates the group and reads until an error or a stop.
-func (b *Broadcaster) consume(stopCtx, ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, link *backoff.Link, report func(error)) error {
+func (b *Broadcaster) consume(stopCtx, ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, link *backoff.Link, ready func()) error {
 	c, err := b.ensureClient(co)
 	if err != nil {
 		return err
@@ -143,7 +113,7 @@ func (b *Broadcaster) consume(stopCtx, ctx context.Context, co rueidis.ClientOpt
 	} else {
 		b.log.Info("Consuming Redis stream", "stream", b.opts.Stream, "group", b.opts.Group)
 	}
-	report(nil)
+	ready()
 
 	cursor := "0-0"
 	var lastClaim time.Time

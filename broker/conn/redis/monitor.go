@@ -48,12 +48,8 @@ func Monitor(ctx context.Context, c rueidis.Client, opts RedisOptions, health *b
 			}
 			wait = link.Delay()
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoff.Sleep(ctx, wait) {
 			return
-		case <-t.C:
 		}
 	}
 }

@@ -176,7 +176,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.mu.Unlock()
 	b.log.Info("Starting NATS broker", "servers", b.nc.Servers(), "history_limit", b.opts.HistoryLimit,
 		"history_ttl", b.opts.HistoryTTL, "sessions_ttl", b.opts.SessionsTTL, "presence_ttl", b.opts.PresenceTTL)
-	bo := backoff.Backoff{Min: backoff.DefaultMin, Max: backoff.DefaultMax}
+	link := backoff.NewLink(backoff.Policy{Log: b.log})
 	// While a fresh cluster settles its routes, replies get lost: short
 	// attempts (growing to opTimeout) retry sooner than one long wait.
 	attempt := time.Second
@@ -191,17 +191,13 @@ func (b *Broker) Start(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("nats broker: set up JetStream: %w", err)
 		}
-		if bo.Attempts() == 0 {
+		if _, failures := link.Down(); failures == 1 {
 			b.log.Warn("JetStream is not available yet, retrying", "error", err)
 		} else {
-			b.log.Debug("JetStream is still not available", "error", err, "attempt", bo.Attempts())
+			b.log.Debug("JetStream is still not available", "error", err, "attempt", failures-1)
 		}
-		t := time.NewTimer(bo.Next())
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !link.Wait(ctx) {
 			return fmt.Errorf("nats broker: set up JetStream: %w", err)
-		case <-t.C:
 		}
 	}
 	b.log.Info("NATS broker ready", "epoch", b.Epoch(), "node", b.node)

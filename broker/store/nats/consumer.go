@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
 // consumerIdle lets the server drop a reading consumer whose deletion was
@@ -29,8 +31,8 @@ func readSubject(ctx context.Context, history jetstream.Stream, cfg jetstream.Co
 		if n := len(msgs); n > 0 && msgs[n-1].seq >= until || attempt == readAttempts {
 			return msgs, nil
 		}
-		if err := sleepCtx(ctx, time.Duration(attempt)*10*time.Millisecond); err != nil {
-			return nil, err
+		if !backoff.Sleep(ctx, time.Duration(attempt)*10*time.Millisecond) {
+			return nil, ctx.Err()
 		}
 	}
 }

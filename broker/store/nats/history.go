@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
 // Headers of a history message; its body is the publication's data.
@@ -65,8 +66,8 @@ func (b *Broker) store(ctx context.Context, p *broker.Publication) error {
 	for attempt := range casAttempts {
 		if attempt >= 2 {
 			// Another node is publishing to this stream too: let it go.
-			if err := sleepCtx(ctx, time.Duration(rand.IntN(attempt))*time.Millisecond); err != nil {
-				return err
+			if !backoff.Sleep(ctx, time.Duration(rand.IntN(attempt))*time.Millisecond) {
+				return ctx.Err()
 			}
 		}
 		epoch := b.Epoch()
@@ -111,17 +112,6 @@ func (b *Broker) store(ctx context.Context, p *broker.Publication) error {
 		return nil
 	}
 	return errors.New("too many concurrent publications to the stream")
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func isWrongLastSeq(err error) bool {
