@@ -54,10 +54,7 @@ type Options struct {
 //
 // Publications go to h in body order, on the request goroutine.
 func NewHandler(opts Options, h broker.Handler, logger *slog.Logger) fasthttp.RequestHandler {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	log := logger.With("context", "broadcast", "provider", "http")
+	log := broker.Logger(logger, "context", "broadcast", "provider", "http")
 	maxBody := opts.MaxBodySize
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodySize

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/densecable/densecable/broker"
 )
 
 // readyTimeout bounds the wait for the client port.
@@ -29,9 +31,6 @@ type Server struct {
 
 // New validates the options; nothing listens before Start.
 func New(opts Options, logger *slog.Logger) (*Server, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	so, err := opts.serverOptions()
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
@@ -39,7 +38,7 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	if opts.JetStreamReadyTimeout <= 0 {
 		opts.JetStreamReadyTimeout = DefaultJetStreamReadyTimeout
 	}
-	return &Server{opts: opts, so: so, log: logger.With("context", "enats")}, nil
+	return &Server{opts: opts, so: so, log: broker.Logger(logger, "context", "enats")}, nil
 }
 
 // Name is the server name (generated when not configured).

@@ -51,13 +51,10 @@ func NewNATS(conn *nats.Conn, channel string, logger *slog.Logger) *NATS {
 	if channel == "" {
 		channel = DefaultChannel
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &NATS{
 		nc:      conn,
 		channel: channel,
-		log:     logger.With("context", "pubsub", "provider", "nats"),
+		log:     broker.Logger(logger, "context", "pubsub", "provider", "nats"),
 		subs:    make(map[string]*nats.Subscription),
 	}
 }

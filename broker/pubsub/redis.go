@@ -51,13 +51,10 @@ func NewRedis(client rueidis.Client, channel string, logger *slog.Logger) *Redis
 	if channel == "" {
 		channel = DefaultChannel
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Redis{
 		client:  client,
 		channel: channel,
-		log:     logger.With("context", "pubsub", "provider", "redis"),
+		log:     broker.Logger(logger, "context", "pubsub", "provider", "redis"),
 		chans:   newChannelSet(),
 		kick:    make(chan struct{}, 1),
 	}

@@ -49,13 +49,10 @@ func New(opts Options, stats *broker.Stats, logger *slog.Logger) *Broadcaster {
 	if opts.Channel == "" {
 		opts.Channel = DefaultChannel
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Broadcaster{
 		opts:  opts,
 		stats: stats,
-		log:   logger.With("context", "broadcast", "provider", "nats"),
+		log:   broker.Logger(logger, "context", "broadcast", "provider", "nats"),
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/redis/rueidis"
 
@@ -26,8 +25,6 @@ type Options struct {
 	Channel string
 }
 
-var errShutdown = errors.New("broadcaster is shut down")
-
 // Broadcaster subscribes to the channel and dispatches every message.
 type Broadcaster struct {
 	opts  Options
@@ -38,9 +35,7 @@ type Broadcaster struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
-	mu     sync.Mutex
-	client rueidis.Client
-	closed bool // set by Shutdown: no new client after it
+	client redisconn.Lazy
 }
 
 var _ broker.Broadcaster = (*Broadcaster)(nil)
@@ -50,13 +45,10 @@ func New(opts Options, stats *broker.Stats, logger *slog.Logger) *Broadcaster {
 	if opts.Channel == "" {
 		opts.Channel = DefaultChannel
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Broadcaster{
 		opts:  opts,
 		stats: stats,
-		log:   logger.With("context", "broadcast", "provider", "redis"),
+		log:   broker.Logger(logger, "context", "broadcast", "provider", "redis"),
 	}
 }
 
@@ -113,7 +105,7 @@ func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
 // subscribe makes sure there is a client and blocks in SUBSCRIBE until the
 // connection is lost or ctx is done.
 func (b *Broadcaster) subscribe(ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher) error {
-	c, err := b.ensureClient(co)
+	c, err := b.client.Get(co)
 	if err != nil {
 		return err
 	}
@@ -124,38 +116,13 @@ func (b *Broadcaster) subscribe(ctx context.Context, co rueidis.ClientOption, d 
 	})
 }
 
-// ensureClient creates the client on first use; rueidis.NewClient dials at
-// once, so it fails while Redis is down and is retried by run.
-func (b *Broadcaster) ensureClient(co rueidis.ClientOption) (rueidis.Client, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return nil, errShutdown
-	}
-	if b.client != nil {
-		return b.client, nil
-	}
-	c, err := rueidis.NewClient(co)
-	if err != nil {
-		return nil, err
-	}
-	b.client = c
-	return c, nil
-}
-
 // Shutdown stops the subscription and closes the connection.
 func (b *Broadcaster) Shutdown(ctx context.Context) error {
 	if b.cancel == nil {
 		return nil
 	}
 	b.cancel()
-	b.mu.Lock()
-	b.closed = true
-	if b.client != nil {
-		b.client.Close()
-		b.client = nil
-	}
-	b.mu.Unlock()
+	b.client.Close(nil)
 	select {
 	case <-b.done:
 		return nil

@@ -4,21 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
 
 	"github.com/densecable/densecable/broker"
+	redisconn "github.com/densecable/densecable/broker/conn/redis"
 	"github.com/densecable/densecable/broker/internal/backoff"
 )
-
-var errShutdown = errors.New("broadcaster is shut down")
 
 // Broadcaster consumes the stream as one member of the group.
 type Broadcaster struct {
@@ -37,9 +34,7 @@ type Broadcaster struct {
 	// entries added after the restart but before the group are not skipped.
 	lastID string
 
-	mu     sync.Mutex
-	client rueidis.Client
-	closed bool // set by Shutdown: no new client after it
+	client redisconn.Lazy
 }
 
 // Healthy is false while Redis has been unreachable for
@@ -56,13 +51,10 @@ func New(opts Options, stats *broker.Stats, logger *slog.Logger) *Broadcaster {
 		_, _ = rand.Read(b[:])
 		opts.Consumer = hex.EncodeToString(b[:])
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Broadcaster{
 		opts:  opts,
 		stats: stats,
-		log:   logger.With("context", "broadcast", "provider", "redisx"),
+		log:   broker.Logger(logger, "context", "broadcast", "provider", "redisx"),
 	}
 }
 
@@ -100,7 +92,7 @@ func (b *Broadcaster) Start(ctx context.Context, h broker.Handler) error {
 
 // consume (re)creates the group and reads until an error or a stop.
 func (b *Broadcaster) consume(stopCtx, ctx context.Context, co rueidis.ClientOption, d *broker.Dispatcher, link *backoff.Link, ready func()) error {
-	c, err := b.ensureClient(co)
+	c, err := b.client.Get(co)
 	if err != nil {
 		return err
 	}
@@ -241,23 +233,6 @@ func (b *Broadcaster) handle(ctx context.Context, c rueidis.Client, d *broker.Di
 	}
 }
 
-func (b *Broadcaster) ensureClient(co rueidis.ClientOption) (rueidis.Client, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return nil, errShutdown
-	}
-	if b.client != nil {
-		return b.client, nil
-	}
-	c, err := rueidis.NewClient(co)
-	if err != nil {
-		return nil, err
-	}
-	b.client = c
-	return c, nil
-}
-
 // Shutdown finishes the read in flight (up to ReadBlock), removes this
 // consumer from the group when it holds no pending entries (pending ones stay
 // for other nodes to claim), and closes the connection.
@@ -276,17 +251,11 @@ func (b *Broadcaster) Shutdown(ctx context.Context) error {
 	}
 	b.kill()
 
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.closed = true
-	if b.client == nil {
-		return err
-	}
-	if err == nil {
-		b.removeConsumer(ctx, b.client)
-	}
-	b.client.Close()
-	b.client = nil // a second Shutdown has nothing to do
+	b.client.Close(func(c rueidis.Client) {
+		if err == nil {
+			b.removeConsumer(ctx, c)
+		}
+	})
 	return err
 }
 

@@ -47,9 +47,7 @@ func DefaultNATSOptions() NATSOptions {
 // subscriptions once connected); connection losses and recoveries are logged
 // once each. extra options go last and can override these.
 func Connect(opts NATSOptions, name string, logger *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger = broker.Logger(logger)
 	servers := strings.TrimSpace(opts.Servers)
 	if servers == "" {
 		servers = DefaultServers

@@ -20,9 +20,7 @@ const MonitorInterval = time.Second
 // next command), logging the loss and the return once and setting health
 // after opts.MaxReconnectAttempts failures in a row.
 func Monitor(ctx context.Context, c rueidis.Client, opts RedisOptions, health *broker.Health, logger *slog.Logger) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger = broker.Logger(logger)
 	link := backoff.NewLink(opts.ReconnectPolicy(health, logger))
 	first := true
 	for {

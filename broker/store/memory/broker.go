@@ -7,10 +7,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/periodic"
 )
 
 // Config is broker.Options plus what tests (and tuning) may change.
@@ -38,9 +38,7 @@ type Broker struct {
 	presence [shardCount]presenceShard // by stream
 	members  [shardCount]memberShard   // by session: its presence streams
 
-	runMu sync.Mutex
-	stop  chan struct{}
-	done  chan struct{}
+	sweeper periodic.Task
 }
 
 var _ broker.Broker = (*Broker)(nil)
@@ -60,16 +58,13 @@ func NewWithConfig(cfg Config, onExpire broker.ExpiredPresence, logger *slog.Log
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = time.Second
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	b := &Broker{
 		opts:     cfg.Options,
 		now:      cfg.Now,
 		interval: cfg.SweepInterval,
 		epoch:    NewEpoch(),
 		onExpire: onExpire,
-		log:      logger.With("context", "broker", "provider", "memory"),
+		log:      broker.Logger(logger, "context", "broker", "provider", "memory"),
 	}
 	for i := range shardCount {
 		b.streams[i].m = make(map[string]*stream)
@@ -85,49 +80,20 @@ func (b *Broker) Epoch() string { return b.epoch }
 
 // Start runs the sweeper. Calling it again while running does nothing.
 func (b *Broker) Start(context.Context) error {
-	b.runMu.Lock()
-	defer b.runMu.Unlock()
-	if b.stop != nil {
-		return nil
-	}
-	b.stop, b.done = make(chan struct{}), make(chan struct{})
-	b.log.Info("starting in-memory broker", "epoch", b.epoch,
-		"history_limit", b.opts.HistoryLimit, "history_ttl", b.opts.HistoryTTL,
-		"sessions_ttl", b.opts.SessionsTTL, "presence_ttl", b.opts.PresenceTTL)
-	go b.sweepLoop(b.stop, b.done)
+	b.sweeper.Start(b.interval, func() {
+		b.log.Info("starting in-memory broker", "epoch", b.epoch,
+			"history_limit", b.opts.HistoryLimit, "history_ttl", b.opts.HistoryTTL,
+			"sessions_ttl", b.opts.SessionsTTL, "presence_ttl", b.opts.PresenceTTL)
+	}, b.Sweep)
 	return nil
 }
 
 // Shutdown stops the sweeper; the data stays readable.
 func (b *Broker) Shutdown(ctx context.Context) error {
-	b.runMu.Lock()
-	stop, done := b.stop, b.done
-	b.stop, b.done = nil, nil
-	b.runMu.Unlock()
-	if stop == nil {
-		return nil
+	if err := b.sweeper.Stop(ctx); err != nil {
+		return errors.Join(errors.New("memory broker: sweeper did not stop"), err)
 	}
-	close(stop)
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return errors.Join(errors.New("memory broker: sweeper did not stop"), ctx.Err())
-	}
-}
-
-func (b *Broker) sweepLoop(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(b.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			b.Sweep()
-		}
-	}
+	return nil
 }
 
 // Sweep removes what has expired by now: history entries older than

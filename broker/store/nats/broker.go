@@ -107,9 +107,6 @@ var _ broker.Broker = (*Broker)(nil)
 // expiry goroutine and must not block for long). Nothing is created in
 // JetStream before Start.
 func New(conn *nats.Conn, opts broker.Options, onExpire broker.ExpiredPresence, logger *slog.Logger, extra ...Option) *Broker {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	if onExpire == nil {
 		onExpire = func(string, []broker.PresenceEvent) {}
 	}
@@ -123,7 +120,7 @@ func New(conn *nats.Conn, opts broker.Options, onExpire broker.ExpiredPresence, 
 		opts:        opts,
 		cfg:         cfg,
 		onExpire:    onExpire,
-		log:         logger.With("context", "broker", "provider", "nats"),
+		log:         broker.Logger(logger, "context", "broker", "provider", "nats"),
 		node:        randomString(12, nodeAlphabet),
 		historyTTL:  time.Duration(opts.HistoryTTL) * time.Second,
 		presenceTTL: time.Duration(opts.PresenceTTL) * time.Second,

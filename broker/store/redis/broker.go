@@ -11,13 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/periodic"
 )
 
 // Config is broker.Options plus the Redis broker's own settings.
@@ -47,9 +47,7 @@ type Broker struct {
 
 	epoch atomic.Pointer[string] // last epoch seen, for logs and Epoch
 
-	runMu sync.Mutex
-	stop  chan struct{}
-	done  chan struct{}
+	sweeper periodic.Task
 
 	sweepFailing atomic.Bool // log a failing sweep once, not every second
 }
@@ -78,9 +76,6 @@ func NewWithConfig(client rueidis.Client, cfg Config, onExpire broker.ExpiredPre
 	// PEXPIRE 0 would delete at once; a TTL below a second means "a second".
 	cfg.HistoryTTL = max(cfg.HistoryTTL, 1)
 	cfg.PresenceTTL = max(cfg.PresenceTTL, 1)
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Broker{
 		client:      client,
 		opts:        cfg.Options,
@@ -89,7 +84,7 @@ func NewWithConfig(client rueidis.Client, cfg Config, onExpire broker.ExpiredPre
 		interval:    cfg.SweepInterval,
 		batch:       cfg.SweepBatch,
 		onExpire:    onExpire,
-		log:         logger.With("context", "broker", "provider", "redis"),
+		log:         broker.Logger(logger, "context", "broker", "provider", "redis"),
 	}
 }
 
@@ -112,21 +107,16 @@ func (b *Broker) setEpoch(e string) {
 // the others adopt it) and runs the presence sweeper. Redis being down is
 // not fatal: the broker works again once Redis is back.
 func (b *Broker) Start(ctx context.Context) error {
-	b.runMu.Lock()
-	defer b.runMu.Unlock()
-	if b.stop != nil {
-		return nil
-	}
-	if b.globalEpoch {
-		if err := b.ensureEpoch(ctx); err != nil {
-			b.log.Warn("Redis is unavailable; the broker works once it is back", "error", err)
+	b.sweeper.Start(b.interval, func() {
+		if b.globalEpoch {
+			if err := b.ensureEpoch(ctx); err != nil {
+				b.log.Warn("Redis is unavailable; the broker works once it is back", "error", err)
+			}
 		}
-	}
-	b.log.Info("starting Redis broker", "prefix", b.keys.prefix, "epoch", b.Epoch(),
-		"history_limit", b.opts.HistoryLimit, "history_ttl", b.opts.HistoryTTL,
-		"sessions_ttl", b.opts.SessionsTTL, "presence_ttl", b.opts.PresenceTTL)
-	b.stop, b.done = make(chan struct{}), make(chan struct{})
-	go b.sweepLoop(b.stop, b.done)
+		b.log.Info("starting Redis broker", "prefix", b.keys.prefix, "epoch", b.Epoch(),
+			"history_limit", b.opts.HistoryLimit, "history_ttl", b.opts.HistoryTTL,
+			"sessions_ttl", b.opts.SessionsTTL, "presence_ttl", b.opts.PresenceTTL)
+	}, b.sweepTick)
 	return nil
 }
 
@@ -149,18 +139,8 @@ func (b *Broker) ensureEpoch(ctx context.Context) error {
 
 // Shutdown stops the sweeper. The client belongs to the caller.
 func (b *Broker) Shutdown(ctx context.Context) error {
-	b.runMu.Lock()
-	stop, done := b.stop, b.done
-	b.stop, b.done = nil, nil
-	b.runMu.Unlock()
-	if stop == nil {
-		return nil
+	if err := b.sweeper.Stop(ctx); err != nil {
+		return errors.Join(errors.New("redis broker: sweeper did not stop"), err)
 	}
-	close(stop)
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return errors.Join(errors.New("redis broker: sweeper did not stop"), ctx.Err())
-	}
+	return nil
 }

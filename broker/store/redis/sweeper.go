@@ -16,25 +16,17 @@ import (
 // rest waits for the next tick.
 const maxSweepRounds = 8
 
-func (b *Broker) sweepLoop(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(b.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), max(b.interval, time.Second)*5)
-			err := b.Sweep(ctx)
-			cancel()
-			switch {
-			case err != nil && !b.sweepFailing.Swap(true):
-				b.log.Warn("presence sweep failed", "error", err)
-			case err == nil && b.sweepFailing.Swap(false):
-				b.log.Info("presence sweep works again")
-			}
-		}
+// sweepTick is one round of the sweeper, bounded in time; a failure is
+// logged when it starts and when it ends, not at every round.
+func (b *Broker) sweepTick() {
+	ctx, cancel := context.WithTimeout(context.Background(), max(b.interval, time.Second)*5)
+	err := b.Sweep(ctx)
+	cancel()
+	switch {
+	case err != nil && !b.sweepFailing.Swap(true):
+		b.log.Warn("presence sweep failed", "error", err)
+	case err == nil && b.sweepFailing.Swap(false):
+		b.log.Info("presence sweep works again")
 	}
 }
 
