@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
 // natsQueue is how many received messages may wait for the handler before
@@ -134,12 +135,7 @@ func (n *NATS) Shutdown(ctx context.Context) error {
 	stop, done := n.stop, n.done
 	n.mu.Unlock()
 	close(stop)
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("nats pub/sub shutdown: %w", ctx.Err())
-	}
+	return backoff.Stopped(ctx, done, "nats pub/sub")
 }
 
 // Subscribe starts receiving stream's publications. nats.go only queues the

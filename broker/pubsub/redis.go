@@ -169,12 +169,7 @@ func (r *Redis) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("redis pub/sub shutdown: %w", ctx.Err())
-	}
+	return backoff.Stopped(ctx, done, "redis pub/sub")
 }
 
 // Subscribe starts receiving stream's publications; the SUBSCRIBE goes out

@@ -123,10 +123,5 @@ func (b *Broadcaster) Shutdown(ctx context.Context) error {
 	}
 	b.cancel()
 	b.client.Close(nil)
-	select {
-	case <-b.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("redis broadcaster shutdown: %w", ctx.Err())
-	}
+	return backoff.Stopped(ctx, b.done, "redis broadcaster")
 }

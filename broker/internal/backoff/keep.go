@@ -2,6 +2,7 @@ package backoff
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -59,5 +60,16 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// Stopped waits until done is closed (a component's goroutines have ended)
+// or ctx is done; then the error names what did not stop in time.
+func Stopped(ctx context.Context, done <-chan struct{}, what string) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s shutdown: %w", what, ctx.Err())
 	}
 }

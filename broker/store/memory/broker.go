@@ -62,7 +62,7 @@ func NewWithConfig(cfg Config, onExpire broker.ExpiredPresence, logger *slog.Log
 		opts:     cfg.Options,
 		now:      cfg.Now,
 		interval: cfg.SweepInterval,
-		epoch:    NewEpoch(),
+		epoch:    broker.NewEpoch(),
 		onExpire: onExpire,
 		log:      broker.Logger(logger, "context", "broker", "provider", "memory"),
 	}

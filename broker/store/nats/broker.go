@@ -283,7 +283,7 @@ func loadEpoch(ctx context.Context, kv jetstream.KeyValue) (string, error) {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
 			return "", fmt.Errorf("read epoch: %w", err)
 		}
-		epoch := randomString(4, epochAlphabet)
+		epoch := broker.NewEpoch()
 		if _, err = kv.Create(ctx, epochKey, []byte(epoch)); err == nil {
 			return epoch, nil
 		}
@@ -309,12 +309,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	cancel()
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("nats broker shutdown: %w", ctx.Err())
-	}
+	return backoff.Stopped(ctx, done, "nats broker")
 }
 
 // handles returns the JetStream handles, or errNotStarted.

@@ -119,23 +119,11 @@ func (b *Broker) PresenceInfo(ctx context.Context, stream string) (*broker.Prese
 // addToDoc adds sid (held by this node) to the (stream, id) record and
 // reports whether the id was not present before.
 func (b *Broker) addToDoc(ctx context.Context, stream, id, sid string, info []byte) (bool, error) {
-	_, _, state, err := b.handles()
-	if err != nil {
-		return false, err
-	}
-	key := presenceKey(stream, id)
-	for range casAttempts {
-		e, err := state.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
+	return b.casDoc(ctx, stream, id, func(state jetstream.KeyValue, key string, e jetstream.KeyValueEntry) (bool, error) {
+		if e == nil {
 			doc := presenceDoc{Stream: stream, ID: id, Info: info, Sids: map[string]string{sid: b.node}}
-			_, err = state.Create(ctx, key, mustJSON(doc))
-			if errors.Is(err, jetstream.ErrKeyExists) {
-				continue // someone else joined first
-			}
+			_, err := state.Create(ctx, key, mustJSON(doc)) // ErrKeyExists: someone else joined first
 			return err == nil, err
-		}
-		if err != nil {
-			return false, err
 		}
 		doc := b.decodeDoc(e)
 		if doc.Sids[sid] == b.node {
@@ -147,46 +135,55 @@ func (b *Broker) addToDoc(ctx context.Context, stream, id, sid string, info []by
 		if joined || len(doc.Info) == 0 {
 			doc.Info = info
 		}
-		_, err = state.Update(ctx, key, mustJSON(doc), e.Revision())
-		if isCASConflict(err) {
-			continue
-		}
+		_, err := state.Update(ctx, key, mustJSON(doc), e.Revision())
 		return joined && err == nil, err
-	}
-	return false, errors.New("too many concurrent presence changes")
+	})
 }
 
 // removeFromDoc removes sid from the (stream, id) record if node still
 // holds it, and reports whether that emptied the record (a leave). The
 // compare-and-set makes one caller, across nodes, see the leave.
 func (b *Broker) removeFromDoc(ctx context.Context, stream, id, sid, node string) (bool, error) {
-	_, _, state, err := b.handles()
-	if err != nil {
-		return false, err
-	}
-	key := presenceKey(stream, id)
-	for range casAttempts {
-		e, err := state.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
+	return b.casDoc(ctx, stream, id, func(state jetstream.KeyValue, key string, e jetstream.KeyValueEntry) (bool, error) {
+		if e == nil {
 			return false, nil
-		}
-		if err != nil {
-			return false, err
 		}
 		doc := b.decodeDoc(e)
 		if holder, ok := doc.Sids[sid]; !ok || holder != node {
 			return false, nil
 		}
 		delete(doc.Sids, sid)
+		var err error
 		if len(doc.Sids) == 0 {
 			err = state.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
 		} else {
 			_, err = state.Update(ctx, key, mustJSON(doc), e.Revision())
 		}
+		return len(doc.Sids) == 0 && err == nil, err
+	})
+}
+
+// casDoc reads the (stream, id) record (nil when missing) and hands it to
+// change, which writes it back conditionally; when another writer got in
+// between (a compare-and-set conflict) it starts over, casAttempts times at
+// most.
+func (b *Broker) casDoc(ctx context.Context, stream, id string,
+	change func(state jetstream.KeyValue, key string, e jetstream.KeyValueEntry) (bool, error)) (bool, error) {
+	_, _, state, err := b.handles()
+	if err != nil {
+		return false, err
+	}
+	key := presenceKey(stream, id)
+	for range casAttempts {
+		e, err := getEntry(ctx, state, key)
+		if err != nil {
+			return false, err
+		}
+		ok, err := change(state, key, e)
 		if isCASConflict(err) {
 			continue
 		}
-		return len(doc.Sids) == 0 && err == nil, err
+		return ok, err
 	}
 	return false, errors.New("too many concurrent presence changes")
 }

@@ -2,14 +2,11 @@ package natsstore
 
 import "crypto/rand"
 
-// epochAlphabet is nanoid's, as in anycable-go's 4-character epochs.
-const (
-	epochAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-	nodeAlphabet  = "abcdefghijklmnopqrstuvwxyz0123456789"
-)
+// nodeAlphabet makes node ids that are valid in NATS subjects and KV keys.
+const nodeAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-// randomString draws n characters from alphabet (its length divides 256
-// for the epoch alphabet, so there is no bias there).
+// randomString draws n characters from alphabet (a slight bias for an
+// alphabet whose length does not divide 256 does not matter for node ids).
 func randomString(n int, alphabet string) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)

@@ -11,74 +11,33 @@ import (
 // CommitSession stores the snapshot under sid; the bucket drops it after
 // sessions_ttl without a write or touch.
 func (b *Broker) CommitSession(ctx context.Context, sid string, snapshot []byte) error {
-	if b.opts.SessionsTTL <= 0 {
-		return nil // the session cache is off
-	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	err := b.do(ctx, func(ctx context.Context) error {
-		_, sessions, _, err := b.handles()
-		if err != nil {
-			return err
-		}
-		_, err = sessions.Put(ctx, token(sid), snapshot)
+	return b.sessionOp(ctx, "commit", func(ctx context.Context, sessions jetstream.KeyValue) error {
+		_, err := sessions.Put(ctx, token(sid), snapshot)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("nats broker: commit session: %w", err)
-	}
-	return nil
 }
 
 // RestoreSession returns the snapshot stored under sid, or nil.
 func (b *Broker) RestoreSession(ctx context.Context, sid string) ([]byte, error) {
-	if b.opts.SessionsTTL <= 0 {
-		return nil, nil
-	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
 	var snapshot []byte
-	err := b.do(ctx, func(ctx context.Context) error {
-		_, sessions, _, err := b.handles()
-		if err != nil {
-			return err
+	err := b.sessionOp(ctx, "restore", func(ctx context.Context, sessions jetstream.KeyValue) error {
+		e, err := getEntry(ctx, sessions, token(sid))
+		if e != nil {
+			snapshot = e.Value()
 		}
-		e, err := sessions.Get(ctx, token(sid))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		snapshot = e.Value()
-		return nil
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("nats broker: restore session: %w", err)
-	}
-	return snapshot, nil
+	return snapshot, err
 }
 
 // TouchSession writes the snapshot again so its lifetime starts over (KV
 // entries have no separate expiry to extend). A snapshot written by someone
 // else meanwhile is fresh already; a missing one stays missing.
 func (b *Broker) TouchSession(ctx context.Context, sid string) error {
-	if b.opts.SessionsTTL <= 0 {
-		return nil
-	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	err := b.do(ctx, func(ctx context.Context) error {
-		_, sessions, _, err := b.handles()
-		if err != nil {
-			return err
-		}
+	return b.sessionOp(ctx, "touch", func(ctx context.Context, sessions jetstream.KeyValue) error {
 		key := token(sid)
-		e, err := sessions.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
+		e, err := getEntry(ctx, sessions, key)
+		if e == nil {
 			return err
 		}
 		_, err = sessions.Update(ctx, key, e.Value(), e.Revision())
@@ -87,8 +46,38 @@ func (b *Broker) TouchSession(ctx context.Context, sid string) error {
 		}
 		return err
 	})
+}
+
+// sessionOp runs op on the sessions bucket within the operation timeout,
+// retried as every JetStream call is (do); nothing when the session cache is
+// off (sessions_ttl 0).
+func (b *Broker) sessionOp(ctx context.Context, what string, op func(context.Context, jetstream.KeyValue) error) error {
+	if b.opts.SessionsTTL <= 0 {
+		return nil
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	err := b.do(ctx, func(ctx context.Context) error {
+		_, sessions, _, err := b.handles()
+		if err != nil {
+			return err
+		}
+		return op(ctx, sessions)
+	})
 	if err != nil {
-		return fmt.Errorf("nats broker: touch session: %w", err)
+		return fmt.Errorf("nats broker: %s session: %w", what, err)
 	}
 	return nil
+}
+
+// getSession reads key; a missing key is (nil, nil).
+func getEntry(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }

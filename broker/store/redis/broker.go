@@ -124,7 +124,7 @@ func (b *Broker) Start(ctx context.Context) error {
 func (b *Broker) ensureEpoch(ctx context.Context) error {
 	k := b.keys.epoch()
 	res := b.client.DoMulti(ctx,
-		b.client.B().Set().Key(k).Value(newEpoch()).Nx().Build(),
+		b.client.B().Set().Key(k).Value(broker.NewEpoch()).Nx().Build(),
 		b.client.B().Get().Key(k).Build())
 	if err := res[0].Error(); err != nil && !rueidis.IsRedisNil(err) {
 		return fmt.Errorf("create epoch: %w", err)

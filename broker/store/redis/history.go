@@ -29,7 +29,7 @@ func (b *Broker) Store(ctx context.Context, p *broker.Publication) error {
 	ttl := int64(b.opts.HistoryTTL) * 1000
 	res := storeScript.exec(ctx, b.client, ks, []string{
 		p.Data, p.Meta.BroadcastType, strconv.Itoa(b.opts.HistoryLimit),
-		strconv.FormatInt(ttl, 10), strconv.FormatInt(ttl*metaTTLFactor, 10), newEpoch(),
+		strconv.FormatInt(ttl, 10), strconv.FormatInt(ttl*metaTTLFactor, 10), broker.NewEpoch(),
 	})
 	arr, err := res.ToArray()
 	if err != nil || len(arr) != 2 {
