@@ -74,12 +74,8 @@ func NewHandler(opts Options, h broker.Handler, logger *slog.Logger) fasthttp.Re
 			ctx.SetStatusCode(fasthttp.StatusNotFound)
 			return
 		}
-		if cors != nil {
-			cors.Apply(ctx)
-			if ctx.IsOptions() {
-				ctx.SetStatusCode(fasthttp.StatusOK)
-				return
-			}
+		if cors.Preflight(ctx) {
+			return
 		}
 		if !ctx.IsPost() {
 			log.Debug("invalid request method", "method", string(ctx.Method()))
