@@ -1,6 +1,9 @@
 package broker
 
-import "sync/atomic"
+import (
+	"log/slog"
+	"sync/atomic"
+)
 
 // Health is a component's report on the dependency it needs (Redis, NATS):
 // unhealthy after its reconnect attempts ran out (max_reconnect_attempts),
@@ -23,4 +26,17 @@ func (h *Health) Set(healthy bool) {
 // dependency can go away.
 type HealthReporter interface {
 	Healthy() bool
+}
+
+// Logger is how a component takes its logger: logger, or one that discards
+// when it is nil, with the attributes every line of the component carries
+// (anycable-go's "context" and "provider").
+func Logger(logger *slog.Logger, attrs ...any) *slog.Logger {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if len(attrs) == 0 {
+		return logger
+	}
+	return logger.With(attrs...)
 }

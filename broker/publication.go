@@ -1,6 +1,14 @@
-// Package broker holds what moves broadcasts between the outside world and the
-// fanout: publications and their parser, broadcasters (Redis, Redis Streams,
-// NATS), history/session/presence brokers and node-to-node pub/sub.
+// Package broker holds the contracts that move broadcasts between the outside
+// world and the fanout (Publication and its parser, Broker, PubSub,
+// Broadcaster, Handler); the implementations live in sub-folders by role:
+//
+//	broadcast/{redis,redisx,nats}  broadcast adapters: publications in from Redis Pub/Sub, Redis Streams, NATS
+//	store/{memory,redis,nats}      brokers: stream history and offsets, session cache, presence
+//	pubsub                         node-to-node pub/sub (memory, Redis, NATS)
+//	conn/{redis,nats}              shared connection setup and health monitors
+//	embeddednats                   the embedded NATS server (--embed_nats)
+//	internal/backoff               the one start/retry/reconnect skeleton
+//	brokertest, testservers        test support: conformance suite, real Redis/NATS servers
 package broker
 
 import "context"

@@ -29,41 +29,23 @@ func appendJSONReply(dst []byte, r *Reply) []byte {
 	dst = growForReply(dst, r)
 	open := len(dst)
 	dst = append(dst, '{')
-	if r.Type != "" {
-		dst = appendJSONKey(dst, open, `"type":`)
-		dst = jsonkit.AppendString(dst, r.Type)
-	}
-	if r.Identifier != "" {
-		dst = appendJSONKey(dst, open, `"identifier":`)
-		dst = jsonkit.AppendString(dst, r.Identifier)
-	}
+	dst = appendJSONString(dst, open, `"type":`, r.Type)
+	dst = appendJSONString(dst, open, `"identifier":`, r.Identifier)
 	if len(r.Message) > 0 {
 		dst = appendJSONKey(dst, open, `"message":`)
 		dst = append(dst, r.Message...)
 	}
-	if r.Reason != "" {
-		dst = appendJSONKey(dst, open, `"reason":`)
-		dst = jsonkit.AppendString(dst, r.Reason)
-	}
+	dst = appendJSONString(dst, open, `"reason":`, r.Reason)
 	if r.Reconnect {
 		dst = appendJSONKey(dst, open, `"reconnect":true`)
 	}
-	if r.StreamID != "" {
-		dst = appendJSONKey(dst, open, `"stream_id":`)
-		dst = jsonkit.AppendString(dst, r.StreamID)
-	}
-	if r.Epoch != "" {
-		dst = appendJSONKey(dst, open, `"epoch":`)
-		dst = jsonkit.AppendString(dst, r.Epoch)
-	}
+	dst = appendJSONString(dst, open, `"stream_id":`, r.StreamID)
+	dst = appendJSONString(dst, open, `"epoch":`, r.Epoch)
 	if r.Offset != 0 {
 		dst = appendJSONKey(dst, open, `"offset":`)
 		dst = strconv.AppendUint(dst, r.Offset, 10)
 	}
-	if r.Sid != "" {
-		dst = appendJSONKey(dst, open, `"sid":`)
-		dst = jsonkit.AppendString(dst, r.Sid)
-	}
+	dst = appendJSONString(dst, open, `"sid":`, r.Sid)
 	if r.Restored {
 		dst = appendJSONKey(dst, open, `"restored":true`)
 	}
@@ -78,6 +60,16 @@ func appendJSONReply(dst []byte, r *Reply) []byte {
 		dst = append(dst, ']')
 	}
 	return append(dst, '}')
+}
+
+// appendJSONString writes the member key (with its comma) and the string v,
+// or nothing when v is empty (omitempty).
+func appendJSONString(dst []byte, open int, key, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	dst = appendJSONKey(dst, open, key)
+	return jsonkit.AppendString(dst, v)
 }
 
 // appendJSONKey writes a comma unless this is the first member of the object

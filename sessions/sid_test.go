@@ -8,7 +8,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/memory"
+	"github.com/densecable/densecable/broker/store/memory"
 )
 
 func welcomeSid(t *testing.T, c *fakeConn) string {

@@ -63,3 +63,17 @@ func (c *CORS) Apply(ctx *fasthttp.RequestCtx) {
 	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Allow-Headers", corsHeaders)
 }
+
+// Preflight sets the CORS headers (when c is not nil: CORS is on) and
+// reports whether the request was a preflight OPTIONS, answered 200 and done.
+func (c *CORS) Preflight(ctx *fasthttp.RequestCtx) bool {
+	if c == nil {
+		return false
+	}
+	c.Apply(ctx)
+	if !ctx.IsOptions() {
+		return false
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	return true
+}

@@ -54,10 +54,7 @@ type Options struct {
 //
 // Publications go to h in body order, on the request goroutine.
 func NewHandler(opts Options, h broker.Handler, logger *slog.Logger) fasthttp.RequestHandler {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	log := logger.With("context", "broadcast", "provider", "http")
+	log := broker.Logger(logger, "context", "broadcast", "provider", "http")
 	maxBody := opts.MaxBodySize
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodySize
@@ -77,12 +74,8 @@ func NewHandler(opts Options, h broker.Handler, logger *slog.Logger) fasthttp.Re
 			ctx.SetStatusCode(fasthttp.StatusNotFound)
 			return
 		}
-		if cors != nil {
-			cors.Apply(ctx)
-			if ctx.IsOptions() {
-				ctx.SetStatusCode(fasthttp.StatusOK)
-				return
-			}
+		if cors.Preflight(ctx) {
+			return
 		}
 		if !ctx.IsPost() {
 			log.Debug("invalid request method", "method", string(ctx.Method()))

@@ -59,12 +59,8 @@ func New(opts Options, h broker.Handler, presence PresenceReader, log *slog.Logg
 			fail(ctx, "Not Found", fasthttp.StatusNotFound)
 			return
 		}
-		if cors != nil {
-			cors.Apply(ctx)
-			if ctx.IsOptions() {
-				ctx.SetStatusCode(fasthttp.StatusOK)
-				return
-			}
+		if cors.Preflight(ctx) {
+			return
 		}
 		if opts.Secret != "" {
 			want := "Bearer " + opts.Secret

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/broker/internal/backoff"
 )
 
 // natsQueue is how many received messages may wait for the handler before
@@ -51,13 +52,10 @@ func NewNATS(conn *nats.Conn, channel string, logger *slog.Logger) *NATS {
 	if channel == "" {
 		channel = DefaultChannel
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &NATS{
 		nc:      conn,
 		channel: channel,
-		log:     logger.With("context", "pubsub", "provider", "nats"),
+		log:     broker.Logger(logger, "context", "pubsub", "provider", "nats"),
 		subs:    make(map[string]*nats.Subscription),
 	}
 }
@@ -137,12 +135,7 @@ func (n *NATS) Shutdown(ctx context.Context) error {
 	stop, done := n.stop, n.done
 	n.mu.Unlock()
 	close(stop)
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("nats pub/sub shutdown: %w", ctx.Err())
-	}
+	return backoff.Stopped(ctx, done, "nats pub/sub")
 }
 
 // Subscribe starts receiving stream's publications. nats.go only queues the

@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/natsconn"
+	natsconn "github.com/densecable/densecable/broker/conn/nats"
 	"github.com/densecable/densecable/broker/testservers"
 )
 

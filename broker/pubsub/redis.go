@@ -51,13 +51,10 @@ func NewRedis(client rueidis.Client, channel string, logger *slog.Logger) *Redis
 	if channel == "" {
 		channel = DefaultChannel
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Redis{
 		client:  client,
 		channel: channel,
-		log:     logger.With("context", "pubsub", "provider", "redis"),
+		log:     broker.Logger(logger, "context", "pubsub", "provider", "redis"),
 		chans:   newChannelSet(),
 		kick:    make(chan struct{}, 1),
 	}
@@ -77,49 +74,20 @@ func (r *Redis) Start(ctx context.Context, h broker.Handler) error {
 	r.mu.Unlock()
 
 	r.chans.want(r.channel, true)
-	first := make(chan error, 1)
 	d := &broker.Dispatcher{Handler: h, Log: r.log}
 	r.log.Info("Starting Redis pub/sub", "channel", r.channel)
-	go r.run(runCtx, d, first)
-	select {
-	case err := <-first:
-		if err != nil {
-			r.log.Warn("Redis is unavailable, retrying in the background", "error", err)
-		}
-	case <-ctx.Done():
-	}
-	return nil
-}
-
-// run keeps a subscribed connection until ctx is cancelled; first gets the
-// outcome of the first attempt.
-func (r *Redis) run(ctx context.Context, d *broker.Dispatcher, first chan<- error) {
-	defer close(r.done)
 	// Default pacing; the health of the shared client is reported by its
 	// owner (redisconn.Monitor), not here.
-	link := backoff.NewLink(backoff.Policy{})
-	var once sync.Once
-	report := func(err error) { once.Do(func() { first <- err }) }
-	for {
-		err := r.connection(ctx, d, link, report)
-		if ctx.Err() != nil {
-			return
-		}
-		report(err)
-		if wasUp, attempts := link.Down(); wasUp {
-			r.log.Warn("Redis pub/sub connection lost", "error", err)
-		} else {
-			r.log.Debug("Redis pub/sub reconnect failed", "error", err, "attempt", attempts)
-		}
-		if !link.Wait(ctx) {
-			return
-		}
-	}
+	link := backoff.NewLink(backoff.Policy{Log: r.log, What: "Redis"})
+	link.Keep(ctx, runCtx, "Redis pub/sub", r.done, func(ready func()) error {
+		return r.connection(runCtx, d, link, ready)
+	})
+	return nil
 }
 
 // connection subscribes on a new dedicated connection and keeps its
 // subscriptions in line with the wanted set until it breaks.
-func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *backoff.Link, report func(error)) error {
+func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *backoff.Link, ready func()) error {
 	dc, release := r.client.Dedicate()
 	defer func() {
 		// Close rather than release: a connection in subscriber mode must
@@ -144,7 +112,7 @@ func (r *Redis) connection(ctx context.Context, d *broker.Dispatcher, link *back
 					} else {
 						r.log.Info("Subscribed to Redis pub/sub", "channel", s.Channel)
 					}
-					report(nil)
+					ready()
 				}
 			case "unsubscribe":
 				r.chans.confirm(s.Channel, false)
@@ -201,12 +169,7 @@ func (r *Redis) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("redis pub/sub shutdown: %w", ctx.Err())
-	}
+	return backoff.Stopped(ctx, done, "redis pub/sub")
 }
 
 // Subscribe starts receiving stream's publications; the SUBSCRIBE goes out

@@ -9,7 +9,7 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/brokertest"
-	"github.com/densecable/densecable/broker/redisconn"
+	redisconn "github.com/densecable/densecable/broker/conn/redis"
 	"github.com/densecable/densecable/broker/testservers"
 )
 

@@ -19,7 +19,7 @@ import (
 
 	"github.com/densecable/densecable/api"
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/enats"
+	"github.com/densecable/densecable/broker/embeddednats"
 	"github.com/densecable/densecable/cmd/config"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/poller"
@@ -59,7 +59,7 @@ type app struct {
 	apiOnMain bool
 	broker    broker.Broker
 	pubsub    broker.PubSub
-	enats     *enats.Server
+	enats     *embeddednats.Server
 	nc        *nats.Conn
 	rc        rueidis.Client
 	closers   []func()

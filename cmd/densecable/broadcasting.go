@@ -11,11 +11,11 @@ import (
 
 	"github.com/densecable/densecable/api/broadcast"
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/natsbroadcast"
-	"github.com/densecable/densecable/broker/natsconn"
-	"github.com/densecable/densecable/broker/redisbroadcast"
-	"github.com/densecable/densecable/broker/redisconn"
-	"github.com/densecable/densecable/broker/redisx"
+	natsbroadcast "github.com/densecable/densecable/broker/broadcast/nats"
+	redisbroadcast "github.com/densecable/densecable/broker/broadcast/redis"
+	"github.com/densecable/densecable/broker/broadcast/redisx"
+	natsconn "github.com/densecable/densecable/broker/conn/nats"
+	redisconn "github.com/densecable/densecable/broker/conn/redis"
 )
 
 // setupBroadcasting prepares the broadcasters named by --broadcast_adapter:

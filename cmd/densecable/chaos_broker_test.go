@@ -17,7 +17,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/nats-io/nats.go"
 
-	"github.com/densecable/densecable/broker/redisconn"
+	redisconn "github.com/densecable/densecable/broker/conn/redis"
 	"github.com/densecable/densecable/broker/testservers"
 )
 

@@ -9,13 +9,13 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/enats"
-	"github.com/densecable/densecable/broker/memory"
-	"github.com/densecable/densecable/broker/natsbroker"
-	"github.com/densecable/densecable/broker/natsconn"
+	natsconn "github.com/densecable/densecable/broker/conn/nats"
+	redisconn "github.com/densecable/densecable/broker/conn/redis"
+	"github.com/densecable/densecable/broker/embeddednats"
 	"github.com/densecable/densecable/broker/pubsub"
-	"github.com/densecable/densecable/broker/redisbroker"
-	"github.com/densecable/densecable/broker/redisconn"
+	"github.com/densecable/densecable/broker/store/memory"
+	"github.com/densecable/densecable/broker/store/nats"
+	"github.com/densecable/densecable/broker/store/redis"
 )
 
 // The cluster pieces, created in this order: embedded NATS (so that the
@@ -28,7 +28,7 @@ func (a *app) setupEmbeddedNATS() error {
 	if !c.Enabled {
 		return nil
 	}
-	srv, err := enats.New(enats.Options{
+	srv, err := embeddednats.New(embeddednats.Options{
 		ServiceAddr:           c.Addr,
 		ClusterAddr:           c.Cluster,
 		ClusterName:           c.ClusterName,
@@ -116,7 +116,7 @@ func (a *app) setupBroker() error {
 		if err != nil {
 			return err
 		}
-		a.broker = redisbroker.New(rc, opts, a.presenceExpired, log)
+		a.broker = redisstore.New(rc, opts, a.presenceExpired, log)
 	case "nats":
 		// The embedded server waits for JetStream itself (and only warns);
 		// the broker retries until JetStream answers.
@@ -124,13 +124,13 @@ func (a *app) setupBroker() error {
 		if err != nil {
 			return err
 		}
-		var extra []natsbroker.Option
+		var extra []natsstore.Option
 		if a.enats != nil && len(a.cfg.EmbeddedNATS.ClusterRoutes) >= 2 {
 			// A three-node (or larger) embedded cluster keeps history and
 			// sessions on three servers, so one node's loss loses nothing.
-			extra = append(extra, natsbroker.WithReplicas(3))
+			extra = append(extra, natsstore.WithReplicas(3))
 		}
-		a.broker = natsbroker.New(nc, opts, a.presenceExpired, log, extra...)
+		a.broker = natsstore.New(nc, opts, a.presenceExpired, log, extra...)
 	default:
 		return fmt.Errorf("unknown broker: %s (supported: memory, redis, nats)", a.cfg.Broker.Adapter)
 	}

@@ -109,13 +109,4 @@ func (l *Link) Delay() time.Duration {
 
 // Wait sleeps for the delay chosen by the last Down, or until ctx is done;
 // it reports whether to go on.
-func (l *Link) Wait(ctx context.Context) bool {
-	t := time.NewTimer(l.Delay())
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func (l *Link) Wait(ctx context.Context) bool { return Sleep(ctx, l.Delay()) }
