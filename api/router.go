@@ -1,6 +1,6 @@
 // Package api holds the HTTP endpoints densecable serves with fasthttp:
-// health, broadcasting, metrics and (later) the REST API, SSE and long
-// polling. Handlers are plain fasthttp.RequestHandlers mounted on a Router.
+// health, broadcasting, metrics and the REST API (api/rest); long-lived
+// responses (SSE, long polling) will be held by the event loop. Handlers are plain fasthttp.RequestHandlers mounted on a Router.
 package api
 
 import (

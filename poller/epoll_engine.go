@@ -473,8 +473,9 @@ func (l *loop) closeSocket(c *Conn) {
 	_ = unix.Close(c.fd)
 	recv := c.recv
 	c.mu.Unlock()
-	// Lock order: never take the loop's lock while holding a connection's
-	// (the sweeper takes them the other way). The pointer check keeps a new
+	// Lock order: the loop's lock and a connection's are never held
+	// together (the sweeper takes one after the other too), so a close
+	// cannot deadlock against a sweep. The pointer check keeps a new
 	// connection that already reuses the descriptor number.
 	l.mu.Lock()
 	if l.conns[c.fd] == c {
