@@ -169,6 +169,14 @@ func checkMsgpackAgainstRef(in []byte, m *Message) error {
 				return fmt.Errorf("accepted % x, vmihailenco/msgpack: %q: %v", in, key, err)
 			}
 			ref[key] = s
+		case c >= 0xc4 && c <= 0xc6 && (key == "command" || key == "identifier"):
+			// A bin value: vmihailenco reads it into a Go string field as
+			// it reads a str, and so does the decoder for these fields.
+			var s string
+			if err := msgpack.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("accepted % x, vmihailenco/msgpack: %q: %v", in, key, err)
+			}
+			ref[key] = s
 		default:
 			ref[key] = raw
 		}
