@@ -9,6 +9,7 @@ import (
 
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
 // pingTick is the pinger's resolution: pings due within the same tick go
@@ -45,14 +46,14 @@ func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger
 // whose deadline passed is disconnected with no_pong. It reports whether
 // the session was cut off.
 func (p *pinger) expectPong(s *Session, now time.Time) bool {
-	if p.pongTimeout <= 0 || !(s.ext || p.native) {
+	if p.pongTimeout <= 0 || !(s.proto.Extended() || p.native) {
 		return false
 	}
 	due := s.pongDue.Load()
 	if due != 0 && now.UnixNano() > due {
 		s.node.log.Debug("no pong received, disconnecting", "sid", s.sid)
 		s.sendDisconnect("no_pong", true)
-		s.close(frames.CloseNormal, "No Pong")
+		s.close(protocol.CloseNoPong)
 		return true
 	}
 	if due == 0 {
@@ -199,13 +200,13 @@ func (p *pinger) run() {
 var nativePing = frames.AppendFrame(nil, ws.OpPing, nil)
 
 type pingKey struct {
-	enc       encoders.Encoder
+	proto     protocol.Protocol
 	precision string
 }
 
-// pingFrame encodes the ping once per (encoder, precision) per tick.
+// pingFrame encodes the ping once per (protocol, precision) per tick.
 func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
-	k := pingKey{s.enc, s.pingPrecision}
+	k := pingKey{s.proto, s.pingPrecision}
 	if f, ok := cache[k]; ok {
 		return f
 	}
@@ -218,12 +219,12 @@ func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
 	default:
 		ts = now.Unix()
 	}
-	payload, err := s.enc.AppendPing(nil, ts)
+	payload, err := s.proto.AppendPing(nil, ts)
 	if err != nil {
 		return nil
 	}
 	op := ws.OpText
-	if s.enc.FrameType() == encoders.BinaryFrame {
+	if s.proto.Encoder().FrameType() == encoders.BinaryFrame {
 		op = ws.OpBinary
 	}
 	f := frames.AppendFrame(nil, op, payload)

@@ -10,14 +10,24 @@ import (
 
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
-// Conn is the socket side of a session (implemented by poller.Conn).
-type Conn interface {
+// Transport is what the core needs from "the bytes to one client": the
+// WebSocket on the event loop (poller.Conn) first; an SSE response or a
+// long-poll buffer later. It owns its write path and its limits: a write
+// past the transport's bound fails with an error whose TooSlow() is true,
+// and the core cuts the client off (CloseTooSlow). Methods must not block:
+// they are called from the session's worker, the pinger and fanout's gates.
+//
+// Close takes the code and reason the protocol chose (Protocol.CloseFor); a
+// transport without close codes (SSE) just ends its response.
+type Transport interface {
 	// Write queues a complete frame without blocking; the frame must not be
 	// modified afterwards.
 	Write(frame []byte) error
-	// Close sends a close frame and closes once queued output is written.
+	// Close closes once queued output is written, telling the client
+	// code and reason where the transport can.
 	Close(code uint16, reason string)
 	// CloseWith sends a last frame (past any output limit), then closes.
 	CloseWith(last []byte, code uint16, reason string)
@@ -25,6 +35,7 @@ type Conn interface {
 	// a burst. first reports that nothing was gathered before.
 	Queue(frame []byte) (first bool, err error)
 	Flush() error
+	// RemoteIP is the client's address (env REMOTE_ADDR).
 	RemoteIP() string
 }
 
@@ -53,11 +64,12 @@ type channel struct {
 // Session is one connected client. Fields below mu are touched only by the
 // worker running the session's tasks (one at a time), except where noted.
 type Session struct {
-	node *Node
-	conn Conn
-	enc  encoders.Encoder
-	ext  bool
-	sid  string
+	node  *Node
+	conn  Transport
+	proto protocol.Protocol
+	// pstate is the protocol's per-connection state (protocol.Stateful).
+	pstate any
+	sid    string
 
 	// req is the upgrade request, kept only until authentication is done.
 	req     *frames.Request
@@ -102,8 +114,11 @@ type Session struct {
 // ID is the session id (sid).
 func (s *Session) ID() string { return s.sid }
 
-// Encoder is the session's wire format.
-func (s *Session) Encoder() encoders.Encoder { return s.enc }
+// Encoder is the session's wire format (fanout encodes broadcasts with it).
+func (s *Session) Encoder() encoders.Encoder { return s.proto.Encoder() }
+
+// Protocol is the session's wire protocol.
+func (s *Session) Protocol() protocol.Protocol { return s.proto }
 
 // Identifiers returns the connection identifiers (set after connect).
 func (s *Session) Identifiers() string { return s.identifiers }
@@ -146,11 +161,12 @@ func (s *Session) writeFailed(err error) {
 	if isTooSlow(err) {
 		s.node.stats.SlowClients.Add(1)
 		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
-		b, _ := s.enc.AppendDisconnect(nil, "too_slow", true)
-		s.conn.CloseWith(s.frame(b), frames.CloseNormal, "")
+		code, reason := s.proto.CloseFor(protocol.CloseTooSlow)
+		b, _ := s.proto.AppendDisconnect(nil, "too_slow", true)
+		s.conn.CloseWith(s.frame(b), code, reason)
 		return
 	}
-	s.conn.Close(frames.CloseNormal, "")
+	s.conn.Close(s.proto.CloseFor(protocol.CloseNormal))
 }
 
 // OnMessage implements poller.Receiver. It runs on the poller's goroutine:
@@ -163,18 +179,24 @@ func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
 	s.node.stats.ClientMessages.Add(1)
 	s.node.stats.BytesReceived.Add(uint64(len(payload)))
 	wantOp := ws.OpText
-	if s.enc.FrameType() == encoders.BinaryFrame {
+	if s.proto.Encoder().FrameType() == encoders.BinaryFrame {
 		wantOp = ws.OpBinary
 	}
 	if op != wantOp {
 		s.node.stats.FailedClientMessages.Add(1)
-		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "encoder", s.enc.ID())
+		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "protocol", s.proto.Name())
 		return
 	}
 	msg := &encoders.Message{}
-	if err := s.enc.Decode(payload, msg); err != nil {
+	if err := s.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
+		return
+	}
+	if l, ok := s.proto.(protocol.Limiter); ok && !l.Allow(s.pstate, msg) {
+		s.node.stats.FailedClientMessages.Add(1)
+		s.node.log.Debug("command refused by the protocol's limit, disconnecting", "sid", s.logSID(), "command", msg.Command)
+		s.tooManyRequests()
 		return
 	}
 	if !s.push(task{kind: taskCommand, msg: msg, size: len(payload)}) {
@@ -191,13 +213,14 @@ func (s *Session) tooManyRequests() {
 		return // already cut off; the rest of its input is dropped
 	}
 	s.node.log.Debug("too many queued commands, disconnecting", "sid", s.logSID(), "max_commands", maxInbox, "max_bytes", maxInboxBytes)
-	b, err := s.enc.AppendDisconnect(nil, "too_many_requests", true)
+	code, reason := s.proto.CloseFor(protocol.CloseTooManyRequests)
+	b, err := s.proto.AppendDisconnect(nil, "too_many_requests", true)
 	if err != nil {
-		s.conn.Close(frames.ClosePolicyViolation, "Too many messages")
+		s.conn.Close(code, reason)
 		return
 	}
 	s.node.stats.ServerMessages.Add(1)
-	s.conn.CloseWith(s.frame(b), frames.ClosePolicyViolation, "Too many messages")
+	s.conn.CloseWith(s.frame(b), code, reason)
 }
 
 // logSID reads the sid from a goroutine other than the session's worker
@@ -287,7 +310,7 @@ func (s *Session) run(t task) {
 
 // sendReply encodes and writes a reply to this session only.
 func (s *Session) sendReply(r *encoders.Reply) {
-	b, err := s.enc.AppendReply(nil, r)
+	b, err := s.proto.AppendReply(nil, r)
 	if err != nil {
 		s.node.log.Error("failed to encode reply", "sid", s.sid, "error", err)
 		return
@@ -295,18 +318,35 @@ func (s *Session) sendReply(r *encoders.Reply) {
 	s.sendPayload(b)
 }
 
-func (s *Session) sendTransmission(msg string) {
-	b, err := s.enc.AppendTransmission(nil, msg)
+// sendWelcome tells the client it is connected (after a restore: which
+// subscriptions came back).
+func (s *Session) sendWelcome(restored bool, ids []string) {
+	b, err := s.proto.AppendWelcome(nil, s.sid, restored, ids)
 	if err != nil {
-		s.node.stats.FailedServerMessages.Add(1)
-		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		s.node.log.Error("failed to encode welcome", "sid", s.sid, "error", err)
 		return
 	}
 	s.sendPayload(b)
 }
 
+// sendTransmission hands a transmission of the application (for the
+// subscription identifier, "" for the connection) to the protocol, which
+// may reshape or drop it.
+func (s *Session) sendTransmission(identifier, msg string) {
+	b, err := s.proto.AppendTransmission(nil, identifier, msg)
+	if err != nil {
+		s.node.stats.FailedServerMessages.Add(1)
+		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		return
+	}
+	if len(b) == 0 {
+		return // the protocol keeps it to itself
+	}
+	s.sendPayload(b)
+}
+
 func (s *Session) sendDisconnect(reason string, reconnect bool) {
-	b, err := s.enc.AppendDisconnect(nil, reason, reconnect)
+	b, err := s.proto.AppendDisconnect(nil, reason, reconnect)
 	if err != nil {
 		return
 	}
@@ -321,16 +361,16 @@ func (s *Session) sendPayload(p []byte) {
 // frame wraps a payload in a WebSocket frame of the encoder's type.
 func (s *Session) frame(p []byte) []byte {
 	op := ws.OpText
-	if s.enc.FrameType() == encoders.BinaryFrame {
+	if s.proto.Encoder().FrameType() == encoders.BinaryFrame {
 		op = ws.OpBinary
 	}
 	return frames.AppendFrame(make([]byte, 0, frames.FrameSize(len(p))), op, p)
 }
 
-// close ends the session with a close frame.
-func (s *Session) close(code uint16, reason string) {
+// close ends the session for the given reason, in the protocol's terms.
+func (s *Session) close(kind protocol.CloseKind) {
 	s.closed.Store(true)
-	s.conn.Close(code, reason)
+	s.conn.Close(s.proto.CloseFor(kind))
 }
 
 // isTooSlow recognises the socket layer's "output queue full" error without

@@ -11,7 +11,46 @@ import (
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/sessions"
+	"github.com/densecable/densecable/sessions/actioncable"
+	"github.com/densecable/densecable/sessions/protocol"
 )
+
+// protocols maps each WebSocket sub-protocol the server speaks to its
+// protocol adapter, in the server's preference order (the first one the
+// client also offered wins). Adding a protocol is a package under sessions/
+// and a line here.
+var protocols = func() []namedProtocol {
+	var out []namedProtocol
+	for _, name := range actioncable.Subprotocols {
+		p, _ := actioncable.For(name)
+		out = append(out, namedProtocol{name, p})
+	}
+	return out
+}()
+
+type namedProtocol struct {
+	subprotocol string
+	proto       protocol.Protocol
+}
+
+// protocolFor returns the adapter for a negotiated sub-protocol; a client
+// that negotiated none speaks Action Cable JSON.
+func protocolFor(subprotocol string) protocol.Protocol {
+	for _, p := range protocols {
+		if p.subprotocol == subprotocol {
+			return p.proto
+		}
+	}
+	return actioncable.Default()
+}
+
+func subprotocolNames() []string {
+	out := make([]string, len(protocols))
+	for i, p := range protocols {
+		out[i] = p.subprotocol
+	}
+	return out
+}
 
 // wsHandler connects the poller to the node: which paths are WebSocket
 // endpoints, how to upgrade them, and who receives the messages.
@@ -28,7 +67,7 @@ type wsHandler struct {
 func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node) *wsHandler {
 	h := &wsHandler{paths: poller.NewPathMatcher(paths), node: node}
 	h.opts = frames.UpgradeOptions{
-		Protocols:       encoders.Subprotocols,
+		Protocols:       subprotocolNames(),
 		ResponseHeaders: map[string]string{"X-AnyCable-Version": version},
 	}
 	if len(allowedOrigins) > 0 {
@@ -48,11 +87,12 @@ func (h *wsHandler) Open(c *poller.Conn, req *frames.Request) poller.Receiver {
 	if h.tokenHeader != "" && req.Token != "" && req.Get(h.tokenHeader) == "" {
 		req.Headers = append(req.Headers, frames.Header{Key: h.tokenHeader, Value: req.Token})
 	}
-	s := h.node.NewSession(c, req)
+	p := protocolFor(req.Protocol)
+	s := h.node.NewSession(c, p, req)
 	// The protocol decides how a message is read, not its frame type:
 	// anycable-go reads a command from a binary frame too.
 	op := ws.OpText
-	if s.Encoder().FrameType() == encoders.BinaryFrame {
+	if p.Encoder().FrameType() == encoders.BinaryFrame {
 		op = ws.OpBinary
 	}
 	c.SetDataOpCode(op)
