@@ -19,10 +19,10 @@ const pingTick = 100 * time.Millisecond
 // MaxPingInterval bounds ?pi=: larger values are clamped to it.
 const MaxPingInterval = time.Hour
 
-// pinger sends Action Cable pings for every session of a node from one
-// goroutine, whatever the intervals: sessions sit in a min-heap keyed by
-// their next ping, so a session costs the same (a heap slot) whichever
-// interval it chose, and no interval value creates anything.
+// pinger sends the protocol's pings (Protocol.AppendPing) for every session
+// of a node from one goroutine, whatever the intervals: sessions sit in a
+// min-heap keyed by their next ping, so a session costs the same (a heap
+// slot) whichever interval it chose, and no interval value creates anything.
 type pinger struct {
 	precision   string
 	native      bool

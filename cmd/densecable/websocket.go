@@ -15,18 +15,22 @@ import (
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
-// protocols maps each WebSocket sub-protocol the server speaks to its
+// wsProtocols maps each WebSocket sub-protocol the server speaks to its
 // protocol adapter, in the server's preference order (the first one the
 // client also offered wins). Adding a protocol is a package under sessions/
 // and a line here.
-var protocols = func() []namedProtocol {
+func wsProtocols() []namedProtocol {
 	var out []namedProtocol
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
 		out = append(out, namedProtocol{name, p})
 	}
 	return out
-}()
+}
+
+// protocolObservers are the protocols' listeners for stream and presence
+// transitions (webhooks); a protocol that has one adds it here. None yet.
+func protocolObservers() []protocol.Observer { return nil }
 
 type namedProtocol struct {
 	subprotocol string
@@ -35,8 +39,8 @@ type namedProtocol struct {
 
 // protocolFor returns the adapter for a negotiated sub-protocol; a client
 // that negotiated none speaks Action Cable JSON.
-func protocolFor(subprotocol string) protocol.Protocol {
-	for _, p := range protocols {
+func (h *wsHandler) protocolFor(subprotocol string) protocol.Protocol {
+	for _, p := range h.protocols {
 		if p.subprotocol == subprotocol {
 			return p.proto
 		}
@@ -44,7 +48,7 @@ func protocolFor(subprotocol string) protocol.Protocol {
 	return actioncable.Default()
 }
 
-func subprotocolNames() []string {
+func subprotocolNames(protocols []namedProtocol) []string {
 	out := make([]string, len(protocols))
 	for i, p := range protocols {
 		out[i] = p.subprotocol
@@ -58,6 +62,8 @@ type wsHandler struct {
 	paths *poller.PathMatcher
 	opts  frames.UpgradeOptions
 	node  *sessions.Node
+	// protocols: see wsProtocols.
+	protocols []namedProtocol
 	// tokenHeader is x-<jwt_param> when JWT is on: a token sent as the
 	// anycable-token.* sub-protocol is stored under it unless the client
 	// sent the header itself.
@@ -65,9 +71,9 @@ type wsHandler struct {
 }
 
 func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node) *wsHandler {
-	h := &wsHandler{paths: poller.NewPathMatcher(paths), node: node}
+	h := &wsHandler{paths: poller.NewPathMatcher(paths), node: node, protocols: wsProtocols()}
 	h.opts = frames.UpgradeOptions{
-		Protocols:       subprotocolNames(),
+		Protocols:       subprotocolNames(h.protocols),
 		ResponseHeaders: map[string]string{"X-AnyCable-Version": version},
 	}
 	if len(allowedOrigins) > 0 {
@@ -87,7 +93,7 @@ func (h *wsHandler) Open(c *poller.Conn, req *frames.Request) poller.Receiver {
 	if h.tokenHeader != "" && req.Token != "" && req.Get(h.tokenHeader) == "" {
 		req.Headers = append(req.Headers, frames.Header{Key: h.tokenHeader, Value: req.Token})
 	}
-	p := protocolFor(req.Protocol)
+	p := h.protocolFor(req.Protocol)
 	s := h.node.NewSession(c, p, req)
 	// The protocol decides how a message is read, not its frame type:
 	// anycable-go reads a command from a binary frame too.
