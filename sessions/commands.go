@@ -52,7 +52,7 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 		return
 	}
 	var res *rpcpb.CommandResponse
-	if a, ok := s.proto.(protocol.SubscribeAuthorizer); ok {
+	if a, ok := s.wire.proto.(protocol.SubscribeAuthorizer); ok {
 		res = a.AuthorizeSubscribe(s.sid, s.identifiers, m.Identifier, m)
 	}
 	if res == nil && n.router != nil {
@@ -61,7 +61,7 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 	local := res != nil
 	if res == nil {
 		if n.rpc == nil {
-			res = &rpcpb.CommandResponse{Status: rpcpb.Status_FAILURE, Transmissions: []string{s.proto.RejectSubscription(m.Identifier)}}
+			res = &rpcpb.CommandResponse{Status: rpcpb.Status_FAILURE, Transmissions: []string{s.wire.proto.RejectSubscription(m.Identifier)}}
 		} else {
 			var err error
 			res, err = n.rpc.Command(context.Background(), s.sid, &rpcpb.CommandMessage{

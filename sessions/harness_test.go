@@ -68,6 +68,7 @@ func (c *fakeConn) CloseWith(last []byte, code uint16, reason string) {
 func (c *fakeConn) Queue(frame []byte) (bool, error) { return true, c.Write(frame) }
 func (c *fakeConn) Flush() error                     { return nil }
 func (c *fakeConn) RemoteIP() string                 { return "127.0.0.1" }
+func (c *fakeConn) Framer() frames.Framer            { return frames.WebSocketFramer() }
 
 // sent returns a copy of the frames written so far.
 func (c *fakeConn) sent() []sentFrame {

@@ -50,6 +50,12 @@ type Node struct {
 	sidMu sync.Mutex
 	sids  map[string]struct{}
 
+	// wires interns each (protocol, framer) pair's wire, formats their
+	// fanout formats (see wire).
+	wireMu  sync.Mutex
+	wires   map[wireKey]*wire
+	formats fanout.Formats
+
 	shuttingDown  bool
 	stopKeepalive chan struct{}
 
@@ -134,7 +140,7 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	s := &Session{
 		node:          n,
 		conn:          c,
-		proto:         p,
+		wire:          n.wireFor(p, c.Framer()),
 		pingInterval:  n.opts.PingInterval,
 		pingPrecision: n.opts.PingPrecision,
 	}
@@ -154,6 +160,22 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	}
 	s.push(task{kind: taskConnect})
 	return s
+}
+
+// wireFor returns the interned wire for a protocol over a framing.
+func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
+	k := wireKey{p, f}
+	n.wireMu.Lock()
+	defer n.wireMu.Unlock()
+	if w, ok := n.wires[k]; ok {
+		return w
+	}
+	if n.wires == nil {
+		n.wires = make(map[wireKey]*wire)
+	}
+	w := &wire{proto: p, format: n.formats.Get(p.Encoder(), f)}
+	n.wires[k] = w
+	return w
 }
 
 // pingInterval reads ?pi= (seconds): 0 disables pings, values above
@@ -261,7 +283,7 @@ func (n *Node) connect(s *Session) {
 	}
 	// The protocol decides first (its own credentials), then the node's
 	// authenticators, then the application.
-	if a, ok := s.proto.(protocol.ConnectAuthorizer); ok {
+	if a, ok := s.wire.proto.(protocol.ConnectAuthorizer); ok {
 		if n.authorized(s, a.AuthorizeConnect(s.sid, req)) {
 			return
 		}

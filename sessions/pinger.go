@@ -5,10 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gobwas/ws"
-
-	"github.com/densecable/densecable/encoders"
-	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -46,7 +42,7 @@ func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger
 // whose deadline passed is disconnected with no_pong. It reports whether
 // the session was cut off.
 func (p *pinger) expectPong(s *Session, now time.Time) bool {
-	if p.pongTimeout <= 0 || !(s.proto.Extended() || p.native) {
+	if p.pongTimeout <= 0 || !(s.wire.proto.Extended() || p.native) {
 		return false
 	}
 	due := s.pongDue.Load()
@@ -189,24 +185,24 @@ func (p *pinger) run() {
 				if f := pingFrame(cache, s, now); f != nil {
 					s.Send(f)
 				}
-				if p.native {
-					s.Send(nativePing)
+				if np, ok := s.conn.(NativePinger); ok && p.native && !s.closed.Load() {
+					if err := np.NativePing(); err != nil {
+						s.writeFailed(err)
+					}
 				}
 			}
 		}
 	}
 }
 
-var nativePing = frames.AppendFrame(nil, ws.OpPing, nil)
-
 type pingKey struct {
-	proto     protocol.Protocol
+	wire      *wire
 	precision string
 }
 
-// pingFrame encodes the ping once per (protocol, precision) per tick.
+// pingFrame encodes the ping once per (protocol, framing, precision) per tick.
 func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
-	k := pingKey{s.proto, s.pingPrecision}
+	k := pingKey{s.wire, s.pingPrecision}
 	if f, ok := cache[k]; ok {
 		return f
 	}
@@ -219,15 +215,11 @@ func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
 	default:
 		ts = now.Unix()
 	}
-	payload, err := s.proto.AppendPing(nil, ts)
+	payload, err := s.wire.proto.AppendPing(nil, ts)
 	if err != nil {
 		return nil
 	}
-	op := ws.OpText
-	if s.proto.Encoder().FrameType() == encoders.BinaryFrame {
-		op = ws.OpBinary
-	}
-	f := frames.AppendFrame(nil, op, payload)
+	f := s.wire.frame(nil, payload)
 	cache[k] = f
 	return f
 }

@@ -20,7 +20,7 @@ type snapshot struct {
 // resumable reports whether sessions of this client can be restored: the
 // extended protocol, a broker and a session TTL.
 func (n *Node) resumable(s *Session) bool {
-	return s.proto.Extended() && n.broker != nil && n.opts.SessionsTTL > 0
+	return s.wire.proto.Extended() && n.broker != nil && n.opts.SessionsTTL > 0
 }
 
 // commitSession stores the session's state for a later restore.
@@ -121,7 +121,7 @@ func (n *Node) keepalive(stop <-chan struct{}) {
 			return
 		case <-sessTick:
 			for _, s := range n.snapshotSessions() {
-				if s.proto.Extended() {
+				if s.wire.proto.Extended() {
 					_ = n.broker.TouchSession(ctx, s.sid)
 				}
 			}

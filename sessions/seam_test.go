@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
@@ -236,4 +237,75 @@ func TestObserverHearsPresence(t *testing.T) {
 	if !obs.has("joined p u1") || !obs.has("left p u1") {
 		t.Fatalf("observer heard %v", obs.got)
 	}
+}
+
+// lineFramer is a second transport's framing (like an SSE transport's
+// "data:" events): one message per line, no WebSocket header.
+type lineFramer struct{}
+
+func (lineFramer) AppendFrame(dst, p []byte, _ bool) []byte {
+	return append(append(append(dst, "data: "...), p...), '\n')
+}
+func (lineFramer) FrameSize(n int) int { return n + 7 }
+
+// lineTransport is a second fake transport: it records the bytes it is
+// given, framed by lineFramer, and has no close codes.
+type lineTransport struct {
+	recv   interface{ OnClose() }
+	mu     sync.Mutex
+	out    strings.Builder
+	closed bool
+}
+
+func (t *lineTransport) Write(b []byte) error {
+	t.mu.Lock()
+	t.out.Write(b)
+	t.mu.Unlock()
+	return nil
+}
+func (t *lineTransport) Queue(b []byte) (bool, error) { return true, t.Write(b) }
+func (t *lineTransport) Flush() error                 { return nil }
+func (t *lineTransport) RemoteIP() string             { return "127.0.0.2" }
+func (t *lineTransport) Framer() frames.Framer        { return lineFramer{} }
+func (t *lineTransport) Close(uint16, string) {
+	t.mu.Lock()
+	first := !t.closed
+	t.closed = true
+	t.mu.Unlock()
+	if first && t.recv != nil {
+		t.recv.OnClose()
+	}
+}
+func (t *lineTransport) CloseWith(last []byte, code uint16, reason string) {
+	_ = t.Write(last)
+	t.Close(code, reason)
+}
+
+func (t *lineTransport) has(s string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Contains(t.out.String(), s)
+}
+
+// A second transport plugs in too: replies, pings and broadcasts reach it
+// in its own framing, while a WebSocket client of the same protocol and
+// stream gets WebSocket frames (fanout frames once per framer).
+func TestSecondTransportPlugsIn(t *testing.T) {
+	n, _ := newTestNode(t, Options{Workers: 2, PingInterval: time.Second}, Deps{})
+	lp := &lineProto{key: "k"}
+	tr := &lineTransport{}
+	s := n.NewSession(tr, lp, &frames.Request{URI: "/line?key=k", Host: "localhost"})
+	tr.mu.Lock()
+	tr.recv = s
+	tr.mu.Unlock()
+	ws, wc := connectWith(n, lp, "/line?key=k")
+
+	waitFor(t, "welcome as a line", func() bool { return tr.has("data: welcome " + s.ID() + "\n") })
+	send(s, "sub public:a")
+	send(ws, "sub public:a")
+	waitFor(t, "both subscribed", func() bool { return tr.has("data: tx public:a ok\n") && wc.count("tx public:a ok") == 1 })
+	n.pub.HandleBroadcast(&broker.Publication{Stream: "public:a", Data: `"hi"`})
+	waitFor(t, "broadcast as a line", func() bool { return tr.has("data: msg public:a \"hi\"\n") })
+	waitFor(t, "broadcast as a WebSocket frame", func() bool { return wc.count(`msg public:a "hi"`) == 1 })
+	waitFor(t, "ping as a line", func() bool { return tr.has("data: ping ") })
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/sessions/protocol"
 )
@@ -37,6 +38,16 @@ type Transport interface {
 	Flush() error
 	// RemoteIP is the client's address (env REMOTE_ADDR).
 	RemoteIP() string
+	// Framer wraps one encoded message for this transport (a WebSocket
+	// frame, an SSE event). It returns the same shared value for every
+	// connection of a kind: broadcasts are framed once per framer.
+	Framer() frames.Framer
+}
+
+// NativePinger is an optional Transport method: a transport-level ping
+// (a WebSocket ping frame), sent with each ping when native pings are on.
+type NativePinger interface {
+	NativePing() error
 }
 
 type taskKind uint8
@@ -64,9 +75,10 @@ type channel struct {
 // Session is one connected client. Fields below mu are touched only by the
 // worker running the session's tasks (one at a time), except where noted.
 type Session struct {
-	node  *Node
-	conn  Transport
-	proto protocol.Protocol
+	node *Node
+	conn Transport
+	// wire: the protocol and the transport's framing (one shared pointer).
+	wire *wire
 	// pstate is the protocol's per-connection state (protocol.Stateful).
 	pstate any
 	sid    string
@@ -114,11 +126,15 @@ type Session struct {
 // ID is the session id (sid).
 func (s *Session) ID() string { return s.sid }
 
-// Encoder is the session's wire format (fanout encodes broadcasts with it).
-func (s *Session) Encoder() encoders.Encoder { return s.proto.Encoder() }
+// Format implements fanout.Subscriber: the protocol's codec and the
+// transport's framing.
+func (s *Session) Format() *fanout.Format { return s.wire.format }
+
+// Encoder is the session's codec.
+func (s *Session) Encoder() encoders.Encoder { return s.wire.format.Encoder }
 
 // Protocol is the session's wire protocol.
-func (s *Session) Protocol() protocol.Protocol { return s.proto }
+func (s *Session) Protocol() protocol.Protocol { return s.wire.proto }
 
 // Identifiers returns the connection identifiers (set after connect).
 func (s *Session) Identifiers() string { return s.identifiers }
@@ -161,12 +177,12 @@ func (s *Session) writeFailed(err error) {
 	if isTooSlow(err) {
 		s.node.stats.SlowClients.Add(1)
 		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
-		code, reason := s.proto.CloseFor(protocol.CloseTooSlow)
-		b, _ := s.proto.AppendDisconnect(nil, "too_slow", true)
+		code, reason := s.wire.proto.CloseFor(protocol.CloseTooSlow)
+		b, _ := s.wire.proto.AppendDisconnect(nil, "too_slow", true)
 		s.conn.CloseWith(s.frame(b), code, reason)
 		return
 	}
-	s.conn.Close(s.proto.CloseFor(protocol.CloseNormal))
+	s.conn.Close(s.wire.proto.CloseFor(protocol.CloseNormal))
 }
 
 // OnMessage implements poller.Receiver. It runs on the poller's goroutine:
@@ -179,21 +195,21 @@ func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
 	s.node.stats.ClientMessages.Add(1)
 	s.node.stats.BytesReceived.Add(uint64(len(payload)))
 	wantOp := ws.OpText
-	if s.proto.Encoder().FrameType() == encoders.BinaryFrame {
+	if s.wire.proto.Encoder().FrameType() == encoders.BinaryFrame {
 		wantOp = ws.OpBinary
 	}
 	if op != wantOp {
 		s.node.stats.FailedClientMessages.Add(1)
-		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "protocol", s.proto.Name())
+		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "protocol", s.wire.proto.Name())
 		return
 	}
 	msg := &encoders.Message{}
-	if err := s.proto.Decode(payload, msg); err != nil {
+	if err := s.wire.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
 		return
 	}
-	if l, ok := s.proto.(protocol.Limiter); ok && !l.Allow(s.pstate, msg) {
+	if l, ok := s.wire.proto.(protocol.Limiter); ok && !l.Allow(s.pstate, msg) {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("command refused by the protocol's limit, disconnecting", "sid", s.logSID(), "command", msg.Command)
 		s.tooManyRequests()
@@ -213,8 +229,8 @@ func (s *Session) tooManyRequests() {
 		return // already cut off; the rest of its input is dropped
 	}
 	s.node.log.Debug("too many queued commands, disconnecting", "sid", s.logSID(), "max_commands", maxInbox, "max_bytes", maxInboxBytes)
-	code, reason := s.proto.CloseFor(protocol.CloseTooManyRequests)
-	b, err := s.proto.AppendDisconnect(nil, "too_many_requests", true)
+	code, reason := s.wire.proto.CloseFor(protocol.CloseTooManyRequests)
+	b, err := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
 	if err != nil {
 		s.conn.Close(code, reason)
 		return
@@ -310,7 +326,7 @@ func (s *Session) run(t task) {
 
 // sendReply encodes and writes a reply to this session only.
 func (s *Session) sendReply(r *encoders.Reply) {
-	b, err := s.proto.AppendReply(nil, r)
+	b, err := s.wire.proto.AppendReply(nil, r)
 	if err != nil {
 		s.node.log.Error("failed to encode reply", "sid", s.sid, "error", err)
 		return
@@ -321,7 +337,7 @@ func (s *Session) sendReply(r *encoders.Reply) {
 // sendWelcome tells the client it is connected (after a restore: which
 // subscriptions came back).
 func (s *Session) sendWelcome(restored bool, ids []string) {
-	b, err := s.proto.AppendWelcome(nil, s.sid, restored, ids)
+	b, err := s.wire.proto.AppendWelcome(nil, s.sid, restored, ids)
 	if err != nil {
 		s.node.log.Error("failed to encode welcome", "sid", s.sid, "error", err)
 		return
@@ -333,7 +349,7 @@ func (s *Session) sendWelcome(restored bool, ids []string) {
 // subscription identifier, "" for the connection) to the protocol, which
 // may reshape or drop it.
 func (s *Session) sendTransmission(identifier, msg string) {
-	b, err := s.proto.AppendTransmission(nil, identifier, msg)
+	b, err := s.wire.proto.AppendTransmission(nil, identifier, msg)
 	if err != nil {
 		s.node.stats.FailedServerMessages.Add(1)
 		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
@@ -346,7 +362,7 @@ func (s *Session) sendTransmission(identifier, msg string) {
 }
 
 func (s *Session) sendDisconnect(reason string, reconnect bool) {
-	b, err := s.proto.AppendDisconnect(nil, reason, reconnect)
+	b, err := s.wire.proto.AppendDisconnect(nil, reason, reconnect)
 	if err != nil {
 		return
 	}
@@ -358,19 +374,36 @@ func (s *Session) sendPayload(p []byte) {
 	s.Send(s.frame(p))
 }
 
-// frame wraps a payload in a WebSocket frame of the encoder's type.
-func (s *Session) frame(p []byte) []byte {
-	op := ws.OpText
-	if s.proto.Encoder().FrameType() == encoders.BinaryFrame {
-		op = ws.OpBinary
+// frame wraps a payload for the session's transport.
+func (s *Session) frame(p []byte) []byte { return s.wire.frame(nil, p) }
+
+// wire is what a session's output is made with: its protocol, and the
+// fanout format (the protocol's codec, the transport's framing). A node
+// interns one per (protocol, framer), so a session holds one pointer and
+// fanout shares frames between sessions with the same format.
+type wire struct {
+	proto  protocol.Protocol
+	format *fanout.Format
+}
+
+type wireKey struct {
+	proto  protocol.Protocol
+	framer frames.Framer
+}
+
+// frame appends payload framed for the transport to dst (nil: exact size).
+func (w *wire) frame(dst, p []byte) []byte {
+	f := w.format.Framer
+	if dst == nil {
+		dst = make([]byte, 0, f.FrameSize(len(p)))
 	}
-	return frames.AppendFrame(make([]byte, 0, frames.FrameSize(len(p))), op, p)
+	return f.AppendFrame(dst, p, w.format.Encoder.FrameType() == encoders.BinaryFrame)
 }
 
 // close ends the session for the given reason, in the protocol's terms.
 func (s *Session) close(kind protocol.CloseKind) {
 	s.closed.Store(true)
-	s.conn.Close(s.proto.CloseFor(kind))
+	s.conn.Close(s.wire.proto.CloseFor(kind))
 }
 
 // isTooSlow recognises the socket layer's "output queue full" error without

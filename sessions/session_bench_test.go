@@ -3,7 +3,8 @@ package sessions
 import (
 	"testing"
 
-	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/fanout"
+	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/sessions/actioncable"
 )
 
@@ -16,9 +17,10 @@ func (t *nullTransport) CloseWith([]byte, uint16, string) {}
 func (t *nullTransport) Queue([]byte) (bool, error)       { t.n++; return t.n%2 == 0, nil }
 func (t *nullTransport) Flush() error                     { return nil }
 func (t *nullTransport) RemoteIP() string                 { return "127.0.0.1" }
+func (t *nullTransport) Framer() frames.Framer            { return frames.WebSocketFramer() }
 
 // BenchmarkSessionDeliver is what fanout does per subscriber of a
-// broadcast, on real sessions: ask the codec (encode-once cache key),
+// broadcast, on real sessions: ask the format (encode-once cache key),
 // gather the shared frame, flush the dirty ones.
 func BenchmarkSessionDeliver(b *testing.B) {
 	ss := make([]*Session, 1000)
@@ -26,19 +28,20 @@ func BenchmarkSessionDeliver(b *testing.B) {
 		ss[i] = newBenchSession()
 	}
 	frame := []byte("\x81\x05hello")
-	var enc encoders.Encoder
+	var f *fanout.Format
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, s := range ss {
-			enc = s.Encoder()
+			f = s.Format()
 			if s.Queue(frame) {
 				s.Flush()
 			}
 		}
 	}
-	_ = enc
+	_ = f
 }
 
 func newBenchSession() *Session {
-	return &Session{conn: &nullTransport{}, proto: actioncable.Default()}
+	p := actioncable.Default()
+	return &Session{conn: &nullTransport{}, wire: &wire{proto: p, format: &fanout.Format{Encoder: p.Encoder(), Framer: frames.WebSocketFramer()}}}
 }
