@@ -15,15 +15,15 @@ import (
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
-// wsProtocols maps each WebSocket sub-protocol the server speaks to its
-// protocol adapter, in the server's preference order (the first one the
-// client also offered wins). Adding a protocol is a package under sessions/
-// and a line here.
+// wsProtocols lists the protocol adapters: those chosen by a WebSocket
+// sub-protocol, in the server's preference order (the first one the client
+// also offered wins), and those chosen by a path prefix (Pusher's /app/KEY).
+// Adding a protocol is a package under sessions/ and a line here.
 func wsProtocols() []namedProtocol {
 	var out []namedProtocol
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
-		out = append(out, namedProtocol{name, p})
+		out = append(out, namedProtocol{subprotocol: name, proto: p})
 	}
 	return out
 }
@@ -33,25 +33,44 @@ func wsProtocols() []namedProtocol {
 func protocolObservers() []protocol.Observer { return nil }
 
 type namedProtocol struct {
+	// subprotocol selects it when negotiated ("": not by sub-protocol).
 	subprotocol string
-	proto       protocol.Protocol
+	// path selects it for WebSocket requests under this path prefix, which
+	// is a WebSocket endpoint besides --path ("": not by path).
+	path  string
+	proto protocol.Protocol
 }
 
-// protocolFor returns the adapter for a negotiated sub-protocol; a client
-// that negotiated none speaks Action Cable JSON.
-func (h *wsHandler) protocolFor(subprotocol string) protocol.Protocol {
+// protocolFor returns the adapter for a request: by path first, then by the
+// negotiated sub-protocol; a client that negotiated none speaks Action
+// Cable JSON.
+func (h *wsHandler) protocolFor(path, subprotocol string) protocol.Protocol {
+	if p := h.protocolByPath(path); p != nil {
+		return p
+	}
 	for _, p := range h.protocols {
-		if p.subprotocol == subprotocol {
+		if p.subprotocol != "" && p.subprotocol == subprotocol {
 			return p.proto
 		}
 	}
 	return actioncable.Default()
 }
 
+func (h *wsHandler) protocolByPath(path string) protocol.Protocol {
+	for _, p := range h.protocols {
+		if p.path != "" && strings.HasPrefix(path, p.path) {
+			return p.proto
+		}
+	}
+	return nil
+}
+
 func subprotocolNames(protocols []namedProtocol) []string {
-	out := make([]string, len(protocols))
-	for i, p := range protocols {
-		out[i] = p.subprotocol
+	var out []string
+	for _, p := range protocols {
+		if p.subprotocol != "" {
+			out = append(out, p.subprotocol)
+		}
 	}
 	return out
 }
@@ -83,7 +102,7 @@ func newWSHandler(paths []string, allowedOrigins []string, version string, node 
 }
 
 func (h *wsHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
-	if h.paths.Match(path) {
+	if h.paths.Match(path) || h.protocolByPath(path) != nil {
 		return &h.opts
 	}
 	return nil
@@ -93,7 +112,7 @@ func (h *wsHandler) Open(c *poller.Conn, req *frames.Request) poller.Receiver {
 	if h.tokenHeader != "" && req.Token != "" && req.Get(h.tokenHeader) == "" {
 		req.Headers = append(req.Headers, frames.Header{Key: h.tokenHeader, Value: req.Token})
 	}
-	p := h.protocolFor(req.Protocol)
+	p := h.protocolFor(req.Path(), req.Protocol)
 	s := h.node.NewSession(c, p, req)
 	// The protocol decides how a message is read, not its frame type:
 	// anycable-go reads a command from a binary frame too.

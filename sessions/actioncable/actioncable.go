@@ -28,11 +28,12 @@ type Protocol struct {
 // flavours holds one value per sub-protocol so that For never allocates.
 var flavours = func() map[string]*Protocol {
 	m := make(map[string]*Protocol, len(encoders.Subprotocols)+1)
-	for _, name := range append([]string{""}, encoders.Subprotocols...) {
+	for _, name := range encoders.Subprotocols {
 		enc, ext, _ := encoders.ForSubprotocol(name)
 		m[name] = &Protocol{name: name, enc: enc, ext: ext}
 	}
-	m[""].name = "actioncable-v1-json"
+	// No sub-protocol is v1 JSON: the same value.
+	m[""] = m["actioncable-v1-json"]
 	return m
 }()
 
