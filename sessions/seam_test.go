@@ -301,7 +301,7 @@ func TestSecondTransportPlugsIn(t *testing.T) {
 	ws, wc := connectWith(n, lp, "/line?key=k")
 
 	waitFor(t, "welcome as a line", func() bool { return tr.has("data: welcome " + s.ID() + "\n") })
-	send(s, "sub public:a")
+	s.Receive([]byte("sub public:a")) // a transport without WebSocket opcodes
 	send(ws, "sub public:a")
 	waitFor(t, "both subscribed", func() bool { return tr.has("data: tx public:a ok\n") && wc.count("tx public:a ok") == 1 })
 	n.pub.HandleBroadcast(&broker.Publication{Stream: "public:a", Data: `"hi"`})

@@ -23,6 +23,12 @@ import (
 //
 // Close takes the code and reason the protocol chose (Protocol.CloseFor); a
 // transport without close codes (SSE) just ends its response.
+//
+// Input goes the other way: the transport hands each complete client
+// message to Session.Receive (the WebSocket one through OnMessage, which
+// also handles pongs) and calls Session.OnClose once when the client is
+// gone. Adding a transport is a package that implements this, plus the line
+// that creates its sessions with Node.NewSession.
 type Transport interface {
 	// Write queues a complete frame without blocking; the frame must not be
 	// modified afterwards.
@@ -185,24 +191,36 @@ func (s *Session) writeFailed(err error) {
 	s.conn.Close(s.wire.proto.CloseFor(protocol.CloseNormal))
 }
 
-// OnMessage implements poller.Receiver. It runs on the poller's goroutine:
-// decode here (cheap, copies what it keeps) and queue the command.
+// OnMessage implements poller.Receiver: the WebSocket transport's input.
+// A pong is activity only; a data message goes to Receive.
 func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
-	s.pongDue.Store(0)
 	if op == ws.OpPong {
+		s.pongDue.Store(0)
 		return
 	}
-	s.node.stats.ClientMessages.Add(1)
-	s.node.stats.BytesReceived.Add(uint64(len(payload)))
 	wantOp := ws.OpText
 	if s.wire.proto.Encoder().FrameType() == encoders.BinaryFrame {
 		wantOp = ws.OpBinary
 	}
 	if op != wantOp {
+		s.pongDue.Store(0)
+		s.node.stats.ClientMessages.Add(1)
+		s.node.stats.BytesReceived.Add(uint64(len(payload)))
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "protocol", s.wire.proto.Name())
 		return
 	}
+	s.Receive(payload)
+}
+
+// Receive takes one complete client message from any transport (a
+// WebSocket data frame, a long-poll or SSE companion POST body). It runs on
+// the transport's goroutine: decode here (cheap, copies what it keeps) and
+// queue the command. It must not be called concurrently for one session.
+func (s *Session) Receive(payload []byte) {
+	s.pongDue.Store(0)
+	s.node.stats.ClientMessages.Add(1)
+	s.node.stats.BytesReceived.Add(uint64(len(payload)))
 	msg := &encoders.Message{}
 	if err := s.wire.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
