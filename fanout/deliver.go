@@ -1,11 +1,8 @@
 package fanout
 
 import (
-	"github.com/gobwas/ws"
-
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
-	"github.com/densecable/densecable/frames"
 )
 
 // deliverer holds one gate's scratch state, reused across broadcasts so the
@@ -18,8 +15,8 @@ type deliverer struct {
 }
 
 type cachedFrame struct {
-	enc   encoders.Encoder
-	frame []byte
+	format *Format
+	frame  []byte
 }
 
 func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
@@ -49,7 +46,7 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
 			if p.Meta.ExcludeSocket != "" && sub.ID() == p.Meta.ExcludeSocket {
 				continue
 			}
-			frame := d.frameFor(h, sub.Encoder())
+			frame := d.frameFor(h, sub.Format())
 			if frame == nil {
 				continue
 			}
@@ -63,27 +60,25 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
 	h.stats.Frames.Add(uint64(sent))
 }
 
-// frameFor encodes the current reply for enc once and caches the frame for
-// the rest of this identifier's subscribers.
-func (d *deliverer) frameFor(h *Hub, enc encoders.Encoder) []byte {
+// frameFor encodes the current reply with the format's encoder, frames it
+// with its framer, once, and caches the frame for the rest of this
+// identifier's subscribers.
+func (d *deliverer) frameFor(h *Hub, format *Format) []byte {
 	for i := range d.cache {
-		if d.cache[i].enc == enc {
+		if d.cache[i].format == format {
 			return d.cache[i].frame
 		}
 	}
+	enc, f := format.Encoder, format.Framer
 	var err error
 	d.scratch, err = enc.AppendReply(d.scratch[:0], &d.reply)
 	if err != nil {
 		h.log.Error("failed to encode broadcast", "encoder", enc.ID(), "error", err)
-		d.cache = append(d.cache, cachedFrame{enc: enc})
+		d.cache = append(d.cache, cachedFrame{format: format})
 		return nil
 	}
-	op := ws.OpText
-	if enc.FrameType() == encoders.BinaryFrame {
-		op = ws.OpBinary
-	}
-	frame := make([]byte, 0, frames.FrameSize(len(d.scratch)))
-	frame = frames.AppendFrame(frame, op, d.scratch)
-	d.cache = append(d.cache, cachedFrame{enc: enc, frame: frame})
+	frame := make([]byte, 0, f.FrameSize(len(d.scratch)))
+	frame = f.AppendFrame(frame, d.scratch, enc.FrameType() == encoders.BinaryFrame)
+	d.cache = append(d.cache, cachedFrame{format: format, frame: frame})
 	return frame
 }

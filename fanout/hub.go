@@ -11,13 +11,17 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
 )
 
 // Subscriber is a session as the hub sees it.
 type Subscriber interface {
 	// ID is the session id, matched against meta.exclude_socket.
 	ID() string
-	Encoder() encoders.Encoder
+	// Format is how the subscriber's frames are made. Subscribers with the
+	// same *Format share a broadcast's frame: give one pointer per
+	// (Encoder, Framer) pair (NewFormats interns them).
+	Format() *Format
 	// Send queues a complete frame without blocking. The frame is shared
 	// and must not be modified.
 	Send(frame []byte)
@@ -26,6 +30,37 @@ type Subscriber interface {
 	Queue(frame []byte) (first bool)
 	// Flush writes what Queue gathered.
 	Flush()
+}
+
+// Format is a codec and a transport's framing: what a broadcast frame is
+// made with.
+type Format struct {
+	Encoder encoders.Encoder
+	Framer  frames.Framer
+}
+
+// Formats interns Format values, so that subscribers that frame alike hold
+// the same pointer (the encode-once cache compares pointers). Safe for
+// concurrent use; called once per connection, not per broadcast.
+type Formats struct {
+	mu sync.Mutex
+	m  map[Format]*Format
+}
+
+// Get returns the interned *Format for enc and framer.
+func (f *Formats) Get(enc encoders.Encoder, framer frames.Framer) *Format {
+	k := Format{Encoder: enc, Framer: framer}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p, ok := f.m[k]; ok {
+		return p
+	}
+	if f.m == nil {
+		f.m = make(map[Format]*Format)
+	}
+	p := &k
+	f.m[k] = p
+	return p
 }
 
 // Options configures the hub.

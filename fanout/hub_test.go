@@ -9,6 +9,7 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
 )
 
 type fakeSub struct {
@@ -20,6 +21,7 @@ type fakeSub struct {
 
 func (s *fakeSub) ID() string                { return s.id }
 func (s *fakeSub) Encoder() encoders.Encoder { return s.enc }
+func (s *fakeSub) Format() *Format           { return testFormats.Get(s.enc, frames.WebSocketFramer()) }
 func (s *fakeSub) Send(f []byte) {
 	s.mu.Lock()
 	s.got = append(s.got, f)
@@ -133,13 +135,23 @@ func BenchmarkBroadcast1000(b *testing.B) {
 }
 
 type countSub struct {
-	id  string
-	enc encoders.Encoder
-	n   int
+	id     string
+	enc    encoders.Encoder
+	format *Format
+	n      int
 }
+
+// testFormats interns the fake subscribers' formats, as a node does.
+var testFormats Formats
 
 func (s *countSub) ID() string                { return s.id }
 func (s *countSub) Encoder() encoders.Encoder { return s.enc }
-func (s *countSub) Send([]byte)               { s.n++ }
-func (s *countSub) Queue([]byte) bool         { s.n++; return false }
-func (s *countSub) Flush()                    {}
+func (s *countSub) Format() *Format {
+	if s.format == nil { // the benchmark's deliveries run on one goroutine
+		s.format = testFormats.Get(s.enc, frames.WebSocketFramer())
+	}
+	return s.format
+}
+func (s *countSub) Send([]byte)       { s.n++ }
+func (s *countSub) Queue([]byte) bool { s.n++; return false }
+func (s *countSub) Flush()            {}

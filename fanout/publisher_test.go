@@ -10,6 +10,7 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
 )
 
 // pubSubscriber counts what the hub delivers to it.
@@ -20,6 +21,9 @@ type pubSubscriber struct {
 
 func (s *pubSubscriber) ID() string                { return "sub" }
 func (s *pubSubscriber) Encoder() encoders.Encoder { return encoders.NewJSON() }
+func (s *pubSubscriber) Format() *Format {
+	return testFormats.Get(s.Encoder(), frames.WebSocketFramer())
+}
 func (s *pubSubscriber) Send([]byte) {
 	s.mu.Lock()
 	s.got++

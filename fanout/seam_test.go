@@ -11,6 +11,7 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
 )
 
 // Tests of the hub at its seam with subscribers (sessions), with fakes that
@@ -35,6 +36,7 @@ type connSub struct {
 
 func (s *connSub) ID() string                { return s.id }
 func (s *connSub) Encoder() encoders.Encoder { return s.enc }
+func (s *connSub) Format() *Format           { return testFormats.Get(s.enc, frames.WebSocketFramer()) }
 
 func (s *connSub) Send(f []byte) {
 	s.mu.Lock()

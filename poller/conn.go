@@ -86,6 +86,16 @@ type Conn struct {
 // Handler.Open.
 func (c *Conn) SetDataOpCode(op ws.OpCode) { c.dataOp = op }
 
+// Framer implements sessions.Transport: messages travel as WebSocket frames.
+func (c *Conn) Framer() frames.Framer { return frames.WebSocketFramer() }
+
+// NativePing implements sessions.NativePinger: a WebSocket ping frame, for
+// --enable_ws_native_pings.
+func (c *Conn) NativePing() error { return c.Write(nativePing) }
+
+// nativePing is an empty WebSocket ping frame; written, never modified.
+var nativePing = frames.AppendFrame(nil, ws.OpPing, nil)
+
 // notePartial records, after reading, whether input is left unfinished: a
 // partial frame in the buffer or a fragmented message in the assembler.
 // The clock starts when the input first becomes unfinished and stops when

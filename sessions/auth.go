@@ -1,27 +1,29 @@
 package sessions
 
-import "github.com/densecable/densecable/frames"
+import (
+	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/sessions/protocol"
+)
 
-// AuthOutcome is what an Authenticator decided.
-type AuthOutcome uint8
+// AuthOutcome and AuthResult are the protocol seam's (one vocabulary for
+// the node's authenticators and a protocol's own authorization).
+type (
+	AuthOutcome = protocol.AuthOutcome
+	AuthResult  = protocol.AuthResult
+)
 
 const (
 	// AuthSkip: not for this authenticator (no token, ...); try the next one.
-	AuthSkip AuthOutcome = iota
+	AuthSkip = protocol.AuthSkip
 	// AuthOK: accepted with Identifiers; no Connect call.
-	AuthOK
-	// AuthReject: send disconnect(Reason, reconnect=false), close 1000 "Auth Failed".
-	AuthReject
-	// AuthError: close 1011 "Auth Error" without a message.
-	AuthError
+	AuthOK = protocol.AuthOK
+	// AuthReject: disconnect(Reason, reconnect=false), then the protocol's
+	// "auth failed" close (Action Cable: 1000 "Auth Failed").
+	AuthReject = protocol.AuthReject
+	// AuthError: the protocol's "auth error" close without a message
+	// (Action Cable: 1011 "Auth Error").
+	AuthError = protocol.AuthError
 )
-
-// AuthResult is an Authenticator's answer.
-type AuthResult struct {
-	Outcome     AuthOutcome
-	Identifiers string
-	Reason      string
-}
 
 // Authenticator decides a connection before (or instead of) the RPC Connect
 // call: JWT identification, --noauth/--public.

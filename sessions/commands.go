@@ -7,8 +7,8 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
-	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
 // handleCommand runs one client command on the session's worker.
@@ -52,13 +52,16 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 		return
 	}
 	var res *rpcpb.CommandResponse
-	if n.router != nil {
+	if a, ok := s.wire.proto.(protocol.SubscribeAuthorizer); ok {
+		res = a.AuthorizeSubscribe(s.sid, s.identifiers, m.Identifier, m)
+	}
+	if res == nil && n.router != nil {
 		res = n.router.Subscribe(s.sid, s.identifiers, m.Identifier)
 	}
 	local := res != nil
 	if res == nil {
 		if n.rpc == nil {
-			res = &rpcpb.CommandResponse{Status: rpcpb.Status_FAILURE, Transmissions: []string{rejectJSON(m.Identifier)}}
+			res = &rpcpb.CommandResponse{Status: rpcpb.Status_FAILURE, Transmissions: []string{s.wire.proto.RejectSubscription(m.Identifier)}}
 		} else {
 			var err error
 			res, err = n.rpc.Command(context.Background(), s.sid, &rpcpb.CommandMessage{
@@ -200,11 +203,11 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 		s.cstate = mergeState(s.cstate, e.GetCstate())
 	}
 	for _, t := range res.GetTransmissions() {
-		s.sendTransmission(t)
+		s.sendTransmission(identifier, t)
 	}
 	n.applyRPCPresence(s, identifier, res.GetPresence())
 	if res.GetDisconnect() {
-		s.close(frames.CloseAbnormal, "Command Failed")
+		s.close(protocol.CloseCommandFailed)
 	}
 }
 
@@ -233,14 +236,6 @@ func (n *Node) whisper(s *Session, m *encoders.Message) {
 		Data:   string(data),
 		Meta:   broker.Meta{ExcludeSocket: s.sid, Transient: true},
 	})
-}
-
-func rejectJSON(identifier string) string {
-	b, _ := json.Marshal(struct {
-		Type       string `json:"type"`
-		Identifier string `json:"identifier"`
-	}{"reject_subscription", identifier})
-	return string(b)
 }
 
 func errText(err error, res *rpcpb.CommandResponse) string {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
 // rpcConnect asks the application to authenticate the session.
@@ -13,7 +13,7 @@ func (n *Node) rpcConnect(s *Session) {
 	res, err := n.rpc.Connect(context.Background(), s.sid, &rpcpb.ConnectionRequest{Env: s.env(nil)})
 	if err != nil {
 		n.connectFailLog.Log(n.log, slog.LevelError, "RPC Connect failed", "sid", s.sid, "error", err)
-		s.close(frames.CloseInternalError, "Auth Error")
+		s.close(protocol.CloseAuthError)
 		return
 	}
 	switch res.GetStatus() {
@@ -24,18 +24,18 @@ func (n *Node) rpcConnect(s *Session) {
 		}
 		s.interest = 1
 		for _, t := range res.GetTransmissions() {
-			s.sendTransmission(t)
+			s.sendTransmission("", t)
 		}
 		n.established(s)
 	case rpcpb.Status_FAILURE:
 		n.stats.FailedAuths.Add(1)
 		for _, t := range res.GetTransmissions() {
-			s.sendTransmission(t)
+			s.sendTransmission("", t)
 		}
 		n.log.Debug("authentication failed", "sid", s.sid)
-		s.close(frames.CloseNormal, "Auth Failed")
+		s.close(protocol.CloseAuthFailed)
 	default:
 		n.connectFailLog.Log(n.log, slog.LevelError, "RPC Connect failed", "sid", s.sid, "error", "Application error: "+res.GetErrorMsg())
-		s.close(frames.CloseInternalError, "Auth Error")
+		s.close(protocol.CloseAuthError)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
 // drain tells every session the server is restarting and closes it. With
@@ -18,7 +18,7 @@ func (n *Node) drain(ctx context.Context, all []*Session) {
 	}
 	bye := func(s *Session) {
 		s.sendDisconnect("server_restart", true)
-		s.close(frames.CloseGoingAway, "Server restart")
+		s.close(protocol.CloseServerRestart)
 	}
 	if n.opts.SlowDrain {
 		// Keep a reserve for the Disconnect calls that follow.

@@ -15,9 +15,11 @@ import (
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
+	"github.com/densecable/densecable/sessions/actioncable"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
-// fakeConn records what a session writes.
+// fakeConn is a fake Transport: it records what a session writes.
 type fakeConn struct {
 	// recv gets OnClose when the connection closes, as from the poller.
 	recv   interface{ OnClose() }
@@ -66,6 +68,7 @@ func (c *fakeConn) CloseWith(last []byte, code uint16, reason string) {
 func (c *fakeConn) Queue(frame []byte) (bool, error) { return true, c.Write(frame) }
 func (c *fakeConn) Flush() error                     { return nil }
 func (c *fakeConn) RemoteIP() string                 { return "127.0.0.1" }
+func (c *fakeConn) Framer() frames.Framer            { return frames.WebSocketFramer() }
 
 // sent returns a copy of the frames written so far.
 func (c *fakeConn) sent() []sentFrame {
@@ -180,14 +183,20 @@ func newTestNode(t *testing.T, opts Options, deps Deps) (*Node, *logRecorder) {
 	return n, rec
 }
 
-// connect opens a session for uri (with optional header pairs).
+// connect opens an Action Cable JSON session for uri (with optional
+// header pairs).
 func connect(n *Node, uri string, headers ...string) (*Session, *fakeConn) {
+	return connectWith(n, actioncable.Default(), uri, headers...)
+}
+
+// connectWith opens a session speaking p over a fake transport.
+func connectWith(n *Node, p protocol.Protocol, uri string, headers ...string) (*Session, *fakeConn) {
 	c := &fakeConn{}
 	req := &frames.Request{URI: uri, Host: "localhost"}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Headers = append(req.Headers, frames.Header{Key: strings.ToLower(headers[i]), Value: headers[i+1]})
 	}
-	s := n.NewSession(c, req)
+	s := n.NewSession(c, p, req)
 	c.mu.Lock()
 	c.recv = s
 	closed := c.closed

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/internal/loggate"
 	"github.com/densecable/densecable/rpcclient"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
 // Publisher takes whispers and presence events onto the publication path
@@ -33,6 +33,8 @@ type Node struct {
 	auth   []Authenticator
 	router ChannelRouter
 	broker broker.Broker // nil: no history, restore or presence
+	// observers hear stream and presence transitions (webhooks).
+	observers []protocol.Observer
 
 	exec       *executor
 	pinger     *pinger
@@ -47,6 +49,12 @@ type Node struct {
 	// sessions.
 	sidMu sync.Mutex
 	sids  map[string]struct{}
+
+	// wires interns each (protocol, framer) pair's wire, formats their
+	// fanout formats (see wire).
+	wireMu  sync.Mutex
+	wires   map[wireKey]*wire
+	formats fanout.Formats
 
 	shuttingDown  bool
 	stopKeepalive chan struct{}
@@ -66,22 +74,27 @@ type Deps struct {
 	Authenticators []Authenticator
 	Router         ChannelRouter
 	Broker         broker.Broker
+	// Observers hear stream occupied/vacated (when the hub's OnStreamAdded
+	// and OnStreamRemoved call StreamOccupied and StreamVacated) and
+	// presence joins and leaves. A protocol that sends webhooks adds one.
+	Observers []protocol.Observer
 }
 
 // NewNode creates a node and starts its workers, pinger and disconnect queue.
 func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 	opts.defaults()
 	n := &Node{
-		opts:     opts,
-		log:      log,
-		rpc:      deps.RPC,
-		hub:      deps.Hub,
-		pub:      deps.Publisher,
-		auth:     deps.Authenticators,
-		router:   deps.Router,
-		broker:   deps.Broker,
-		sessions: make(map[*Session]struct{}),
-		sids:     make(map[string]struct{}),
+		opts:      opts,
+		log:       log,
+		rpc:       deps.RPC,
+		hub:       deps.Hub,
+		pub:       deps.Publisher,
+		auth:      deps.Authenticators,
+		router:    deps.Router,
+		broker:    deps.Broker,
+		observers: deps.Observers,
+		sessions:  make(map[*Session]struct{}),
+		sids:      make(map[string]struct{}),
 	}
 	if n.pub == nil {
 		n.pub = fanout.NewPublisher(fanout.PublisherDeps{Hub: deps.Hub, Broker: deps.Broker, Commands: n.ExecuteCommand}, log)
@@ -94,6 +107,23 @@ func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 	return n
 }
 
+// StreamOccupied tells the observers that this node got its first
+// subscriber to stream (wire it to the hub's OnStreamAdded). It must not
+// block: it runs under the hub's shard lock.
+func (n *Node) StreamOccupied(stream string) {
+	for _, o := range n.observers {
+		o.StreamOccupied(stream)
+	}
+}
+
+// StreamVacated tells the observers that this node lost its last
+// subscriber to stream (wire it to the hub's OnStreamRemoved).
+func (n *Node) StreamVacated(stream string) {
+	for _, o := range n.observers {
+		o.StreamVacated(stream)
+	}
+}
+
 // Stats exposes the node's counters.
 func (n *Node) Stats() *Stats { return &n.stats }
 
@@ -103,20 +133,19 @@ func (n *Node) Stats() *Stats { return &n.stats }
 // It is a single atomic load, cheap enough to check before every accept.
 func (n *Node) AcceptPaused() bool { return n.disconnect.paused.Load() }
 
-// NewSession creates the session for an upgraded connection and queues its
-// authentication. It runs on the poller goroutine and does no I/O.
-func (n *Node) NewSession(c Conn, req *frames.Request) *Session {
-	enc, ext, ok := encoders.ForSubprotocol(req.Protocol)
-	if !ok {
-		enc, ext, _ = encoders.ForSubprotocol("")
-	}
+// NewSession creates the session for a client that reached the server
+// over transport c and speaks protocol p, and queues its authentication. It
+// runs on the transport's goroutine (the poller) and does no I/O.
+func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request) *Session {
 	s := &Session{
 		node:          n,
 		conn:          c,
-		enc:           enc,
-		ext:           ext,
+		wire:          n.wireFor(p, c.Framer()),
 		pingInterval:  n.opts.PingInterval,
 		pingPrecision: n.opts.PingPrecision,
+	}
+	if st, ok := p.(protocol.Stateful); ok {
+		s.pstate = st.NewState()
 	}
 	s.sid, s.sidFromClient = n.claimSID(req.Get("x-request-id"))
 	s.req = req
@@ -131,6 +160,22 @@ func (n *Node) NewSession(c Conn, req *frames.Request) *Session {
 	}
 	s.push(task{kind: taskConnect})
 	return s
+}
+
+// wireFor returns the interned wire for a protocol over a framing.
+func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
+	k := wireKey{p, f}
+	n.wireMu.Lock()
+	defer n.wireMu.Unlock()
+	if w, ok := n.wires[k]; ok {
+		return w
+	}
+	if n.wires == nil {
+		n.wires = make(map[wireKey]*wire)
+	}
+	w := &wire{proto: p, format: n.formats.Get(p.Encoder(), f)}
+	n.wires[k] = w
+	return w
 }
 
 // pingInterval reads ?pi= (seconds): 0 disables pings, values above
@@ -236,34 +281,46 @@ func (n *Node) connect(s *Session) {
 	if n.tryRestore(s, req) {
 		return
 	}
+	// The protocol decides first (its own credentials), then the node's
+	// authenticators, then the application.
+	if a, ok := s.wire.proto.(protocol.ConnectAuthorizer); ok {
+		if n.authorized(s, a.AuthorizeConnect(s.sid, req)) {
+			return
+		}
+	}
 	for _, a := range n.auth {
-		res := a.Authenticate(s.sid, req)
-		switch res.Outcome {
-		case AuthSkip:
-			continue
-		case AuthOK:
-			s.identifiers = res.Identifiers
-			s.interest = -1
-			s.sendReply(&encoders.Reply{Type: "welcome", Sid: s.sid})
-			n.established(s)
-			return
-		case AuthReject:
-			n.stats.FailedAuths.Add(1)
-			s.sendDisconnect(res.Reason, false)
-			s.close(frames.CloseNormal, "Auth Failed")
-			return
-		default:
-			s.close(frames.CloseInternalError, "Auth Error")
+		if n.authorized(s, a.Authenticate(s.sid, req)) {
 			return
 		}
 	}
 	if n.rpc == nil {
 		n.stats.FailedAuths.Add(1)
 		s.sendDisconnect("unauthorized", false)
-		s.close(frames.CloseNormal, "Auth Failed")
+		s.close(protocol.CloseAuthFailed)
 		return
 	}
 	n.rpcConnect(s)
+}
+
+// authorized applies an authority's decision; false means it did not
+// decide (AuthSkip).
+func (n *Node) authorized(s *Session, res AuthResult) bool {
+	switch res.Outcome {
+	case AuthSkip:
+		return false
+	case AuthOK:
+		s.identifiers = res.Identifiers
+		s.interest = -1
+		s.sendWelcome(false, nil)
+		n.established(s)
+	case AuthReject:
+		n.stats.FailedAuths.Add(1)
+		s.sendDisconnect(res.Reason, false)
+		s.close(protocol.CloseAuthFailed)
+	default:
+		s.close(protocol.CloseAuthError)
+	}
+	return true
 }
 
 // established registers a session that passed authentication.
@@ -353,7 +410,7 @@ func (n *Node) ExecuteCommand(c *broker.RemoteCommand) {
 		return
 	}
 	target.sendDisconnect("remote", c.Reconnect)
-	target.close(frames.CloseNormal, "Closed remotely")
+	target.close(protocol.CloseRemote)
 }
 
 // Shutdown disconnects every client (server_restart, reconnect: true),

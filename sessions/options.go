@@ -1,7 +1,14 @@
-// Package sessions is the Action Cable server logic: a Session per client
-// (identifiers, connection and channel state, subscriptions), the commands
-// of the Action Cable protocol and its extensions, authentication, pings,
+// Package sessions is the transport- and protocol-neutral session core: a
+// Session per client (identity, connection and channel state,
+// subscriptions), the core's commands (subscribe, unsubscribe, perform,
+// whisper, history, presence), RPC calls, authentication, resume, pings,
 // the disconnect queue and shutdown. A Node holds them all.
+//
+// Two seams keep it neutral. A Transport (this package; poller.Conn is the
+// WebSocket one) carries bytes to one client and owns its write limits and
+// close. A protocol.Protocol (sessions/protocol; Action Cable in
+// sessions/actioncable) reads client messages into commands and renders the
+// core's output. Node.NewSession takes one of each.
 package sessions
 
 import "time"

@@ -5,10 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gobwas/ws"
-
-	"github.com/densecable/densecable/encoders"
-	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
 // pingTick is the pinger's resolution: pings due within the same tick go
@@ -18,10 +15,10 @@ const pingTick = 100 * time.Millisecond
 // MaxPingInterval bounds ?pi=: larger values are clamped to it.
 const MaxPingInterval = time.Hour
 
-// pinger sends Action Cable pings for every session of a node from one
-// goroutine, whatever the intervals: sessions sit in a min-heap keyed by
-// their next ping, so a session costs the same (a heap slot) whichever
-// interval it chose, and no interval value creates anything.
+// pinger sends the protocol's pings (Protocol.AppendPing) for every session
+// of a node from one goroutine, whatever the intervals: sessions sit in a
+// min-heap keyed by their next ping, so a session costs the same (a heap
+// slot) whichever interval it chose, and no interval value creates anything.
 type pinger struct {
 	precision   string
 	native      bool
@@ -45,14 +42,14 @@ func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger
 // whose deadline passed is disconnected with no_pong. It reports whether
 // the session was cut off.
 func (p *pinger) expectPong(s *Session, now time.Time) bool {
-	if p.pongTimeout <= 0 || !(s.ext || p.native) {
+	if p.pongTimeout <= 0 || !(s.wire.proto.Extended() || p.native) {
 		return false
 	}
 	due := s.pongDue.Load()
 	if due != 0 && now.UnixNano() > due {
 		s.node.log.Debug("no pong received, disconnecting", "sid", s.sid)
 		s.sendDisconnect("no_pong", true)
-		s.close(frames.CloseNormal, "No Pong")
+		s.close(protocol.CloseNoPong)
 		return true
 	}
 	if due == 0 {
@@ -188,24 +185,24 @@ func (p *pinger) run() {
 				if f := pingFrame(cache, s, now); f != nil {
 					s.Send(f)
 				}
-				if p.native {
-					s.Send(nativePing)
+				if np, ok := s.conn.(NativePinger); ok && p.native && !s.closed.Load() {
+					if err := np.NativePing(); err != nil {
+						s.writeFailed(err)
+					}
 				}
 			}
 		}
 	}
 }
 
-var nativePing = frames.AppendFrame(nil, ws.OpPing, nil)
-
 type pingKey struct {
-	enc       encoders.Encoder
+	wire      *wire
 	precision string
 }
 
-// pingFrame encodes the ping once per (encoder, precision) per tick.
+// pingFrame encodes the ping once per (protocol, framing, precision) per tick.
 func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
-	k := pingKey{s.enc, s.pingPrecision}
+	k := pingKey{s.wire, s.pingPrecision}
 	if f, ok := cache[k]; ok {
 		return f
 	}
@@ -218,15 +215,11 @@ func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
 	default:
 		ts = now.Unix()
 	}
-	payload, err := s.enc.AppendPing(nil, ts)
+	payload, err := s.wire.proto.AppendPing(nil, ts)
 	if err != nil {
 		return nil
 	}
-	op := ws.OpText
-	if s.enc.FrameType() == encoders.BinaryFrame {
-		op = ws.OpBinary
-	}
-	f := frames.AppendFrame(nil, op, payload)
+	f := s.wire.frame(nil, payload)
 	cache[k] = f
 	return f
 }

@@ -82,6 +82,13 @@ func (n *Node) presenceRemove(s *Session, ch *channel) {
 // broadcastPresence sends a join or leave event to the presence stream as a
 // transient "presence" message; the payload's keys come out sorted.
 func (n *Node) broadcastPresence(stream string, ev *broker.PresenceEvent) {
+	for _, o := range n.observers {
+		if ev.Type == "join" {
+			o.PresenceJoined(stream, ev.ID, ev.Info)
+		} else {
+			o.PresenceLeft(stream, ev.ID)
+		}
+	}
 	msg := map[string]any{"type": ev.Type, "id": ev.ID}
 	if ev.Type == "join" && len(ev.Info) > 0 {
 		msg["info"] = json.RawMessage(ev.Info)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
 )
 
@@ -21,7 +20,7 @@ type snapshot struct {
 // resumable reports whether sessions of this client can be restored: the
 // extended protocol, a broker and a session TTL.
 func (n *Node) resumable(s *Session) bool {
-	return s.ext && n.broker != nil && n.opts.SessionsTTL > 0
+	return s.wire.proto.Extended() && n.broker != nil && n.opts.SessionsTTL > 0
 }
 
 // commitSession stores the session's state for a later restore.
@@ -85,7 +84,7 @@ func (n *Node) tryRestore(s *Session, req *frames.Request) bool {
 	// The welcome is queued before the streams are joined, so no broadcast
 	// can reach the client ahead of it; one published in between is in the
 	// history the client asks for with its offsets.
-	s.sendReply(&encoders.Reply{Type: "welcome", Sid: s.sid, Restored: true, RestoredIDs: ids})
+	s.sendWelcome(true, ids)
 	s.channels = make(map[string]*channel, len(snap.Subs))
 	for id, streams := range snap.Subs {
 		s.channels[id] = &channel{streams: streams, istate: snap.IState[id]}
@@ -122,7 +121,7 @@ func (n *Node) keepalive(stop <-chan struct{}) {
 			return
 		case <-sessTick:
 			for _, s := range n.snapshotSessions() {
-				if s.ext {
+				if s.wire.proto.Extended() {
 					_ = n.broker.TouchSession(ctx, s.sid)
 				}
 			}

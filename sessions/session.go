@@ -9,15 +9,32 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/sessions/protocol"
 )
 
-// Conn is the socket side of a session (implemented by poller.Conn).
-type Conn interface {
+// Transport is what the core needs from "the bytes to one client": the
+// WebSocket on the event loop (poller.Conn) first; an SSE response or a
+// long-poll buffer later. It owns its write path and its limits: a write
+// past the transport's bound fails with an error whose TooSlow() is true,
+// and the core cuts the client off (CloseTooSlow). Methods must not block:
+// they are called from the session's worker, the pinger and fanout's gates.
+//
+// Close takes the code and reason the protocol chose (Protocol.CloseFor); a
+// transport without close codes (SSE) just ends its response.
+//
+// Input goes the other way: the transport hands each complete client
+// message to Session.Receive (the WebSocket one through OnMessage, which
+// also handles pongs) and calls Session.OnClose once when the client is
+// gone. Adding a transport is a package that implements this, plus the line
+// that creates its sessions with Node.NewSession.
+type Transport interface {
 	// Write queues a complete frame without blocking; the frame must not be
 	// modified afterwards.
 	Write(frame []byte) error
-	// Close sends a close frame and closes once queued output is written.
+	// Close closes once queued output is written, telling the client
+	// code and reason where the transport can.
 	Close(code uint16, reason string)
 	// CloseWith sends a last frame (past any output limit), then closes.
 	CloseWith(last []byte, code uint16, reason string)
@@ -25,7 +42,18 @@ type Conn interface {
 	// a burst. first reports that nothing was gathered before.
 	Queue(frame []byte) (first bool, err error)
 	Flush() error
+	// RemoteIP is the client's address (env REMOTE_ADDR).
 	RemoteIP() string
+	// Framer wraps one encoded message for this transport (a WebSocket
+	// frame, an SSE event). It returns the same shared value for every
+	// connection of a kind: broadcasts are framed once per framer.
+	Framer() frames.Framer
+}
+
+// NativePinger is an optional Transport method: a transport-level ping
+// (a WebSocket ping frame), sent with each ping when native pings are on.
+type NativePinger interface {
+	NativePing() error
 }
 
 type taskKind uint8
@@ -54,10 +82,12 @@ type channel struct {
 // worker running the session's tasks (one at a time), except where noted.
 type Session struct {
 	node *Node
-	conn Conn
-	enc  encoders.Encoder
-	ext  bool
-	sid  string
+	conn Transport
+	// wire: the protocol and the transport's framing (one shared pointer).
+	wire *wire
+	// pstate is the protocol's per-connection state (protocol.Stateful).
+	pstate any
+	sid    string
 
 	// req is the upgrade request, kept only until authentication is done.
 	req     *frames.Request
@@ -102,8 +132,15 @@ type Session struct {
 // ID is the session id (sid).
 func (s *Session) ID() string { return s.sid }
 
-// Encoder is the session's wire format.
-func (s *Session) Encoder() encoders.Encoder { return s.enc }
+// Format implements fanout.Subscriber: the protocol's codec and the
+// transport's framing.
+func (s *Session) Format() *fanout.Format { return s.wire.format }
+
+// Encoder is the session's codec.
+func (s *Session) Encoder() encoders.Encoder { return s.wire.format.Encoder }
+
+// Protocol is the session's wire protocol.
+func (s *Session) Protocol() protocol.Protocol { return s.wire.proto }
 
 // Identifiers returns the connection identifiers (set after connect).
 func (s *Session) Identifiers() string { return s.identifiers }
@@ -146,35 +183,54 @@ func (s *Session) writeFailed(err error) {
 	if isTooSlow(err) {
 		s.node.stats.SlowClients.Add(1)
 		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
-		b, _ := s.enc.AppendDisconnect(nil, "too_slow", true)
-		s.conn.CloseWith(s.frame(b), frames.CloseNormal, "")
+		code, reason := s.wire.proto.CloseFor(protocol.CloseTooSlow)
+		b, _ := s.wire.proto.AppendDisconnect(nil, "too_slow", true)
+		s.conn.CloseWith(s.frame(b), code, reason)
 		return
 	}
-	s.conn.Close(frames.CloseNormal, "")
+	s.conn.Close(s.wire.proto.CloseFor(protocol.CloseNormal))
 }
 
-// OnMessage implements poller.Receiver. It runs on the poller's goroutine:
-// decode here (cheap, copies what it keeps) and queue the command.
+// OnMessage implements poller.Receiver: the WebSocket transport's input.
+// A pong is activity only; a data message goes to Receive.
 func (s *Session) OnMessage(op ws.OpCode, payload []byte) {
-	s.pongDue.Store(0)
 	if op == ws.OpPong {
+		s.pongDue.Store(0)
 		return
 	}
-	s.node.stats.ClientMessages.Add(1)
-	s.node.stats.BytesReceived.Add(uint64(len(payload)))
 	wantOp := ws.OpText
-	if s.enc.FrameType() == encoders.BinaryFrame {
+	if s.wire.proto.Encoder().FrameType() == encoders.BinaryFrame {
 		wantOp = ws.OpBinary
 	}
 	if op != wantOp {
+		s.pongDue.Store(0)
+		s.node.stats.ClientMessages.Add(1)
+		s.node.stats.BytesReceived.Add(uint64(len(payload)))
 		s.node.stats.FailedClientMessages.Add(1)
-		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "encoder", s.enc.ID())
+		s.node.log.Debug("unexpected frame type for the protocol", "sid", s.logSID(), "opcode", op, "protocol", s.wire.proto.Name())
 		return
 	}
+	s.Receive(payload)
+}
+
+// Receive takes one complete client message from any transport (a
+// WebSocket data frame, a long-poll or SSE companion POST body). It runs on
+// the transport's goroutine: decode here (cheap, copies what it keeps) and
+// queue the command. It must not be called concurrently for one session.
+func (s *Session) Receive(payload []byte) {
+	s.pongDue.Store(0)
+	s.node.stats.ClientMessages.Add(1)
+	s.node.stats.BytesReceived.Add(uint64(len(payload)))
 	msg := &encoders.Message{}
-	if err := s.enc.Decode(payload, msg); err != nil {
+	if err := s.wire.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
+		return
+	}
+	if l, ok := s.wire.proto.(protocol.Limiter); ok && !l.Allow(s.pstate, msg) {
+		s.node.stats.FailedClientMessages.Add(1)
+		s.node.log.Debug("command refused by the protocol's limit, disconnecting", "sid", s.logSID(), "command", msg.Command)
+		s.tooManyRequests()
 		return
 	}
 	if !s.push(task{kind: taskCommand, msg: msg, size: len(payload)}) {
@@ -191,13 +247,14 @@ func (s *Session) tooManyRequests() {
 		return // already cut off; the rest of its input is dropped
 	}
 	s.node.log.Debug("too many queued commands, disconnecting", "sid", s.logSID(), "max_commands", maxInbox, "max_bytes", maxInboxBytes)
-	b, err := s.enc.AppendDisconnect(nil, "too_many_requests", true)
+	code, reason := s.wire.proto.CloseFor(protocol.CloseTooManyRequests)
+	b, err := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
 	if err != nil {
-		s.conn.Close(frames.ClosePolicyViolation, "Too many messages")
+		s.conn.Close(code, reason)
 		return
 	}
 	s.node.stats.ServerMessages.Add(1)
-	s.conn.CloseWith(s.frame(b), frames.ClosePolicyViolation, "Too many messages")
+	s.conn.CloseWith(s.frame(b), code, reason)
 }
 
 // logSID reads the sid from a goroutine other than the session's worker
@@ -287,7 +344,7 @@ func (s *Session) run(t task) {
 
 // sendReply encodes and writes a reply to this session only.
 func (s *Session) sendReply(r *encoders.Reply) {
-	b, err := s.enc.AppendReply(nil, r)
+	b, err := s.wire.proto.AppendReply(nil, r)
 	if err != nil {
 		s.node.log.Error("failed to encode reply", "sid", s.sid, "error", err)
 		return
@@ -295,18 +352,35 @@ func (s *Session) sendReply(r *encoders.Reply) {
 	s.sendPayload(b)
 }
 
-func (s *Session) sendTransmission(msg string) {
-	b, err := s.enc.AppendTransmission(nil, msg)
+// sendWelcome tells the client it is connected (after a restore: which
+// subscriptions came back).
+func (s *Session) sendWelcome(restored bool, ids []string) {
+	b, err := s.wire.proto.AppendWelcome(nil, s.sid, restored, ids)
 	if err != nil {
-		s.node.stats.FailedServerMessages.Add(1)
-		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		s.node.log.Error("failed to encode welcome", "sid", s.sid, "error", err)
 		return
 	}
 	s.sendPayload(b)
 }
 
+// sendTransmission hands a transmission of the application (for the
+// subscription identifier, "" for the connection) to the protocol, which
+// may reshape or drop it.
+func (s *Session) sendTransmission(identifier, msg string) {
+	b, err := s.wire.proto.AppendTransmission(nil, identifier, msg)
+	if err != nil {
+		s.node.stats.FailedServerMessages.Add(1)
+		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		return
+	}
+	if len(b) == 0 {
+		return // the protocol keeps it to itself
+	}
+	s.sendPayload(b)
+}
+
 func (s *Session) sendDisconnect(reason string, reconnect bool) {
-	b, err := s.enc.AppendDisconnect(nil, reason, reconnect)
+	b, err := s.wire.proto.AppendDisconnect(nil, reason, reconnect)
 	if err != nil {
 		return
 	}
@@ -318,19 +392,36 @@ func (s *Session) sendPayload(p []byte) {
 	s.Send(s.frame(p))
 }
 
-// frame wraps a payload in a WebSocket frame of the encoder's type.
-func (s *Session) frame(p []byte) []byte {
-	op := ws.OpText
-	if s.enc.FrameType() == encoders.BinaryFrame {
-		op = ws.OpBinary
-	}
-	return frames.AppendFrame(make([]byte, 0, frames.FrameSize(len(p))), op, p)
+// frame wraps a payload for the session's transport.
+func (s *Session) frame(p []byte) []byte { return s.wire.frame(nil, p) }
+
+// wire is what a session's output is made with: its protocol, and the
+// fanout format (the protocol's codec, the transport's framing). A node
+// interns one per (protocol, framer), so a session holds one pointer and
+// fanout shares frames between sessions with the same format.
+type wire struct {
+	proto  protocol.Protocol
+	format *fanout.Format
 }
 
-// close ends the session with a close frame.
-func (s *Session) close(code uint16, reason string) {
+type wireKey struct {
+	proto  protocol.Protocol
+	framer frames.Framer
+}
+
+// frame appends payload framed for the transport to dst (nil: exact size).
+func (w *wire) frame(dst, p []byte) []byte {
+	f := w.format.Framer
+	if dst == nil {
+		dst = make([]byte, 0, f.FrameSize(len(p)))
+	}
+	return f.AppendFrame(dst, p, w.format.Encoder.FrameType() == encoders.BinaryFrame)
+}
+
+// close ends the session for the given reason, in the protocol's terms.
+func (s *Session) close(kind protocol.CloseKind) {
 	s.closed.Store(true)
-	s.conn.Close(code, reason)
+	s.conn.Close(s.wire.proto.CloseFor(kind))
 }
 
 // isTooSlow recognises the socket layer's "output queue full" error without

@@ -108,6 +108,24 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		hubOpts.OnStreamAdded = a.pubsub.Subscribe
 		hubOpts.OnStreamRemoved = a.pubsub.Unsubscribe
 	}
+	observers := protocolObservers()
+	if len(observers) > 0 {
+		// Protocols' observers (webhooks) hear streams come and go too. The
+		// node exists before the first subscriber can.
+		added, removed := hubOpts.OnStreamAdded, hubOpts.OnStreamRemoved
+		hubOpts.OnStreamAdded = func(s string) {
+			if added != nil {
+				added(s)
+			}
+			a.node.StreamOccupied(s)
+		}
+		hubOpts.OnStreamRemoved = func(s string) {
+			if removed != nil {
+				removed(s)
+			}
+			a.node.StreamVacated(s)
+		}
+	}
 	a.hub = fanout.New(hubOpts, log.With("context", "hub"))
 	// Remote commands reach the node, created below, through the app.
 	a.pub = fanout.NewPublisher(fanout.PublisherDeps{
@@ -123,6 +141,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		Router:         channelRouter(cfg, log.With("context", "streams")),
 		Broker:         a.broker,
 		Publisher:      a.pub,
+		Observers:      observers,
 	}
 	if a.rpc != nil {
 		deps.RPC = a.rpc

@@ -1,0 +1,156 @@
+// Package protocol is the seam between the session core (package sessions)
+// and a wire protocol (Action Cable in sessions/actioncable; later Pusher,
+// graphql-ws, OCPP). The core decides what happens to a client (identity,
+// subscriptions, RPC calls, history, presence, pings, shutdown); a Protocol
+// decides how it reads and looks on the wire.
+//
+// It is a leaf package (it imports only the codecs and frames' request), so
+// that adapters do not import the core and the core's tests can use them.
+//
+// Adding a protocol: a new package under sessions/ that implements Protocol
+// (and any of the optional hooks below), plus one line where the server
+// chooses a protocol for a connection (cmd/densecable/websocket.go).
+package protocol
+
+import (
+	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/rpcclient/rpcpb"
+)
+
+// Command is a client command in the core's vocabulary. Command.Command is
+// one of: subscribe, unsubscribe, message (perform), whisper, ping, pong,
+// history, join, leave, presence. A protocol maps its own messages onto
+// these (a Pusher "pusher:subscribe" becomes subscribe, and so on).
+type Command = encoders.Message
+
+// Reply is a message from the core to one client. The core emits these
+// Reply.Type values: pong, presence, confirm_history, reject_history, and a
+// broadcast's type ("" for plain data) for history replays; the protocol
+// renders them (or drops what it has no use for by returning dst as is).
+type Reply = encoders.Reply
+
+// CloseKind says why the core ends a connection; the protocol turns it into
+// what its transport can express (a WebSocket close code and reason; an SSE
+// stream just ends).
+type CloseKind uint8
+
+const (
+	CloseNormal          CloseKind = iota // the client or the application asked for it
+	CloseAuthFailed                       // authentication refused
+	CloseAuthError                        // authentication could not be decided (RPC down)
+	CloseCommandFailed                    // the application asked to disconnect after a command
+	CloseRemote                           // a remote disconnect command (REST API, broadcast)
+	CloseServerRestart                    // shutdown drain
+	CloseNoPong                           // the client did not answer pings in time
+	CloseTooSlow                          // the client does not read its output fast enough
+	CloseTooManyRequests                  // the client sends faster than it is served
+)
+
+// Protocol renders the core's output and reads client input. A value is
+// shared by every connection speaking it: implementations are stateless and
+// safe for concurrent use (per-connection state goes in NewState).
+type Protocol interface {
+	// Name identifies the protocol in logs ("actioncable-v1-ext-json").
+	Name() string
+	// Encoder is the codec broadcasts are encoded with: fanout encodes a
+	// publication once per Encoder value and shares the frame between every
+	// subscriber that has it.
+	Encoder() encoders.Encoder
+	// Extended enables what the core only offers to protocols that can carry
+	// it: session resume, pong timeouts.
+	Extended() bool
+
+	// Decode parses one client message into a command (m is reset first).
+	Decode(payload []byte, m *Command) error
+
+	// AppendWelcome renders the connection's acceptance: sid and, after a
+	// restore, which subscriptions came back.
+	AppendWelcome(dst []byte, sid string, restored bool, restoredIDs []string) ([]byte, error)
+	// AppendReply renders a reply to this client only.
+	AppendReply(dst []byte, r *Reply) ([]byte, error)
+	// AppendTransmission renders a transmission the RPC application sent
+	// (JSON text) for the subscription identifier ("" for connection-level
+	// transmissions). It is the place for protocol-level handling of the
+	// application's results (OCPP Ack, GraphQL {result, more} → next /
+	// complete); returning dst unchanged sends nothing.
+	AppendTransmission(dst []byte, identifier, msg string) ([]byte, error)
+	// AppendPing renders a ping carrying ts (in the session's precision).
+	AppendPing(dst []byte, ts int64) ([]byte, error)
+	// AppendDisconnect renders a disconnect notice before a close.
+	AppendDisconnect(dst []byte, reason string, reconnect bool) ([]byte, error)
+	// CloseFor maps why the core ends a connection to the transport's close
+	// code and reason.
+	CloseFor(kind CloseKind) (code uint16, reason string)
+	// RejectSubscription is the transmission sent when a subscription cannot
+	// be asked of anyone (no RPC, no local channel).
+	RejectSubscription(identifier string) string
+}
+
+// AuthOutcome is what a connect authorization decided.
+type AuthOutcome uint8
+
+const (
+	// AuthSkip: not decided here; ask the next authority (RPC last).
+	AuthSkip AuthOutcome = iota
+	// AuthOK: accepted with Identifiers, no Connect call.
+	AuthOK
+	// AuthReject: disconnect(Reason, reconnect=false), then CloseAuthFailed.
+	AuthReject
+	// AuthError: CloseAuthError without a message.
+	AuthError
+)
+
+// AuthResult is an authority's answer for a connection.
+type AuthResult struct {
+	Outcome     AuthOutcome
+	Identifiers string
+	Reason      string
+}
+
+// ConnectAuthorizer is an optional Protocol hook: the protocol decides a
+// connection itself (a Pusher app key, a signed URL), before the node's
+// authenticators and the RPC Connect call.
+type ConnectAuthorizer interface {
+	AuthorizeConnect(sid string, req *frames.Request) AuthResult
+}
+
+// SubscribeAuthorizer is an optional Protocol hook: the protocol decides a
+// subscription itself (Pusher private-channel signatures) without RPC. A
+// nil response means "not mine": the core asks its channel router, then
+// RPC. A response is applied like the application's (streams, state,
+// transmissions rendered with AppendTransmission).
+type SubscribeAuthorizer interface {
+	AuthorizeSubscribe(sid, identifiers, identifier string, m *Command) *rpcpb.CommandResponse
+}
+
+// Stateful is an optional Protocol hook for per-connection protocol state
+// (a rate limiter's bucket, a GraphQL operation table). NewState runs once
+// per connection on the poller goroutine; the value is handed back to the
+// hooks below. Keep it small: idle connections pay for it.
+type Stateful interface {
+	NewState() any
+}
+
+// Limiter is an optional Protocol hook: it may refuse a decoded command
+// before the core queues it (a token bucket for client events). It runs on
+// the poller goroutine; state is NewState's value or nil. Refusing
+// disconnects the client like any over-limit client (CloseTooManyRequests,
+// logged at DEBUG).
+type Limiter interface {
+	Allow(state any, m *Command) bool
+}
+
+// Observer receives transitions for webhooks and the like. Calls happen on
+// hot paths (stream transitions under the hub's shard lock): they must not
+// block; queue the event and deliver it elsewhere.
+type Observer interface {
+	// StreamOccupied: the node got its first subscriber to stream.
+	StreamOccupied(stream string)
+	// StreamVacated: the node lost its last subscriber to stream.
+	StreamVacated(stream string)
+	// PresenceJoined / PresenceLeft: a presence set changed (after the
+	// broker accepted the change, once per change).
+	PresenceJoined(stream, id string, info []byte)
+	PresenceLeft(stream, id string)
+}
