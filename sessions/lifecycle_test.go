@@ -11,7 +11,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/densecable/densecable/broker"
-	"github.com/densecable/densecable/broker/memory"
+	"github.com/densecable/densecable/broker/store/memory"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
