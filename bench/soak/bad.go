@@ -97,15 +97,15 @@ func (s *soak) badLoop(ctx context.Context) {
 
 // badClient runs one misbehaving client and reports how it ended.
 func (s *soak) badClient(ctx context.Context, kind string) string {
+	c, err := s.badDial(kind)
+	if err != nil {
+		return "error"
+	}
+	defer c.Close()
 	hold := s.o.badHold
 	switch kind {
 	case "garbage":
 		// Not HTTP at all: the server should answer or close at once.
-		c, err := net.DialTimeout("tcp", s.host, 5*time.Second)
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		junk := make([]byte, 512)
 		_, _ = rand.Read(junk)
 		_, _ = c.Write(append(junk, "\r\n\r\n"...))
@@ -113,22 +113,12 @@ func (s *soak) badClient(ctx context.Context, kind string) string {
 	case "partial":
 		// A frame header announcing 60,000 bytes, 1,000 of them, then
 		// silence (ws_frame_timeout should end it).
-		c, err := s.upgrade()
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		hdr := ws.Header{Fin: true, OpCode: ws.OpText, Masked: true, Mask: ws.NewMask(), Length: 60000}
 		_ = ws.WriteHeader(c, hdr)
 		_, _ = c.Write(make([]byte, 1000))
 		return waitServerClose(ctx, c, hold)
 	case "flood":
 		// Commands as fast as the socket takes them, never reading.
-		c, err := s.upgrade()
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		msg := fmt.Sprintf(`{"command":"subscribe","identifier":%q}`, benchIdentifier)
 		_ = wsutil.WriteClientText(c, []byte(msg))
 		echo := []byte(fmt.Sprintf(`{"command":"message","identifier":%q,"data":"{\"action\":\"echo\"}"}`, benchIdentifier))
@@ -143,11 +133,6 @@ func (s *soak) badClient(ctx context.Context, kind string) string {
 		// Subscribed, tiny receive buffer, never reads: the server must
 		// cut it off (too_slow / write timeout) once the heavy stream fills
 		// its queue.
-		c, err := s.upgradeSmallBuffer()
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		for _, id := range []string{benchIdentifier, heavyIdentifier} {
 			_ = wsutil.WriteClientText(c, []byte(fmt.Sprintf(`{"command":"subscribe","identifier":%q}`, id)))
 		}
@@ -160,6 +145,19 @@ func (s *soak) badClient(ctx context.Context, kind string) string {
 		return waitServerClose(ctx, c, 10*time.Second)
 	}
 	return "error"
+}
+
+// badDial opens the connection a kind of bad client misbehaves on.
+func (s *soak) badDial(kind string) (net.Conn, error) {
+	switch kind {
+	case "garbage": // not HTTP at all
+		return net.DialTimeout("tcp", s.host, 5*time.Second)
+	case "partial", "flood":
+		return s.upgrade()
+	case "unread":
+		return s.upgradeSmallBuffer()
+	}
+	return nil, fmt.Errorf("unknown bad client kind %q", kind)
 }
 
 func (s *soak) upgrade() (net.Conn, error) {
