@@ -150,38 +150,31 @@ func (s *soak) badClient(ctx context.Context, kind string) string {
 // badDial opens the connection a kind of bad client misbehaves on.
 func (s *soak) badDial(kind string) (net.Conn, error) {
 	switch kind {
-	case "garbage": // not HTTP at all
+	case "garbage":
 		return net.DialTimeout("tcp", s.host, 5*time.Second)
 	case "partial", "flood":
-		return s.upgrade()
+		return s.upgrade(0)
 	case "unread":
-		return s.upgradeSmallBuffer()
+		return s.upgrade(4096)
 	}
 	return nil, fmt.Errorf("unknown bad client kind %q", kind)
 }
 
-func (s *soak) upgrade() (net.Conn, error) {
+// upgrade opens a WebSocket on /cable. rcvBuf > 0 shrinks the socket's
+// receive buffer to that many bytes, so that a client that never reads
+// backs up into the server's write queue soon.
+func (s *soak) upgrade(rcvBuf int) (net.Conn, error) {
 	d := ws.Dialer{Timeout: 5 * time.Second, Protocols: []string{"actioncable-v1-json"}}
-	c, br, _, err := d.Dial(context.Background(), "ws://"+s.host+"/cable")
-	if err != nil {
-		return nil, err
-	}
-	if br != nil {
-		ws.PutReader(br)
-	}
-	return c, nil
-}
-
-func (s *soak) upgradeSmallBuffer() (net.Conn, error) {
-	d := ws.Dialer{Timeout: 5 * time.Second, Protocols: []string{"actioncable-v1-json"},
-		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if rcvBuf > 0 {
+		d.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 				var serr error
-				err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+				err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf) })
 				return errors.Join(err, serr)
 			}}
 			return nd.DialContext(ctx, network, addr)
-		}}
+		}
+	}
 	c, br, _, err := d.Dial(context.Background(), "ws://"+s.host+"/cable")
 	if err != nil {
 		return nil, err
