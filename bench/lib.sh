@@ -88,16 +88,21 @@ bench_wait_exit() {
 
 bench_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# bench_wait_port PORT PID [SECONDS]: until something listens on PORT;
-# fails early when PID exits.
-bench_wait_port() {
-  local port=$1 pid=$2 deadline=$((SECONDS + ${3:-30}))
-  until bench_port_open "$port"; do
+# bench_wait_for PID SECONDS COMMAND...: until COMMAND succeeds; fails at the
+# deadline, or early when PID exits.
+bench_wait_for() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  shift 2
+  until "$@"; do
     kill -0 "$pid" 2>/dev/null || return 1
     ((SECONDS < deadline)) || return 1
     sleep 0.05
   done
 }
+
+# bench_wait_port PORT PID [SECONDS]: until something listens on PORT;
+# fails early when PID exits.
+bench_wait_port() { bench_wait_for "$2" "${3:-30}" bench_port_open "$1"; }
 
 # bench_http_ok http://127.0.0.1:PORT/PATH: true when GET answers 200 (curl
 # when installed, else bash's /dev/tcp).
@@ -117,14 +122,7 @@ bench_http_ok() {
 }
 
 # bench_wait_health URL PID [SECONDS]: until GET URL answers 200.
-bench_wait_health() {
-  local url=$1 pid=$2 deadline=$((SECONDS + ${3:-30}))
-  until bench_http_ok "$url"; do
-    kill -0 "$pid" 2>/dev/null || return 1
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
+bench_wait_health() { bench_wait_for "$2" "${3:-30}" bench_http_ok "$1"; }
 
 # bench_check_ports PORT...: refuse to run when a port is taken.
 bench_check_ports() {

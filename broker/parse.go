@@ -262,19 +262,15 @@ func readString(b []byte, i, depth int, dst *string, bad *bool) (int, error) {
 }
 
 func readBool(b []byte, i, depth int, dst *bool, bad *bool) (int, error) {
-	switch b[i] {
-	case 't':
-		*dst = true
-		return jsonkit.ScanLiteral(b, i, "true")
-	case 'f':
-		*dst = false
-		return jsonkit.ScanLiteral(b, i, "false")
-	case 'n':
-		return jsonkit.ScanLiteral(b, i, "null")
-	default:
+	lit, v, ok := jsonkit.BoolLiteral(b[i])
+	if !ok {
 		*bad = true
 		return jsonkit.SkipValue(b, i, depth)
 	}
+	if lit != "null" { // null leaves the field as it was
+		*dst = v
+	}
+	return jsonkit.ScanLiteral(b, i, lit)
 }
 
 // readUint stores a JSON number that is a uint64 literal ("12", not "1.0",

@@ -124,16 +124,9 @@ func jsonStringAt(msg string, i int, field string, dst *string) (int, error) {
 
 func jsonBoolAt(msg string, i int, field string, dst *bool) (int, error) {
 	if i < len(msg) {
-		switch msg[i] {
-		case 't':
-			*dst = true
-			return jsonkit.ScanLiteral(msg, i, "true")
-		case 'f':
-			*dst = false
-			return jsonkit.ScanLiteral(msg, i, "false")
-		case 'n':
-			*dst = false
-			return jsonkit.ScanLiteral(msg, i, "null")
+		if lit, v, ok := jsonkit.BoolLiteral(msg[i]); ok {
+			*dst = v
+			return jsonkit.ScanLiteral(msg, i, lit)
 		}
 	}
 	return i, fmt.Errorf("%w for %q", errJSONType, field)

@@ -25,6 +25,25 @@ func openAll(ctx context.Context, o *common, n int, log *slog.Logger) (*fleet, s
 	return f, st, err
 }
 
+// openRow opens n connections for row (openAll) and fills its connection
+// columns and connect latency; an error that still left a fleet goes into
+// the row's note. A nil fleet means nothing opened: the probe is ended on
+// the row and err says why.
+func openRow(ctx context.Context, o *common, n int, log *slog.Logger, row *Row, probe *serverProbe) (*fleet, error) {
+	f, st, err := openAll(ctx, o, n, log)
+	if f == nil {
+		probe.end(ctx, row)
+		return nil, err
+	}
+	if err != nil {
+		row.Note = appendNote(row.Note, err.Error())
+	}
+	row.Procs = len(f.workers)
+	fillConnect(row, &st)
+	row.setLatency(st.Connect)
+	return f, nil
+}
+
 // fillConnect fills the connection columns of a row from settled stats.
 func fillConnect(r *Row, st *swarm.Stats) {
 	r.OK, r.Failed, r.Dropped = st.Subscribed, st.Failed, st.Dropped
@@ -51,18 +70,11 @@ func runConnect(ctx context.Context, o *common, n int, log *slog.Logger) (*Row, 
 	}
 	probe := beginProbe(ctx, mon)
 	cpu0 := clientCPU([]int{os.Getpid()})
-	f, st, err := openAll(ctx, o, n, log)
+	f, err := openRow(ctx, o, n, log, row, probe)
 	if f == nil {
-		probe.end(ctx, row)
 		return nil, err
 	}
 	defer f.close()
-	if err != nil {
-		row.Note = appendNote(row.Note, err.Error())
-	}
-	row.Procs = len(f.workers)
-	fillConnect(row, &st)
-	row.setLatency(st.Connect)
 	probe.end(ctx, row)
 	row.ClientCPUS = (clientCPU(f.pids()) - cpu0).Seconds() // children's start-up included
 	row.ClientRSSMB = mb(clientRSS(f.pids()))

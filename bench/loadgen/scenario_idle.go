@@ -25,18 +25,11 @@ func runIdle(ctx context.Context, o *common, n int, hold, every time.Duration, h
 		row.GoroutinesBase = max(mon.Goroutines(ctx), 0)
 	}
 	probe := beginProbe(ctx, mon)
-	f, st, err := openAll(ctx, o, n, log)
+	f, err := openRow(ctx, o, n, log, row, probe)
 	if f == nil {
-		probe.end(ctx, row)
 		return nil, err
 	}
 	defer f.close()
-	if err != nil {
-		row.Note = appendNote(row.Note, err.Error())
-	}
-	row.Procs = len(f.workers)
-	fillConnect(row, &st)
-	row.setLatency(st.Connect)
 
 	// Hold: the connections only receive pings now.
 	deadline := time.Now().Add(hold)

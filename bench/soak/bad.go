@@ -97,15 +97,15 @@ func (s *soak) badLoop(ctx context.Context) {
 
 // badClient runs one misbehaving client and reports how it ended.
 func (s *soak) badClient(ctx context.Context, kind string) string {
+	c, err := s.badDial(kind)
+	if err != nil {
+		return "error"
+	}
+	defer c.Close()
 	hold := s.o.badHold
 	switch kind {
 	case "garbage":
 		// Not HTTP at all: the server should answer or close at once.
-		c, err := net.DialTimeout("tcp", s.host, 5*time.Second)
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		junk := make([]byte, 512)
 		_, _ = rand.Read(junk)
 		_, _ = c.Write(append(junk, "\r\n\r\n"...))
@@ -113,22 +113,12 @@ func (s *soak) badClient(ctx context.Context, kind string) string {
 	case "partial":
 		// A frame header announcing 60,000 bytes, 1,000 of them, then
 		// silence (ws_frame_timeout should end it).
-		c, err := s.upgrade()
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		hdr := ws.Header{Fin: true, OpCode: ws.OpText, Masked: true, Mask: ws.NewMask(), Length: 60000}
 		_ = ws.WriteHeader(c, hdr)
 		_, _ = c.Write(make([]byte, 1000))
 		return waitServerClose(ctx, c, hold)
 	case "flood":
 		// Commands as fast as the socket takes them, never reading.
-		c, err := s.upgrade()
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		msg := fmt.Sprintf(`{"command":"subscribe","identifier":%q}`, benchIdentifier)
 		_ = wsutil.WriteClientText(c, []byte(msg))
 		echo := []byte(fmt.Sprintf(`{"command":"message","identifier":%q,"data":"{\"action\":\"echo\"}"}`, benchIdentifier))
@@ -143,11 +133,6 @@ func (s *soak) badClient(ctx context.Context, kind string) string {
 		// Subscribed, tiny receive buffer, never reads: the server must
 		// cut it off (too_slow / write timeout) once the heavy stream fills
 		// its queue.
-		c, err := s.upgradeSmallBuffer()
-		if err != nil {
-			return "error"
-		}
-		defer c.Close()
 		for _, id := range []string{benchIdentifier, heavyIdentifier} {
 			_ = wsutil.WriteClientText(c, []byte(fmt.Sprintf(`{"command":"subscribe","identifier":%q}`, id)))
 		}
@@ -162,28 +147,34 @@ func (s *soak) badClient(ctx context.Context, kind string) string {
 	return "error"
 }
 
-func (s *soak) upgrade() (net.Conn, error) {
-	d := ws.Dialer{Timeout: 5 * time.Second, Protocols: []string{"actioncable-v1-json"}}
-	c, br, _, err := d.Dial(context.Background(), "ws://"+s.host+"/cable")
-	if err != nil {
-		return nil, err
+// badDial opens the connection a kind of bad client misbehaves on.
+func (s *soak) badDial(kind string) (net.Conn, error) {
+	switch kind {
+	case "garbage":
+		return net.DialTimeout("tcp", s.host, 5*time.Second)
+	case "partial", "flood":
+		return s.upgrade(0)
+	case "unread":
+		return s.upgrade(4096)
 	}
-	if br != nil {
-		ws.PutReader(br)
-	}
-	return c, nil
+	return nil, fmt.Errorf("unknown bad client kind %q", kind)
 }
 
-func (s *soak) upgradeSmallBuffer() (net.Conn, error) {
-	d := ws.Dialer{Timeout: 5 * time.Second, Protocols: []string{"actioncable-v1-json"},
-		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+// upgrade opens a WebSocket on /cable. rcvBuf > 0 shrinks the socket's
+// receive buffer to that many bytes, so that a client that never reads
+// backs up into the server's write queue soon.
+func (s *soak) upgrade(rcvBuf int) (net.Conn, error) {
+	d := ws.Dialer{Timeout: 5 * time.Second, Protocols: []string{"actioncable-v1-json"}}
+	if rcvBuf > 0 {
+		d.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 				var serr error
-				err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+				err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf) })
 				return errors.Join(err, serr)
 			}}
 			return nd.DialContext(ctx, network, addr)
-		}}
+		}
+	}
 	c, br, _, err := d.Dial(context.Background(), "ws://"+s.host+"/cable")
 	if err != nil {
 		return nil, err

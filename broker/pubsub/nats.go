@@ -1,6 +1,7 @@
 package pubsub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,12 +50,9 @@ var _ broker.PubSub = (*NATS)(nil)
 // channel is the internal subject for remote commands (DefaultChannel when
 // empty).
 func NewNATS(conn *nats.Conn, channel string, logger *slog.Logger) *NATS {
-	if channel == "" {
-		channel = DefaultChannel
-	}
 	return &NATS{
 		nc:      conn,
-		channel: channel,
+		channel: cmp.Or(channel, DefaultChannel),
 		log:     broker.Logger(logger, "context", "pubsub", "provider", "nats"),
 		subs:    make(map[string]*nats.Subscription),
 	}

@@ -1,6 +1,7 @@
 package pubsub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,12 +49,9 @@ var _ broker.PubSub = (*Redis)(nil)
 // channel is the internal channel for remote commands (DefaultChannel when
 // empty).
 func NewRedis(client rueidis.Client, channel string, logger *slog.Logger) *Redis {
-	if channel == "" {
-		channel = DefaultChannel
-	}
 	return &Redis{
 		client:  client,
-		channel: channel,
+		channel: cmp.Or(channel, DefaultChannel),
 		log:     broker.Logger(logger, "context", "pubsub", "provider", "redis"),
 		chans:   newChannelSet(),
 		kick:    make(chan struct{}, 1),

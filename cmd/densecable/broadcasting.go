@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/densecable/densecable/api"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/densecable/densecable/api"
 	"github.com/densecable/densecable/api/broadcast"
 	"github.com/densecable/densecable/broker"
 	natsbroadcast "github.com/densecable/densecable/broker/broadcast/nats"
@@ -22,44 +22,45 @@ import (
 // http (an endpoint on the main port or its own), redis, redisx, nats.
 func (a *app) setupBroadcasting() error {
 	a.bstats = &broker.Stats{}
-	for _, name := range a.cfg.Broadcast.Adapters {
+	b := &a.cfg.Broadcast
+	for _, name := range b.Adapters {
+		var l broker.Broadcaster // nil for http: a handler, not a listener
 		switch strings.TrimSpace(name) {
 		case "http":
 			h := broadcast.NewHandler(broadcast.Options{
-				Path:           a.cfg.Broadcast.HTTPPath,
-				Key:            a.cfg.Broadcast.Key,
-				CORS:           a.cfg.Broadcast.HTTPCORS,
+				Path:           b.HTTPPath,
+				Key:            b.Key,
+				CORS:           b.HTTPCORS,
 				AllowedOrigins: strings.Join(a.cfg.Server.AllowedOrigins, ","),
 				Stats:          a.bstats,
 			}, a.pub, a.log)
-			if a.cfg.Broadcast.HTTPPort == a.cfg.Server.Port {
-				a.router.Handle(a.cfg.Broadcast.HTTPPath, h)
+			if b.HTTPPort == a.cfg.Server.Port {
+				a.router.Handle(b.HTTPPath, h)
 			} else {
 				r := api.NewRouter()
-				r.Handle(a.cfg.Broadcast.HTTPPath, h)
+				r.Handle(b.HTTPPath, h)
 				a.bcastSrv = api.NewHTTPServer(r.Serve, api.DefaultHTTPTimeouts)
 			}
 		case "redis":
-			a.listeners = append(a.listeners, redisbroadcast.New(redisbroadcast.Options{
-				Redis:   a.redisOptions(),
-				Channel: a.cfg.Broadcast.RedisChannel,
-			}, a.bstats, a.log))
+			o := redisbroadcast.Options{Redis: a.redisOptions(), Channel: b.RedisChannel}
+			l = redisbroadcast.New(o, a.bstats, a.log)
 		case "redisx":
-			a.listeners = append(a.listeners, redisx.New(redisx.Options{
+			l = redisx.New(redisx.Options{
 				Redis:     a.redisOptions(),
-				Stream:    a.cfg.Broadcast.RedisXStream,
-				Group:     a.cfg.Broadcast.RedisXGroup,
+				Stream:    b.RedisXStream,
+				Group:     b.RedisXGroup,
 				Consumer:  a.cfg.NodeID,
-				ReadBlock: time.Duration(a.cfg.Broadcast.RedisXReadBlockMilliseconds) * time.Millisecond,
-			}, a.bstats, a.log))
+				ReadBlock: time.Duration(b.RedisXReadBlockMilliseconds) * time.Millisecond,
+			}, a.bstats, a.log)
 		case "nats":
-			a.listeners = append(a.listeners, natsbroadcast.New(natsbroadcast.Options{
-				NATS:    a.natsOptions(),
-				Channel: a.cfg.Broadcast.NATSChannel,
-			}, a.bstats, a.log))
+			o := natsbroadcast.Options{NATS: a.natsOptions(), Channel: b.NATSChannel}
+			l = natsbroadcast.New(o, a.bstats, a.log)
 		case "":
 		default:
 			return fmt.Errorf("unknown broadcast adapter: %s", name)
+		}
+		if l != nil {
+			a.listeners = append(a.listeners, l)
 		}
 	}
 	return nil

@@ -324,6 +324,21 @@ func hasExponent(lit []byte) bool {
 	return false
 }
 
+// BoolLiteral names the literal a boolean field may hold that starts with c
+// (true, false or null), with the value it reads as (null as false); ok is
+// false when c starts none of them.
+func BoolLiteral(c byte) (lit string, v, ok bool) {
+	switch c {
+	case 't':
+		return "true", true, true
+	case 'f':
+		return "false", false, true
+	case 'n':
+		return "null", false, true
+	}
+	return "", false, false
+}
+
 // ScanLiteral checks that b[i:] starts with lit (true, false, null).
 func ScanLiteral[S ~string | ~[]byte](b S, i int, lit string) (int, error) {
 	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {

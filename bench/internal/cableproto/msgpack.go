@@ -150,35 +150,24 @@ func mpHeader(b []byte, i int) (head, body, children int, err error) {
 		lenBytes = 4
 	case 0xc7, 0xc8, 0xc9: // ext 8/16/32: length then type byte
 		lenBytes = 1 << (c - 0xc7)
-		if !need(1 + lenBytes) {
-			return 0, 0, 0, errMsgpack
-		}
-		return 1 + lenBytes, be(1, lenBytes) + 1, 0, nil
-	case 0xdc, 0xde:
-		if !need(3) {
-			return 0, 0, 0, errMsgpack
-		}
-		n := be(1, 2)
-		if c == 0xde {
-			n *= 2
-		}
-		return 3, 0, n, nil
-	case 0xdd, 0xdf:
-		if !need(5) {
-			return 0, 0, 0, errMsgpack
-		}
-		n := be(1, 4)
-		if c == 0xdf {
-			n *= 2
-		}
-		return 5, 0, n, nil
+	case 0xdc, 0xdd, 0xde, 0xdf: // array 16/32, map 16/32: a count follows
+		lenBytes = 2 << (c & 1)
 	default: // 0xc1 is never used
 		return 0, 0, 0, errMsgpack
 	}
 	if !need(1 + lenBytes) {
 		return 0, 0, 0, errMsgpack
 	}
-	return 1 + lenBytes, be(1, lenBytes), 0, nil
+	n := be(1, lenBytes)
+	switch {
+	case c >= 0xde: // map: n pairs of children
+		return 1 + lenBytes, 0, 2 * n, nil
+	case c >= 0xdc: // array: n children
+		return 1 + lenBytes, 0, n, nil
+	case 0xc7 <= c && c <= 0xc9: // ext: the type byte, then n bytes
+		return 1 + lenBytes, n + 1, 0, nil
+	}
+	return 1 + lenBytes, n, 0, nil
 }
 
 // mpSkip returns the index just after the element starting at i, walking

@@ -250,31 +250,32 @@ func (st *Stats) Settled() bool {
 	return st.Started == st.Target && st.Subscribed+st.Failed == st.Target
 }
 
+// counters lists the fields that Merge sums.
+func (st *Stats) counters() ([]*int, []*int64) {
+	return []*int{&st.Target, &st.Started, &st.Connected, &st.Upgraded, &st.Welcomed,
+			&st.Subscribed, &st.Failed, &st.Alive, &st.Dropped},
+		[]*int64{&st.Pings, &st.Delivered, &st.Results, &st.Disconnects, &st.OtherMsgs,
+			&st.BadMsgs, &st.Reads, &st.Polls}
+}
+
+func addAll[T int | int64](dst, src []*T) {
+	for i, p := range src {
+		*dst[i] += *p
+	}
+}
+
 // Merge adds o into st.
 func (st *Stats) Merge(o *Stats) {
-	st.Target += o.Target
-	st.Started += o.Started
-	st.Connected += o.Connected
-	st.Upgraded += o.Upgraded
-	st.Welcomed += o.Welcomed
-	st.Subscribed += o.Subscribed
-	st.Failed += o.Failed
-	st.Alive += o.Alive
-	st.Dropped += o.Dropped
+	ints, int64s := st.counters()
+	oints, oint64s := o.counters()
+	addAll(ints, oints)
+	addAll(int64s, oint64s)
 	for k, v := range o.Errors {
 		if st.Errors == nil {
 			st.Errors = map[string]int{}
 		}
 		st.Errors[k] += v
 	}
-	st.Pings += o.Pings
-	st.Delivered += o.Delivered
-	st.Results += o.Results
-	st.Disconnects += o.Disconnects
-	st.OtherMsgs += o.OtherMsgs
-	st.BadMsgs += o.BadMsgs
-	st.Reads += o.Reads
-	st.Polls += o.Polls
 	if o.FirstStart != 0 && (st.FirstStart == 0 || o.FirstStart < st.FirstStart) {
 		st.FirstStart = o.FirstStart
 	}

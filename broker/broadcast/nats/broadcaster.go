@@ -3,6 +3,7 @@
 package natsbroadcast
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -46,14 +47,9 @@ var _ broker.Broadcaster = (*Broadcaster)(nil)
 
 // New returns a broadcaster; nothing connects before Start.
 func New(opts Options, stats *broker.Stats, logger *slog.Logger) *Broadcaster {
-	if opts.Channel == "" {
-		opts.Channel = DefaultChannel
-	}
-	return &Broadcaster{
-		opts:  opts,
-		stats: stats,
-		log:   broker.Logger(logger, "context", "broadcast", "provider", "nats"),
-	}
+	opts.Channel = cmp.Or(opts.Channel, DefaultChannel)
+	log := broker.Logger(logger, "context", "broadcast", "provider", "nats")
+	return &Broadcaster{opts: opts, stats: stats, log: log}
 }
 
 // IsFanout is true: every node subscribes and gets every message.

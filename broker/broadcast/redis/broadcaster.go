@@ -3,6 +3,7 @@
 package redisbroadcast
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,14 +43,9 @@ var _ broker.Broadcaster = (*Broadcaster)(nil)
 
 // New returns a broadcaster; nothing connects before Start.
 func New(opts Options, stats *broker.Stats, logger *slog.Logger) *Broadcaster {
-	if opts.Channel == "" {
-		opts.Channel = DefaultChannel
-	}
-	return &Broadcaster{
-		opts:  opts,
-		stats: stats,
-		log:   broker.Logger(logger, "context", "broadcast", "provider", "redis"),
-	}
+	opts.Channel = cmp.Or(opts.Channel, DefaultChannel)
+	log := broker.Logger(logger, "context", "broadcast", "provider", "redis")
+	return &Broadcaster{opts: opts, stats: stats, log: log}
 }
 
 // Healthy is false while Redis has been unreachable for
