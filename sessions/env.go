@@ -1,9 +1,9 @@
 package sessions
 
 import (
-	"crypto/rand"
 	"strings"
 
+	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
 )
@@ -65,17 +65,8 @@ func (s *Session) env(istate map[string]string) *rpcpb.Env {
 	return &rpcpb.Env{Url: s.url, Headers: h, Cstate: s.cstate, Istate: istate}
 }
 
-const sidAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-
 // newSID makes a 21-character nanoid-style id.
-func newSID() string {
-	var raw [21]byte
-	_, _ = rand.Read(raw[:])
-	for i := range raw {
-		raw[i] = sidAlphabet[raw[i]&63]
-	}
-	return string(raw[:])
-}
+func newSID() string { return broker.NanoID(21) }
 
 // mergeState applies an RPC state update: "" deletes a key.
 func mergeState(dst map[string]string, upd map[string]string) map[string]string {
