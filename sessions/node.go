@@ -174,6 +174,7 @@ func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
 		n.wires = make(map[wireKey]*wire)
 	}
 	w := &wire{proto: p, format: n.formats.Get(p.Encoder(), f)}
+	w.limiter, _ = p.(protocol.Limiter)
 	n.wires[k] = w
 	return w
 }

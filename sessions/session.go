@@ -227,7 +227,7 @@ func (s *Session) Receive(payload []byte) {
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
 		return
 	}
-	if l, ok := s.wire.proto.(protocol.Limiter); ok && !l.Allow(s.pstate, msg) {
+	if l := s.wire.limiter; l != nil && !l.Allow(s.pstate, msg) {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("command refused by the protocol's limit, disconnecting", "sid", s.logSID(), "command", msg.Command)
 		s.tooManyRequests()
@@ -402,6 +402,9 @@ func (s *Session) frame(p []byte) []byte { return s.wire.frame(nil, p) }
 type wire struct {
 	proto  protocol.Protocol
 	format *fanout.Format
+	// limiter is proto's protocol.Limiter, if any: resolved once here, not
+	// by a type assertion per client message.
+	limiter protocol.Limiter
 }
 
 type wireKey struct {
