@@ -13,6 +13,7 @@ import (
 	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/sessions"
 	"github.com/densecable/densecable/sessions/actioncable"
+	"github.com/densecable/densecable/sessions/ocpp"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -26,6 +27,9 @@ func wsProtocols(cfg *config.Config) []namedProtocol {
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
 		out = append(out, namedProtocol{subprotocol: name, proto: p})
+	}
+	if cfg.OCPP.Path != "" {
+		out = append(out, namedProtocol{path: cfg.OCPP.Path, subprotocol: ocpp.Subprotocol, proto: ocpp.New(ocpp.Options{Path: cfg.OCPP.Path, GranularActions: cfg.OCPP.GranularActions})})
 	}
 	return out
 }
