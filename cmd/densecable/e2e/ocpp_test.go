@@ -132,3 +132,26 @@ func TestOCPPBadInput(t *testing.T) {
 	}
 	expect(t, done, "closed", false)
 }
+
+// Two nodes over Redis: commands broadcast on node B reach the charge
+// point connected to node A, and its answers reach the application.
+func TestOCPPTwoNodes(t *testing.T) {
+	requireNode(t)
+	requireRedis(t, sharedRedis)
+	ports := freePorts(t, 2)
+	urlA := "http://" + hostPort(ports[0]) + "/_broadcast"
+	urlB := "http://" + hostPort(ports[1]) + "/_broadcast"
+	app := startBenchApp(t, urlA)
+	node := func(bport int) *server {
+		return startServer(t, "--ocpp_path=/ocpp", "--rpc_host="+hostPort(app.grpcPort),
+			"--broadcast_adapter=http", "--http_broadcast_port="+strconv.Itoa(bport),
+			"--pubsub=redis", "--redis_url="+sharedRedisURL)
+	}
+	a, _ := node(ports[0]), node(ports[1])
+	id := uniqueName("CP")
+	done := runNode(t, 90*time.Second, "ocpp_station.js", "--ocpp="+a.ocppURL(), "--cable="+a.wsURL(),
+		"--broadcast="+urlB, "--identity="+id, "--granular=true")
+	expect(t, done, "trigger.messageId", "trigger-1")
+	expect(t, done, "triggerAck.payload", map[string]any{"status": "Accepted"})
+	expect(t, done, "resetError.code", "NotSupported")
+}
