@@ -272,6 +272,9 @@ func (s *Session) tooManyRequests() {
 		s.conn.Close(code, reason)
 		return
 	}
+	if len(b) > 0 {
+		s.node.stats.ServerMessages.Add(1)
+	}
 	s.closeWith(b, code, reason)
 }
 
@@ -281,7 +284,6 @@ func (s *Session) closeWith(last []byte, code uint16, reason string) {
 		s.conn.Close(code, reason)
 		return
 	}
-	s.node.stats.ServerMessages.Add(1)
 	s.conn.CloseWith(s.frame(last), code, reason)
 }
 
