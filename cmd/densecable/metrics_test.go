@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/densecable/densecable/api"
 	"github.com/densecable/densecable/internal/metricsexport"
 )
 
@@ -98,5 +101,26 @@ func TestMetricsStatsd(t *testing.T) {
 			}
 			seen[l.Name] = fmt.Sprintf("%s=%d", l.Type, l.Value)
 		}
+	}
+}
+
+// The metrics log line in the server's text format: time, INF, then the
+// sorted name=value pairs (no message), then the context.
+func TestMetricsLogLine(t *testing.T) {
+	var buf bytes.Buffer
+	m := api.NewMetrics(nil)
+	m.Add(func(add func(api.Metric)) {
+		add(api.Metric{Name: "rpc_call_total", Value: 3})
+		add(api.Metric{Name: "clients_num", Gauge: true, Value: 2})
+	})
+	e, err := metricsexport.New(metricsexport.Options{Log: true, LogFilter: metricsexport.Filter([]string{"clients_num", "rpc_call_total"})},
+		m, newLogger(&buf, "info", "text").With("context", "metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Flush()
+	line := strings.TrimSuffix(buf.String(), "\n")
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INF clients_num=2 rpc_call_total=3 context=metrics$`).MatchString(line) {
+		t.Fatalf("%q", line)
 	}
 }
