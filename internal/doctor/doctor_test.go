@@ -157,6 +157,13 @@ func TestMainExitStatus(t *testing.T) {
 	if rc := Main([]string{"--nope"}, &out, &errOut, h); rc != 2 {
 		t.Fatalf("bad flag rc %d", rc)
 	}
+	if rc := Main([]string{"extra"}, &out, &errOut, h); rc != 2 {
+		t.Fatalf("stray argument rc %d", rc)
+	}
+	errOut.Reset()
+	if rc := Main([]string{"--help"}, &out, &errOut, h); rc != 0 || !strings.Contains(errOut.String(), "-measure_conns") {
+		t.Fatalf("--help rc %d: %s", rc, errOut.String())
+	}
 }
 
 // Unreadable and absent readings are reported, not fatal.

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,13 @@ func Main(args []string, stdout, stderr io.Writer, h Host) int {
 	measure := fs.Bool("measure", false, "measure the per-connection cost: start densecable on loopback and open idle connections")
 	conns := fs.Int("measure_conns", 2000, "connections --measure opens (capped by the open-file limit)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "densecable doctor: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	checks, r := Collect(h)

@@ -73,16 +73,7 @@ func (e *Exporter) Run(stop <-chan struct{}) {
 		}
 		e.log.Info(fmt.Sprintf("Send statsd metrics to %s with every %vs (prefix=%s%s)", e.opts.StatsdHost, sec, e.opts.StatsdPrefix, tags))
 	}
-	t := time.NewTicker(e.opts.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			e.Flush()
-		}
-	}
+	api.Every(e.opts.Interval, stop, e.Flush)
 }
 
 // Flush rotates once and writes the interval's values (Run calls it on
