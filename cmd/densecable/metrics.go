@@ -114,17 +114,7 @@ func (a *app) startMetrics(stop <-chan struct{}) error {
 		}
 		a.log.Info(fmt.Sprintf("Serve metrics at http://%s%s", addr, p))
 	}
-	mc := a.cfg.Metrics
-	opts := metricsexport.Options{
-		Interval:            time.Duration(mc.RotateInterval) * time.Second,
-		Log:                 mc.Log,
-		LogFilter:           metricsexport.Filter(mc.LogFilter),
-		StatsdHost:          mc.StatsdHost,
-		StatsdPrefix:        mc.StatsdPrefix,
-		StatsdTagsFormat:    mc.StatsdTagsFormat,
-		StatsdMaxPacketSize: mc.StatsdMaxPacketSize,
-		Tags:                mc.Tags,
-	}
+	opts := exportOptions(a.cfg.Metrics)
 	if !opts.Enabled() {
 		return nil
 	}
@@ -134,6 +124,21 @@ func (a *app) startMetrics(stop <-chan struct{}) error {
 	}
 	go e.Run(stop)
 	return nil
+}
+
+// exportOptions maps the flags to the exporter. An mruby formatter, which
+// turns the log on in anycable-go, gets the plain line (and a warning).
+func exportOptions(mc config.MetricsConfig) metricsexport.Options {
+	return metricsexport.Options{
+		Interval:            time.Duration(mc.RotateInterval) * time.Second,
+		Log:                 mc.Log || mc.LogFormatter != "",
+		LogFilter:           metricsexport.Filter(mc.LogFilter),
+		StatsdHost:          mc.StatsdHost,
+		StatsdPrefix:        mc.StatsdPrefix,
+		StatsdTagsFormat:    mc.StatsdTagsFormat,
+		StatsdMaxPacketSize: mc.StatsdMaxPacketSize,
+		Tags:                mc.Tags,
+	}
 }
 
 // stopMetrics closes the separate metrics listener (the exporter stops

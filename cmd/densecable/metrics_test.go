@@ -124,3 +124,21 @@ func TestMetricsLogLine(t *testing.T) {
 		t.Fatalf("%q", line)
 	}
 }
+
+// The flags reach the exporter: the deprecated interval when the rotate
+// interval is 0, the filter, and the log turned on by a formatter script
+// (anycable-go's LogEnabled), which gets the plain line.
+func TestMetricsExportOptions(t *testing.T) {
+	o := exportOptions(parseConfig(t, "--metrics_log_formatter=f.rb", "--metrics_log_filter=clients_num").Metrics)
+	if !o.Log || o.Interval != 15*time.Second || len(o.LogFilter) != 1 || o.StatsdHost != "" || !o.Enabled() {
+		t.Fatalf("%+v", o)
+	}
+	o = exportOptions(parseConfig(t, "--metrics_log_interval=7", "--metrics_rotate_interval=0", "--statsd_host=h:1").Metrics)
+	if o.Log || o.Interval != 7*time.Second || o.StatsdHost != "h:1" || o.StatsdPrefix != "anycable_go." ||
+		o.StatsdMaxPacketSize != 1400 || o.StatsdTagsFormat != "datadog" {
+		t.Fatalf("%+v", o)
+	}
+	if exportOptions(parseConfig(t).Metrics).Enabled() {
+		t.Fatal("exporter on by default")
+	}
+}

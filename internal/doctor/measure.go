@@ -55,8 +55,7 @@ func Measure(ctx context.Context, o MeasureOptions) (Measurement, error) {
 		"--norpc", "--noauth", "--broadcast_adapter=http", "--broadcast_key=doctor-measure", "--log_level=error")
 	cmd.Env = cleanEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	// The server dies with the doctor, even if the doctor is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return Measurement{}, err
 	}
