@@ -18,7 +18,7 @@ import (
 // valid and sends nothing (not started by systemd with Type=notify).
 type Notifier struct {
 	fd   int
-	addr *unix.SockaddrUnix
+	name string
 }
 
 // NewNotifier opens the socket named by $NOTIFY_SOCKET: a path, or an
@@ -44,7 +44,7 @@ func NewNotifier(getenv func(string) string) (*Notifier, error) {
 	}
 	// Unconnected: each message is addressed, so a systemd that re-executed
 	// itself (and re-created the socket) still gets the next one.
-	return &Notifier{fd: fd, addr: &unix.SockaddrUnix{Name: name}}, nil
+	return &Notifier{fd: fd, name: name}, nil
 }
 
 // Send sends one message: lines of KEY=VALUE.
@@ -56,7 +56,9 @@ func (n *Notifier) Send(lines ...string) error {
 	if strings.IndexByte(msg, 0) >= 0 {
 		return errors.New("systemd notify: NUL in message")
 	}
-	return unix.Sendto(n.fd, []byte(msg), 0, n.addr)
+	// A fresh address per call: unix.SockaddrUnix caches its encoding and
+	// is not safe to share between goroutines.
+	return unix.Sendto(n.fd, []byte(msg), 0, &unix.SockaddrUnix{Name: n.name})
 }
 
 // Ready says that the service accepts connections; status goes with it.
