@@ -2,13 +2,11 @@ package poller
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/valyala/fasthttp"
 )
 
 // inheritedCopy is what a socket-activated process gets: its own
@@ -29,20 +27,7 @@ func inheritedCopy(t *testing.T, held net.Listener) net.Listener {
 
 func serveOn(t *testing.T, engine string, ln net.Listener) Server {
 	t.Helper()
-	h := &testHandler{msgs: make(chan string, 100), opened: make(chan *Conn, 10)}
-	s, err := New(engine, Options{Listener: ln}, h, &fasthttp.Server{Handler: func(*fasthttp.RequestCtx) {}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
+	s, _ := startPoller(t, engine, Options{Listener: ln})
 	return s
 }
 
