@@ -3,6 +3,7 @@ package systemd
 import (
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func FuzzParseListenEnv(f *testing.F) {
 		if err != nil || got == nil {
 			return
 		}
-		if len(got) > maxListenFDs || strings.TrimLeft(fds, "+0") == "" && len(got) != 0 {
+		if n, _ := strconv.Atoi(fds); len(got) != n || n > maxListenFDs {
 			t.Fatalf("%d names for LISTEN_FDS=%q", len(got), fds)
 		}
 		var given []string
