@@ -249,7 +249,7 @@ func TestRestartRefusesNoConnection(t *testing.T) {
 		sock := systemdtest.Listen(t, n == 2)
 		args := append([]string{"-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"`, "sh",
 			sda, "--fdname=http", "-E", "NOTIFY_SOCKET=" + sock.Addr, binaries.densecable},
-			append(baseFlags(port), "--public")...)
+			append(baseFlags(port), "--public", "--broadcast_adapter=http", "--http_broadcast_port="+strconv.Itoa(port))...)
 		cmd := exec.Command("/bin/sh", args...)
 		cmd.Env = childEnv()
 		cmd.ExtraFiles = []*os.File{f}
@@ -298,6 +298,11 @@ func TestRestartRefusesNoConnection(t *testing.T) {
 		}
 	}
 	waitOK(20, "generation 1")
+	// The official client, @anycable/core, subscribed to a stream: it must
+	// follow server_restart to generation 2 by itself.
+	ag := startAgent(t, 2*time.Minute)
+	sid1 := ag.do("connect", map[string]any{"cable": "a", "url": url})["sid"]
+	ag.do("subscribe", map[string]any{"cable": "a", "stream": "restart-room"})
 
 	_ = gen1.cmd.Process.Signal(syscall.SIGTERM)
 	if sock1.WaitFor(0, 10*time.Second, systemdtest.Has("STOPPING", "1")) < 0 {
@@ -345,6 +350,21 @@ func TestRestartRefusesNoConnection(t *testing.T) {
 		t.Fatalf("reconnect to generation 2: %v", r.err)
 	}
 	r.c.conn.Close()
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		st := ag.do("state", map[string]any{"cable": "a"})
+		if st["state"] == "connected" && st["sid"] != sid1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("@anycable/core did not reconnect to generation 2: %v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Its subscription came back with it: a broadcast on generation 2
+	// reaches it.
+	ag.do("sync", map[string]any{"cables": []string{"a"}, "stream": "restart-room", "url": "http://" + hostPort(port) + "/_broadcast"})
+	ag.quit()
 	served := a.ok.Load()
 	waitOK(served+20, "generation 2")
 	stopLoops()
