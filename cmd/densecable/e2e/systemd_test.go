@@ -316,6 +316,7 @@ func TestRestartRefusesNoConnection(t *testing.T) {
 	if err := waitExit(gen1, stopGrace); err != nil {
 		t.Fatalf("generation 1 exit: %v", err)
 	}
+	exited := time.Now()
 
 	// No process accepts now: the loops' attempts wait in the backlog of
 	// the socket the supervisor holds.
@@ -345,6 +346,7 @@ func TestRestartRefusesNoConnection(t *testing.T) {
 
 	gen2, sock2 := generation(2)
 	waitReady(gen2, sock2)
+	noServer := time.Since(exited)
 	r := <-reconnected
 	if r.err != nil {
 		t.Fatalf("reconnect to generation 2: %v", r.err)
@@ -374,5 +376,5 @@ func TestRestartRefusesNoConnection(t *testing.T) {
 	if len(a.failures) > 0 {
 		t.Fatalf("%d of %d connection attempts failed across the restart, first: %s", len(a.failures), a.started.Load(), a.failures[0])
 	}
-	t.Logf("%d connections across the restart, %d of them waiting while no generation ran; none refused or failed", a.ok.Load(), gap)
+	t.Logf("%d connections across the restart, %d of them waiting for the %v no generation ran; none refused or failed", a.ok.Load(), gap, noServer.Round(time.Millisecond))
 }

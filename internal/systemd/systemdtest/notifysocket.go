@@ -4,13 +4,18 @@
 package systemdtest
 
 import (
+	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
+
+var abstractSeq atomic.Uint64
 
 // Message is one datagram: its KEY=VALUE lines and when it arrived.
 type Message struct {
@@ -36,7 +41,8 @@ func Listen(t testing.TB, abstract bool) *NotifySocket {
 	t.Helper()
 	name := filepath.Join(t.TempDir(), "notify.sock")
 	if abstract {
-		name = "@densecable-test-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + time.Now().Format("150405.000000000")
+		// Short and unique (an abstract name has at most 107 bytes).
+		name = fmt.Sprintf("@densecable-test-%d-%d", os.Getpid(), abstractSeq.Add(1))
 	}
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
 	if err != nil {
