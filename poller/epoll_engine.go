@@ -46,7 +46,7 @@ type epollServer struct {
 type loop struct {
 	s    *epollServer
 	epfd int
-	wake int // eventfd that interrupts epoll_wait at shutdown
+	wake int // eventfd that interrupts epoll_wait: shutdown, the watchdog's wake-up
 	buf  []byte
 
 	mu     sync.Mutex
