@@ -44,6 +44,7 @@ type Broker struct {
 	batch       int
 	onExpire    broker.ExpiredPresence
 	log         *slog.Logger
+	node        string // this process in occupancy sets (occupancy.go)
 
 	epoch atomic.Pointer[string] // last epoch seen, for logs and Epoch
 
@@ -85,6 +86,7 @@ func NewWithConfig(client rueidis.Client, cfg Config, onExpire broker.ExpiredPre
 		batch:       cfg.SweepBatch,
 		onExpire:    onExpire,
 		log:         broker.Logger(logger, "context", "broker", "provider", "redis"),
+		node:        broker.NanoID(16),
 	}
 }
 
