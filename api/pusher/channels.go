@@ -57,7 +57,7 @@ func (h *handler) list(ctx *fasthttp.RequestCtx) {
 		h.fail(ctx, fasthttp.StatusBadRequest, "info=user_count needs filter_by_prefix=presence-", fmt.Errorf("prefix %q", prefix))
 		return
 	}
-	names, err := h.channels.Occupied(ctx, prefix, MaxListed)
+	names, err := h.channels.OccupiedChannels(ctx, prefix, MaxListed)
 	if err != nil {
 		h.unavailable(ctx, err)
 		return

@@ -19,9 +19,9 @@ import (
 // Channels answers what the API says about channels. Occupancy is
 // cluster-wide when the broker keeps it (Redis, NATS), else this node's.
 type Channels interface {
-	// Occupied lists the occupied channels starting with prefix, at most
+	// OccupiedChannels lists the occupied channels starting with prefix, at most
 	// limit of them.
-	Occupied(ctx context.Context, prefix string, limit int) ([]string, error)
+	OccupiedChannels(ctx context.Context, prefix string, limit int) ([]string, error)
 	// IsOccupied reports whether channel has a subscriber.
 	IsOccupied(ctx context.Context, channel string) (bool, error)
 	// SubscriptionCount is the number of connections subscribed to channel.
