@@ -30,6 +30,7 @@ type Tracker struct {
 
 	mu      sync.Mutex
 	pending map[string]bool // stream → wanted: occupied by this node
+	busy    int             // notes taken by apply and not yet told
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -55,6 +56,24 @@ func (t *Tracker) Start() { go t.run() }
 func (t *Tracker) Stop() {
 	close(t.stop)
 	<-t.done
+}
+
+// Drain waits until every note is told to the store, or ctx is done
+// (shutdown: the node's last vacated streams reach the cluster).
+func (t *Tracker) Drain(ctx context.Context) {
+	for {
+		t.mu.Lock()
+		n := len(t.pending) + t.busy
+		t.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Occupied notes that this node got its first subscriber to stream.
@@ -97,7 +116,13 @@ func (t *Tracker) apply() bool {
 	t.mu.Lock()
 	batch := t.pending
 	t.pending = make(map[string]bool)
+	t.busy = len(batch)
 	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.busy = 0
+		t.mu.Unlock()
+	}()
 	ok := true
 	for stream, occupied := range batch {
 		if !t.tell(stream, occupied) {

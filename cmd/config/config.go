@@ -239,6 +239,8 @@ type PusherConfig struct {
 	AppKey  string // --pusher_app_key
 	Secret  string // --pusher_secret (= secret)
 	APIPort int    // --pusher_api_port (0 = main port)
+	// --pusher_webhook_url and --pusher_webhook_events (nil = all).
+	WebhookURL, WebhookEvents []string
 }
 
 // DSConfig is the Durable Streams read endpoint.

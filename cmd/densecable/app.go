@@ -69,6 +69,8 @@ type app struct {
 	redisHealth, natsHealth broker.Health
 
 	stopOnce sync.Once
+
+	pusher *pusherAPI // Pusher HTTP API and webhooks (pusherapi.go)
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
@@ -108,7 +110,11 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		hubOpts.OnStreamAdded = a.pubsub.Subscribe
 		hubOpts.OnStreamRemoved = a.pubsub.Unsubscribe
 	}
-	observers := protocolObservers()
+	observers, err := a.protocolObservers()
+	if err != nil {
+		a.stopCluster(context.Background())
+		return nil, err
+	}
 	if len(observers) > 0 {
 		// Protocols' observers (webhooks) hear streams come and go too. The
 		// node exists before the first subscriber can.
@@ -179,6 +185,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.setupAPI()
+	a.setupPusherAPI()
 	a.setupMetrics()
 	return a, nil
 }
@@ -274,6 +281,9 @@ func (a *app) start() error {
 	if err := a.startAPI(); err != nil {
 		return err
 	}
+	if err := a.startPusherAPI(); err != nil {
+		return err
+	}
 	if p := a.cfg.Metrics.HTTP; p != "" {
 		a.log.Info(fmt.Sprintf("Serve metrics at http://%s%s", a.ws.Addr(), p))
 	}
@@ -313,6 +323,7 @@ func (a *app) doStop(ctx context.Context) {
 	}
 	a.node.Shutdown(ctx)
 	a.hub.Shutdown()
+	a.stopPusherAPI(ctx)
 	a.stopCluster(ctx)
 	if a.rpc != nil {
 		_ = a.rpc.Close()

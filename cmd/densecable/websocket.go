@@ -29,8 +29,15 @@ func wsProtocols() []namedProtocol {
 }
 
 // protocolObservers are the protocols' listeners for stream and presence
-// transitions (webhooks); a protocol that has one adds it here. None yet.
-func protocolObservers() []protocol.Observer { return nil }
+// transitions (webhooks); a protocol that has one adds it here.
+func (a *app) protocolObservers() ([]protocol.Observer, error) {
+	var out []protocol.Observer
+	o, err := a.pusherObserver()
+	if o != nil {
+		out = append(out, o)
+	}
+	return out, err
+}
 
 type namedProtocol struct {
 	// subprotocol selects it when negotiated ("": not by sub-protocol).

@@ -1,0 +1,127 @@
+'use strict'
+
+// An agent driving the official `pusher` server SDK against densecable's
+// Pusher HTTP API, plus a webhook receiver that checks every webhook with
+// the SDK's own webhook() helper. The Go test sends one JSON command per
+// line on stdin, {"seq": N, "op": "...", ...}, and the agent answers each
+// with {"event": "r<N>", ...}.
+//
+//   node pusher_sdk_agent.js --host=127.0.0.1 --port=P --app=ID --key=K \
+//     --secret=S --hook_port=H
+//
+// Commands (every SDK call answers {status, body}; a refused request's
+// status and body come back the same way, not as an error):
+//   trigger      {channels, name, data, socket_id?}   pusher.trigger
+//   triggerBatch {batch}                               pusher.triggerBatch
+//   get          {path, params?}                      pusher.get
+//   as           {app?, key?, secret?, call}          runs call (a command)
+//                                                      with other credentials
+//   stale        {call}                               runs call with the clock
+//                                                      20 minutes behind
+//   raw          {method, path, body, sign}           a request with a raw body,
+//                                                      signed (sign) or not
+//   webhook      {name, channel, ms?}                 waits for that webhook
+//                                                      event → {hook}
+//   webhooks     {}                                   → {events, invalid}: all so far
+//   quit
+
+const http = require('http')
+const readline = require('readline')
+const Pusher = require('pusher')
+const { createSignedQueryString } = require('pusher/lib/requests')
+const lib = require('./lib.js')
+
+const { run, Mailbox, parseArgs, need } = lib
+const STEP_MS = 10000
+
+function client (args, over) {
+  return new Pusher(Object.assign({
+    appId: args.app, key: args.key, secret: args.secret, host: args.host, port: args.port, useTLS: false
+  }, over || {}))
+}
+
+// answer turns an SDK promise into {status, body}.
+async function answer (promise) {
+  try {
+    const res = await promise
+    return { status: res.status, body: await res.text() }
+  } catch (err) {
+    if (err.status) return { status: err.status, body: err.body }
+    throw err
+  }
+}
+
+async function main () {
+  const args = need(parseArgs(process.argv.slice(2)), 'host', 'port', 'app', 'key', 'secret', 'hook_port')
+  const pusher = client(args)
+
+  // The webhook receiver: every event of a valid webhook goes to the box;
+  // a webhook the SDK finds invalid is counted.
+  const hooks = new Mailbox('webhooks')
+  const all = []
+  let invalid = 0
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.setEncoding('utf8')
+    req.on('data', (c) => { body += c })
+    req.on('end', () => {
+      const hook = pusher.webhook({ headers: req.headers, rawBody: body })
+      if (!hook.isValid()) {
+        invalid++
+        res.writeHead(401).end()
+        return
+      }
+      for (const e of hook.getEvents()) {
+        all.push(e)
+        hooks.push(e)
+      }
+      res.writeHead(200).end()
+    })
+  })
+  await new Promise((resolve) => server.listen(Number(args.hook_port), '127.0.0.1', resolve))
+  lib.emit('listening')
+
+  let sdk = pusher
+  const ops = {
+    trigger: (c) => answer(sdk.trigger(c.channels, c.name, c.data, c.socket_id ? { socket_id: c.socket_id } : undefined)),
+    triggerBatch: (c) => answer(sdk.triggerBatch(c.batch)),
+    get: (c) => answer(sdk.get({ path: c.path, params: c.params || {} })),
+    async as (c) {
+      sdk = client(args, { appId: c.app || args.app, key: c.key || args.key, secret: c.secret || args.secret })
+      try { return await ops[c.call.op](c.call) } finally { sdk = pusher }
+    },
+    async stale (c) {
+      const now = Date.now
+      Date.now = () => now() - 20 * 60 * 1000
+      try { return await ops[c.call.op](c.call) } finally { Date.now = now }
+    },
+    async raw (c) {
+      const path = '/apps/' + args.app + c.path
+      const query = c.sign ? '?' + createSignedQueryString(pusher.config.token, { method: c.method, path, body: c.body }) : ''
+      const res = await fetch('http://' + args.host + ':' + args.port + path + query, {
+        method: c.method, body: c.body, headers: { 'content-type': 'application/json' }
+      })
+      return { status: res.status, body: await res.text() }
+    },
+    async webhook (c) {
+      const event = await hooks.take((e) => e.name === c.name && e.channel === c.channel, c.ms || STEP_MS,
+        'webhook ' + c.name + ' for ' + c.channel)
+      return { hook: event }
+    },
+    webhooks: () => ({ events: all, invalid })
+  }
+
+  const rl = readline.createInterface({ input: process.stdin })
+  for await (const line of rl) {
+    if (line.trim() === '') continue
+    const cmd = JSON.parse(line)
+    if (cmd.op === 'quit') break
+    const op = ops[cmd.op]
+    if (!op) throw new Error('unknown op ' + cmd.op)
+    lib.emit('r' + cmd.seq, await op(cmd))
+  }
+  server.close()
+  return {}
+}
+
+run(main)
