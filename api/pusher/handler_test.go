@@ -54,7 +54,9 @@ func (f *fakeChannels) OccupiedChannels(_ context.Context, prefix string, limit 
 func (f *fakeChannels) IsOccupied(_ context.Context, c string) (bool, error) {
 	return slices.Contains(f.occupied, c), f.err
 }
-func (f *fakeChannels) SubscriptionCount(_ context.Context, c string) (int, error) { return f.subs[c], f.err }
+func (f *fakeChannels) SubscriptionCount(_ context.Context, c string) (int, error) {
+	return f.subs[c], f.err
+}
 
 type fakePresence map[string][]string
 
