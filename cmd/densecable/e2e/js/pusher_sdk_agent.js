@@ -14,8 +14,9 @@
 //   trigger      {channels, name, data, socket_id?}   pusher.trigger
 //   triggerBatch {batch}                               pusher.triggerBatch
 //   get          {path, params?}                      pusher.get
-//   as           {app?, key?, secret?, call}          runs call (a command)
+//   as           {app?, key?, secret?, port?, call}   runs call (a command)
 //                                                      with other credentials
+//                                                      or on another node
 //   stale        {call}                               runs call with the clock
 //                                                      20 minutes behind
 //   raw          {method, path, body, sign}           a request with a raw body,
@@ -87,7 +88,7 @@ async function main () {
     triggerBatch: (c) => answer(sdk.triggerBatch(c.batch)),
     get: (c) => answer(sdk.get({ path: c.path, params: c.params || {} })),
     async as (c) {
-      sdk = client(args, { appId: c.app || args.app, key: c.key || args.key, secret: c.secret || args.secret })
+      sdk = client(args, { appId: c.app || args.app, key: c.key || args.key, secret: c.secret || args.secret, port: c.port || args.port })
       try { return await ops[c.call.op](c.call) } finally { sdk = pusher }
     },
     async stale (c) {
