@@ -338,6 +338,8 @@ var flagTable = []flagDef{
 		func(c *Config) any { return &c.Pusher.Secret }),
 	def("pusher_api_port", kInt, "pusher.api_port", areaPusher, "separate port for the Pusher HTTP API (0 = main port)",
 		func(c *Config) any { return &c.Pusher.APIPort }),
+	def("pusher_client_event_rate", kInt, "pusher.client_event_rate", areaPusher, "client events a Pusher connection may send per second; past it the connection is closed with 4301 (0 = no limit)",
+		func(c *Config) any { return &c.Pusher.ClientEventRate }),
 
 	// Durable Streams.
 	def("ds", kBool, "ds.enabled", areaDS, "enable the Durable Streams endpoint",

@@ -7,6 +7,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
+	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/cmd/config"
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
@@ -14,6 +15,7 @@ import (
 	"github.com/densecable/densecable/sessions"
 	"github.com/densecable/densecable/sessions/actioncable"
 	"github.com/densecable/densecable/sessions/protocol"
+	"github.com/densecable/densecable/sessions/pusher"
 )
 
 // wsProtocols lists the protocol adapters: those chosen by a WebSocket
@@ -21,11 +23,15 @@ import (
 // the client also offered wins), and those mounted at a path of their own
 // (Pusher's /app/KEY, --graphql_path, --ocpp_path). Adding a protocol is a
 // package under sessions/ and a line here.
-func wsProtocols(cfg *config.Config) []namedProtocol {
+func wsProtocols(cfg *config.Config, b broker.Broker) []namedProtocol {
 	var out []namedProtocol
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
 		out = append(out, namedProtocol{subprotocol: name, proto: p})
+	}
+	if cfg.PusherEnabled() {
+		// Mounted at /app, not /app/KEY: a wrong key gets Pusher's 4001.
+		out = append(out, namedProtocol{path: pusher.Path, proto: pusherProtocol(cfg, b)})
 	}
 	return out
 }
