@@ -156,7 +156,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 
 	a.router = api.NewRouter()
 	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
-	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node)
+	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node, wsProtocols(cfg, a.broker))
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}
@@ -274,6 +274,7 @@ func (a *app) start() error {
 	for _, p := range a.cfg.Server.Path {
 		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
+	a.logPusherEndpoint()
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
 	if err := a.startBroadcasting(); err != nil {
 		return err
