@@ -10,12 +10,13 @@ import (
 
 // pusherProtocol is the Pusher WebSocket protocol for the configured app;
 // presence channels list their members from the broker (none: only the
-// joining member).
-func pusherProtocol(cfg *config.Config, b broker.Broker) *pusher.Protocol {
+// joining member); client events go to onClientEvent (webhooks; may be nil).
+func pusherProtocol(cfg *config.Config, b broker.Broker, onClientEvent func(channel, event string, data []byte, socketID, userID string)) *pusher.Protocol {
 	opts := pusher.Options{
 		AppKey:          cfg.Pusher.AppKey,
 		Secret:          cfg.Pusher.Secret,
 		ClientEventRate: cfg.Pusher.ClientEventRate,
+		OnClientEvent:   onClientEvent,
 	}
 	if b != nil {
 		opts.Presence = b

@@ -64,6 +64,15 @@ func (a *app) pusherObserver() (*webhooks.Observer, error) {
 	return p.observer, nil
 }
 
+// pusherClientEvent is the Pusher protocol's client event hook: the
+// client_event webhook (nil without webhooks).
+func (a *app) pusherClientEvent() func(channel, event string, data []byte, socketID, userID string) {
+	if a.pusher == nil || a.pusher.sender == nil {
+		return nil
+	}
+	return a.pusher.observer.ClientEvent
+}
+
 // setupPusherAPI mounts the API on the main port or makes its listener.
 func (a *app) setupPusherAPI() {
 	p := a.pusher

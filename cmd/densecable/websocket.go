@@ -23,7 +23,7 @@ import (
 // the client also offered wins), and those mounted at a path of their own
 // (Pusher's /app/KEY, --graphql_path, --ocpp_path). Adding a protocol is a
 // package under sessions/ and a line here.
-func wsProtocols(cfg *config.Config, b broker.Broker) []namedProtocol {
+func wsProtocols(cfg *config.Config, b broker.Broker, onClientEvent func(channel, event string, data []byte, socketID, userID string)) []namedProtocol {
 	var out []namedProtocol
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
@@ -31,7 +31,7 @@ func wsProtocols(cfg *config.Config, b broker.Broker) []namedProtocol {
 	}
 	if cfg.PusherEnabled() {
 		// Mounted at /app, not /app/KEY: a wrong key gets Pusher's 4001.
-		out = append(out, namedProtocol{path: pusher.Path, proto: pusherProtocol(cfg, b)})
+		out = append(out, namedProtocol{path: pusher.Path, proto: pusherProtocol(cfg, b, onClientEvent)})
 	}
 	return out
 }

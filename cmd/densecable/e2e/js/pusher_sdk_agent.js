@@ -24,11 +24,21 @@
 //   webhook      {name, channel, ms?}                 waits for that webhook
 //                                                      event → {hook}
 //   webhooks     {}                                   → {events, invalid}: all so far
+//
+// and pusher-js clients (channel auth signed by the SDK's authorizeChannel;
+// presence members are {user_id: user, user_info: {name: user}}):
+//   connect      {client, user?}                      → {socket_id}
+//   subscribe    {client, channel}                    → {members}: presence count
+//   take         {client, channel, name, ms?}         next event called name → {data}
+//   count        {client, channel, name}              → {count} of unread events called name
+//   clientEvent  {client, channel, name, data}        channel.trigger → {sent}
+//   disconnect   {client}
 //   quit
 
 const http = require('http')
 const readline = require('readline')
 const Pusher = require('pusher')
+const PusherJS = require('pusher-js')
 const { createSignedQueryString } = require('pusher/lib/requests')
 const lib = require('./lib.js')
 
@@ -49,6 +59,68 @@ async function answer (promise) {
   } catch (err) {
     if (err.status) return { status: err.status, body: err.body }
     throw err
+  }
+}
+
+// clientOps drive pusher-js clients by name.
+function clientOps (args, pusher) {
+  const clients = new Map() // name → {client, user, boxes: channel → Mailbox}
+  const of = (name) => {
+    const c = clients.get(name)
+    if (!c) throw new Error('no client ' + name)
+    return c
+  }
+  return {
+    async connect ({ client: name, user }) {
+      const state = { user, boxes: new Map() }
+      state.client = new PusherJS(args.key, {
+        wsHost: args.host,
+        wsPort: Number(args.port),
+        forceTLS: false,
+        disableStats: true,
+        enabledTransports: ['ws'],
+        cluster: 'mt1',
+        channelAuthorization: {
+          customHandler: ({ socketId, channelName }, callback) => {
+            const data = channelName.startsWith('presence-') ? { user_id: user, user_info: { name: user } } : undefined
+            callback(null, pusher.authorizeChannel(socketId, channelName, data))
+          }
+        }
+      })
+      clients.set(name, state)
+      await lib.within(STEP_MS, name + ' connects', new Promise((resolve, reject) => {
+        state.client.connection.bind('connected', resolve)
+        state.client.connection.bind('failed', () => reject(new Error(name + ': connection failed')))
+      }))
+      return { socket_id: state.client.connection.socket_id }
+    },
+    async subscribe ({ client: name, channel }) {
+      const state = of(name)
+      const box = new Mailbox(name + ' events on ' + channel)
+      state.boxes.set(channel, box)
+      const ch = state.client.subscribe(channel)
+      ch.bind_global((event, data) => box.push({ event, data }))
+      await box.take((e) => e.event === 'pusher:subscription_succeeded' || e.event === 'pusher:subscription_error',
+        STEP_MS, name + ' subscribes to ' + channel).then((e) => {
+        if (e.event !== 'pusher:subscription_succeeded') throw new Error(name + ': ' + channel + ' refused: ' + JSON.stringify(e.data))
+      })
+      return { members: ch.members ? ch.members.count : null }
+    },
+    async take ({ client: name, channel, name: event, ms }) {
+      const box = of(name).boxes.get(channel)
+      const e = await box.take((x) => x.event === event, ms || STEP_MS, name + ' waits for ' + event + ' on ' + channel)
+      return { data: e.data }
+    },
+    count ({ client: name, channel, name: event }) {
+      return { count: of(name).boxes.get(channel).count((x) => x.event === event) }
+    },
+    clientEvent ({ client: name, channel, name: event, data }) {
+      return { sent: of(name).client.channel(channel).trigger(event, data) }
+    },
+    disconnect ({ client: name }) {
+      of(name).client.disconnect()
+      return {}
+    }
   }
 }
 
@@ -109,7 +181,8 @@ async function main () {
         'webhook ' + c.name + ' for ' + c.channel)
       return { hook: event }
     },
-    webhooks: () => ({ events: all, invalid })
+    webhooks: () => ({ events: all, invalid }),
+    ...clientOps(args, pusher)
   }
 
   const rl = readline.createInterface({ input: process.stdin })
