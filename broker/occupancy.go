@@ -20,4 +20,9 @@ type Occupancy interface {
 	OccupiedStreams(ctx context.Context, prefix string, limit int) ([]string, error)
 	// IsOccupied reports whether any node has subscribers to stream.
 	IsOccupied(ctx context.Context, stream string) (bool, error)
+	// OccupancyKeepAlive tells the store this node is alive (callers do
+	// it every few seconds) and clears what nodes that stopped without
+	// leaving (a crash) still hold; it returns the streams that became
+	// vacant by it, for the caller to report.
+	OccupancyKeepAlive(ctx context.Context) ([]string, error)
 }

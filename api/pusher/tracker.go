@@ -39,6 +39,10 @@ type Tracker struct {
 // retryDelay paces retries while the store is unreachable.
 const retryDelay = time.Second
 
+// keepAliveEvery is how often the tracker tells the store this node is
+// alive (and lets it clear what stopped nodes left behind).
+const keepAliveEvery = 5 * time.Second
+
 // storeTimeout bounds one store call.
 const storeTimeout = 5 * time.Second
 
@@ -94,10 +98,15 @@ func (t *Tracker) note(stream string, occupied bool) {
 
 func (t *Tracker) run() {
 	defer close(t.done)
+	tick := time.NewTicker(keepAliveEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
+		case <-tick.C:
+			t.keepAlive()
+			continue
 		case <-t.wake:
 		}
 		for !t.apply() {
@@ -106,6 +115,23 @@ func (t *Tracker) run() {
 				return
 			case <-time.After(retryDelay):
 			}
+		}
+	}
+}
+
+// keepAlive marks this node alive in the store and reports the streams
+// that stopped nodes left behind and the store found vacant.
+func (t *Tracker) keepAlive() {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	vacated, err := t.store.OccupancyKeepAlive(ctx)
+	if err != nil {
+		t.log.Warn("channel occupancy keep-alive failed", "error", err)
+	}
+	for _, s := range vacated {
+		t.log.Info("channel vacated by a stopped node", "stream", s)
+		if t.OnVacated != nil {
+			t.OnVacated(s)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/densecable/densecable/broker"
 )
@@ -90,5 +91,47 @@ func RunOccupancyConformance(t *testing.T, a, b broker.Occupancy) {
 	}
 	if must(a.IsOccupied(ctx, "race")) {
 		t.Fatal("race: stream left occupied")
+	}
+}
+
+// RunOccupancyNodeLoss checks that a node which stops without leaving its
+// streams (crash) loses them: after stop (which makes a's liveness lapse,
+// or waits for it), b's keep-alives report the stream vacated, once.
+func RunOccupancyNodeLoss(t *testing.T, a, b broker.Occupancy, stop func()) {
+	ctx := context.Background()
+	if _, err := b.OccupancyKeepAlive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.OccupancyAdd(ctx, "left-behind"); err != nil || !ok {
+		t.Fatalf("add: %v %v", ok, err)
+	}
+	if _, err := b.OccupancyAdd(ctx, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	var vacated []string
+	deadline := time.Now().Add(30 * time.Second)
+	for len(vacated) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stopped node's stream was never vacated")
+		}
+		got, err := b.OccupancyKeepAlive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vacated = got
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !slices.Equal(vacated, []string{"left-behind"}) {
+		t.Fatalf("vacated %v, want [left-behind]", vacated)
+	}
+	if again, err := b.OccupancyKeepAlive(ctx); err != nil || len(again) != 0 {
+		t.Fatalf("second keep-alive: %v %v, want nothing", again, err)
+	}
+	if ok, _ := b.IsOccupied(ctx, "left-behind"); ok {
+		t.Fatal("the stopped node's stream is still occupied")
+	}
+	if ok, _ := b.IsOccupied(ctx, "kept"); !ok {
+		t.Fatal("the live node's stream was cleared")
 	}
 }

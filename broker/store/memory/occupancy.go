@@ -67,3 +67,7 @@ func (o *Occupancy) IsOccupied(_ context.Context, stream string) (bool, error) {
 	_, ok := o.streams[stream]
 	return ok, nil
 }
+
+// OccupancyKeepAlive implements broker.Occupancy: one node has no other
+// node to outlive.
+func (o *Occupancy) OccupancyKeepAlive(context.Context) ([]string, error) { return nil, nil }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -146,4 +147,83 @@ func (b *Broker) IsOccupied(ctx context.Context, stream string) (bool, error) {
 		return false, fmt.Errorf("nats broker: occupancy of %q: %w", stream, err)
 	}
 	return e != nil, nil
+}
+
+// occupancyReaper remembers the live nodes of the last keep-alive, so that
+// occupancy records are only read again when a node has gone.
+type occupancyReaper struct {
+	mu   sync.Mutex
+	live map[string]bool // nil before the first keep-alive
+}
+
+// OccupancyKeepAlive implements broker.Occupancy. Liveness is the
+// broker's node heartbeat (written by its heartbeat loop; a stopped
+// node's key is removed after presence_ttl): when a node known at the
+// last call has no heartbeat any more (and at the first call), the
+// records are read and the nodes without a heartbeat are removed from
+// them, by compare-and-set, so one node reports each vacated stream.
+func (b *Broker) OccupancyKeepAlive(ctx context.Context) ([]string, error) {
+	_, _, state, err := b.handles()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	entries, err := readEntries(ctx, state, allNodes, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("nats broker: node heartbeats: %w", err)
+	}
+	live := map[string]bool{b.node: true}
+	for _, e := range entries {
+		live[strings.TrimPrefix(e.Key(), nodeKeyPrefix)] = true
+	}
+	b.occ.mu.Lock()
+	defer b.occ.mu.Unlock()
+	gone := b.occ.live == nil
+	for n := range b.occ.live {
+		gone = gone || !live[n]
+	}
+	if !gone {
+		b.occ.live = live
+		return nil, nil
+	}
+	lister, err := state.ListKeysFiltered(ctx, occupancyPrefix+">")
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		b.occ.live = live
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nats broker: occupancy records: %w", err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var vacated []string
+	for key := range lister.Keys() {
+		var stream string
+		emptied, err := b.casKey(ctx, key, func(state jetstream.KeyValue, key string, e jetstream.KeyValueEntry) (bool, error) {
+			if e == nil {
+				return false, nil
+			}
+			var doc occupancyDoc
+			_ = json.Unmarshal(e.Value(), &doc)
+			stream = doc.Stream
+			kept := slices.DeleteFunc(slices.Clone(doc.Nodes), func(n string) bool { return !live[n] })
+			if len(kept) == len(doc.Nodes) {
+				return false, nil
+			}
+			if len(kept) == 0 {
+				return true, state.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
+			}
+			doc.Nodes = kept
+			_, err := state.Update(ctx, key, mustJSON(doc), e.Revision())
+			return false, err
+		})
+		if err != nil {
+			return vacated, fmt.Errorf("nats broker: occupancy of %q: %w", stream, err) // live stays: retried next time
+		}
+		if emptied {
+			vacated = append(vacated, stream)
+		}
+	}
+	b.occ.live = live
+	return vacated, nil
 }
