@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/densecable/densecable/broker/brokertest"
 	"github.com/densecable/densecable/broker/store/memory"
 )
 
@@ -42,17 +43,6 @@ func (tr *transitions) get() []string {
 	return append([]string(nil), tr.list...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // Two trackers (nodes) over one store: the cluster's transitions are
 // reported once, by the node that made them; the API reads the store.
 func TestTrackerReportsClusterTransitionsOnce(t *testing.T) {
@@ -67,15 +57,15 @@ func TestTrackerReportsClusterTransitionsOnce(t *testing.T) {
 		defer n.Stop()
 	}
 	nodes[0].Occupied("room")
-	waitFor(t, "occupied", func() bool { return len(tr.get()) == 1 })
+	brokertest.Eventually(t, "occupied", 10*time.Second, func() bool { return len(tr.get()) == 1 })
 	nodes[1].Occupied("room")
 	nodes[0].Vacated("room")
-	waitFor(t, "store holds the second node only", func() bool {
+	brokertest.Eventually(t, "store holds the second node only", 10*time.Second, func() bool {
 		ok, _ := store.IsOccupied(context.Background(), "room")
 		return ok
 	})
 	nodes[1].Vacated("room")
-	waitFor(t, "vacated", func() bool { return len(tr.get()) == 2 })
+	brokertest.Eventually(t, "vacated", 10*time.Second, func() bool { return len(tr.get()) == 2 })
 	if got := tr.get(); got[0] != "occupied room" || got[1] != "vacated room" {
 		t.Fatalf("transitions: %v", got)
 	}
@@ -100,5 +90,5 @@ func TestTrackerRetriesWhileStoreIsDown(t *testing.T) {
 		t.Fatal("transition reported while the store is down")
 	}
 	store.down.Store(false)
-	waitFor(t, "retry after the store is back", func() bool { return len(tr.get()) == 1 })
+	brokertest.Eventually(t, "retry after the store is back", 10*time.Second, func() bool { return len(tr.get()) == 1 })
 }

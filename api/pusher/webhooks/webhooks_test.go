@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/api/pusher"
+	"github.com/densecable/densecable/broker/brokertest"
 	"github.com/densecable/densecable/broker/store/memory"
 )
 
@@ -60,17 +61,6 @@ func receiver(t *testing.T, fail int32) (*httptest.Server, *received) {
 	return srv, r
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // Every event type reaches the receiver signed, in Pusher's shape, after
 // the receiver's first failures (retries).
 func TestObserverSendsSignedWebhooksWithRetries(t *testing.T) {
@@ -82,13 +72,13 @@ func TestObserverSendsSignedWebhooksWithRetries(t *testing.T) {
 	defer tr.Stop()
 	o := NewObserver(tr, s)
 	o.StreamOccupied("presence-room")
-	waitFor(t, "occupied", func() bool { return len(got.all()) == 1 })
+	brokertest.Eventually(t, "occupied", 10*time.Second, func() bool { return len(got.all()) == 1 })
 	o.PresenceJoined("presence-room", "u1", []byte(`{"n":1}`))
 	o.ClientEvent("presence-room", "client-typing", []byte(`{"a":"<b>"}`), "1.2", "u1")
 	o.PresenceLeft("presence-room", "u1")
 	o.PresenceJoined("not-presence", "u9", nil) // not a Pusher presence channel
 	o.StreamVacated("presence-room")
-	waitFor(t, "all events", func() bool { return len(got.all()) == 5 })
+	brokertest.Eventually(t, "all events", 10*time.Second, func() bool { return len(got.all()) == 5 })
 	want := []map[string]string{
 		{"name": "channel_occupied", "channel": "presence-room"},
 		{"name": "member_added", "channel": "presence-room", "user_id": "u1"},
@@ -126,7 +116,7 @@ func TestGivesUpAfterRetries(t *testing.T) {
 	s := New(Options{URLs: []string{srv.URL}, Key: "key", Secret: "secret", Retries: 3, RetryDelay: time.Millisecond}, quiet)
 	s.Start()
 	s.Add(Event{Name: ChannelOccupied, Channel: "c"})
-	waitFor(t, "given up", func() bool { return s.Stats().Failed.Load() == 1 })
+	brokertest.Eventually(t, "given up", 10*time.Second, func() bool { return s.Stats().Failed.Load() == 1 })
 	if n := calls.Load(); n != 4 {
 		t.Fatalf("requests: %d, want 4", n)
 	}

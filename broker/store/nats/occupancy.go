@@ -90,16 +90,12 @@ func (b *Broker) OccupiedStreams(ctx context.Context, prefix string, limit int) 
 	}
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	lister, err := state.ListKeysFiltered(ctx, occupancyPrefix+">")
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil, nil
-	}
+	keys, err := occupancyKeys(ctx, state)
 	if err != nil {
-		return nil, fmt.Errorf("nats broker: occupied streams: %w", err)
+		return nil, err
 	}
-	defer func() { _ = lister.Stop() }()
 	var out []string
-	for key := range lister.Keys() {
+	for _, key := range keys {
 		name, err := b.occupiedName(ctx, state, key)
 		if err != nil {
 			return nil, err
@@ -113,6 +109,23 @@ func (b *Broker) OccupiedStreams(ctx context.Context, prefix string, limit int) 
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// occupancyKeys lists the occupancy records' keys.
+func occupancyKeys(ctx context.Context, state jetstream.KeyValue) ([]string, error) {
+	lister, err := state.ListKeysFiltered(ctx, occupancyPrefix+">")
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nats broker: occupancy records: %w", err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 func (b *Broker) occupiedName(ctx context.Context, state jetstream.KeyValue, key string) (string, error) {
@@ -187,17 +200,12 @@ func (b *Broker) OccupancyKeepAlive(ctx context.Context) ([]string, error) {
 		b.occ.live = live
 		return nil, nil
 	}
-	lister, err := state.ListKeysFiltered(ctx, occupancyPrefix+">")
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		b.occ.live = live
-		return nil, nil
-	}
+	keys, err := occupancyKeys(ctx, state)
 	if err != nil {
-		return nil, fmt.Errorf("nats broker: occupancy records: %w", err)
+		return nil, err
 	}
-	defer func() { _ = lister.Stop() }()
 	var vacated []string
-	for key := range lister.Keys() {
+	for _, key := range keys {
 		var stream string
 		emptied, err := b.casKey(ctx, key, func(state jetstream.KeyValue, key string, e jetstream.KeyValueEntry) (bool, error) {
 			if e == nil {

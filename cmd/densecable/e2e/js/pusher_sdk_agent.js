@@ -36,7 +36,6 @@
 //   quit
 
 const http = require('http')
-const readline = require('readline')
 const Pusher = require('pusher')
 const PusherJS = require('pusher-js')
 const { createSignedQueryString } = require('pusher/lib/requests')
@@ -185,15 +184,7 @@ async function main () {
     ...clientOps(args, pusher)
   }
 
-  const rl = readline.createInterface({ input: process.stdin })
-  for await (const line of rl) {
-    if (line.trim() === '') continue
-    const cmd = JSON.parse(line)
-    if (cmd.op === 'quit') break
-    const op = ops[cmd.op]
-    if (!op) throw new Error('unknown op ' + cmd.op)
-    lib.emit('r' + cmd.seq, await op(cmd))
-  }
+  await lib.serveCommands(ops)
   server.close()
   return {}
 }
