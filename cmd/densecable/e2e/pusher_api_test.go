@@ -167,3 +167,18 @@ func expectWebhookCounts(t *testing.T, sdk *agent, prefix string, want map[strin
 		t.Errorf("webhook events %v, want %v (all: %s)", got, want, jsonOf(r["events"]))
 	}
 }
+
+// TestPusherAPIPort: with --pusher_api_port the API is served on that
+// port only (the main port answers 404 for it), as the log line says.
+func TestPusherAPIPort(t *testing.T) {
+	requireNode(t)
+	apiPort, hookPort := freePort(t), freePort(t)
+	srv := startServer(t, append([]string{"--public", "--secret=e2e-secret", "--broker=memory",
+		"--pusher_api_port=" + strconv.Itoa(apiPort)}, pusherFlags(hookPort)...)...)
+	want := "Handle Pusher API requests at http://" + hostPort(apiPort) + "/apps/" + pusherApp.id + "/"
+	waitFor(t, srv.proc, "the Pusher API log line", func() bool { return strings.Contains(srv.out.String(), want) })
+	sdk := startPusherSDK(t, apiPort, hookPort)
+	sdk.expectCall("API port", "get", map[string]any{"path": "/channels"}, 200, `{"channels":{}}`)
+	sdk.expectCall("main port", "as", map[string]any{"port": srv.port, "call": map[string]any{"op": "get", "path": "/channels"}}, 404, "")
+	sdk.quit()
+}
