@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/densecable/densecable/broker"
@@ -34,6 +35,7 @@ type Tracker struct {
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
+	started atomic.Bool
 }
 
 // retryDelay paces retries while the store is unreachable.
@@ -53,11 +55,17 @@ func NewTracker(store broker.Occupancy, counter Counter, log *slog.Logger) *Trac
 }
 
 // Start runs the goroutine that applies the notes.
-func (t *Tracker) Start() { go t.run() }
+func (t *Tracker) Start() {
+	t.started.Store(true)
+	go t.run()
+}
 
-// Stop ends the goroutine; pending notes are dropped (the node is going
-// away: its streams are vacated as its sessions close, before Stop).
+// Stop ends the goroutine (if Start ran); pending notes are dropped (the
+// node is going away: Drain first).
 func (t *Tracker) Stop() {
+	if !t.started.Load() {
+		return
+	}
 	close(t.stop)
 	<-t.done
 }

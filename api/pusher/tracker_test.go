@@ -92,3 +92,10 @@ func TestTrackerRetriesWhileStoreIsDown(t *testing.T) {
 	store.down.Store(false)
 	brokertest.Eventually(t, "retry after the store is back", 10*time.Second, func() bool { return len(tr.get()) == 1 })
 }
+
+// A tracker that never started (the server failed before) stops at once.
+func TestTrackerStopWithoutStart(t *testing.T) {
+	n := NewTracker(memory.NewOccupancy(), countingHub{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n.Occupied("room")
+	n.Stop()
+}

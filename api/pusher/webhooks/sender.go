@@ -55,8 +55,9 @@ type Sender struct {
 	log    *slog.Logger
 	stats  Stats
 
-	stop chan struct{}
-	done chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	started atomic.Bool
 }
 
 // New returns a sender; Start runs it.
@@ -106,10 +107,17 @@ func (s *Sender) Add(e Event) {
 }
 
 // Start runs the sending goroutine.
-func (s *Sender) Start() { go s.run() }
+func (s *Sender) Start() {
+	s.started.Store(true)
+	go s.run()
+}
 
-// Shutdown sends what is queued until ctx is done, then stops.
+// Shutdown sends what is queued until ctx is done, then stops (nothing to
+// do if Start did not run).
 func (s *Sender) Shutdown(ctx context.Context) error {
+	if !s.started.Load() {
+		return nil
+	}
 	for s.q.len() > 0 {
 		select {
 		case <-ctx.Done():

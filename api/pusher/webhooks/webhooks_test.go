@@ -136,6 +136,9 @@ func TestQueueDropsOldest(t *testing.T) {
 	if len(got) != 3 || got[0].Channel != "c" || got[2].Channel != "e" {
 		t.Fatalf("kept %+v", got)
 	}
+	if err := s.Shutdown(context.Background()); err != nil { // never started: returns at once
+		t.Fatal(err)
+	}
 }
 
 // --pusher_webhook_events: only the chosen names are queued.
