@@ -27,7 +27,7 @@
 //
 // and pusher-js clients (channel auth signed by the SDK's authorizeChannel;
 // presence members are {user_id: user, user_info: {name: user}}):
-//   connect      {client, user?}                      → {socket_id}
+//   connect      {client, user?, port?}               → {socket_id}
 //   subscribe    {client, channel}                    → {members}: presence count
 //   take         {client, channel, name, ms?}         next event called name → {data}
 //   count        {client, channel, name}              → {count} of unread events called name
@@ -70,11 +70,11 @@ function clientOps (args, pusher) {
     return c
   }
   return {
-    async connect ({ client: name, user }) {
+    async connect ({ client: name, user, port }) {
       const state = { user, boxes: new Map() }
       state.client = new PusherJS(args.key, {
         wsHost: args.host,
-        wsPort: Number(args.port),
+        wsPort: Number(port || args.port),
         forceTLS: false,
         disableStats: true,
         enabledTransports: ['ws'],
