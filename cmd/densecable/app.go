@@ -323,9 +323,12 @@ func (a *app) doStop(ctx context.Context) {
 		}
 	}
 	a.node.Shutdown(ctx)
-	a.hub.Shutdown()
 	a.stopPusherAPI(ctx)
+	// The hub's gates close after the pub/sub has stopped: a publication
+	// that arrives from another node meanwhile (a presence leave) must not
+	// meet a closed gate.
 	a.stopCluster(ctx)
+	a.hub.Shutdown()
 	if a.rpc != nil {
 		_ = a.rpc.Close()
 	}
