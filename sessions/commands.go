@@ -227,13 +227,23 @@ func (n *Node) whisper(s *Session, m *encoders.Message) {
 		return
 	}
 	stream := ch.istate["$w"]
+	var data []byte
+	if w := s.wire.whisperer; w != nil {
+		var reply []byte
+		data, reply = w.Whisper(s.sid, m.Identifier, stream, ch.istate, m)
+		if len(reply) > 0 {
+			s.sendPayload(reply)
+		}
+	}
 	if stream == "" {
 		n.log.Debug("whisper stream not found", "sid", s.sid, "identifier", m.Identifier)
 		return
 	}
-	data := m.RawData
-	if m.DataIsString {
-		data, _ = json.Marshal(m.Data)
+	if s.wire.whisperer == nil {
+		data = m.RawData
+		if m.DataIsString {
+			data, _ = json.Marshal(m.Data)
+		}
 	}
 	if data == nil {
 		return

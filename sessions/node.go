@@ -144,10 +144,13 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 		pingInterval:  n.opts.PingInterval,
 		pingPrecision: n.opts.PingPrecision,
 	}
+	if iv := s.wire.policy.PingInterval; iv > 0 {
+		s.pingInterval = iv
+	}
 	if st, ok := p.(protocol.Stateful); ok {
 		s.pstate = st.NewState()
 	}
-	s.sid, s.sidFromClient = n.claimSID(req.Get("x-request-id"))
+	s.sid, s.sidFromClient = n.claimSID(req.Get("x-request-id"), s.wire.sidMaker)
 	s.req = req
 	s.url = requestURL(req, n.opts.TLS)
 	s.headers = envHeaders(req, c.RemoteIP(), n.opts.Headers, n.opts.ProxyCookies)
@@ -177,6 +180,11 @@ func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
 	}
 	w := &wire{proto: p, framer: f}
 	w.limiter, _ = p.(protocol.Limiter)
+	w.sidMaker, _ = p.(protocol.SIDMaker)
+	w.whisperer, _ = p.(protocol.Whisperer)
+	if sp, ok := p.(protocol.SessionPolicy); ok {
+		w.policy = sp.Policy()
+	}
 	w.driver, _ = p.(protocol.Driver)
 	if w.driver != nil {
 		w.format = n.formats.Get(p.Encoder(), rawFramer{})
@@ -221,12 +229,17 @@ func validRequestID(id string) bool {
 }
 
 // claimSID chooses a new session's sid: the client's X-Request-ID when it is
-// valid and no live session has it, otherwise a generated one. It reports
-// whether the client's id was taken (the session cache is checked later,
-// on the worker: it may need I/O).
-func (n *Node) claimSID(requestID string) (string, bool) {
+// valid and no live session has it, otherwise a generated one (in the
+// protocol's format when it has a SIDMaker). It reports whether the
+// client's id was taken (the session cache is checked later, on the
+// worker: it may need I/O).
+func (n *Node) claimSID(requestID string, mk protocol.SIDMaker) (string, bool) {
+	valid := validRequestID
+	if mk != nil {
+		valid = mk.ValidSID
+	}
 	if requestID != "" {
-		if validRequestID(requestID) {
+		if valid(requestID) {
 			n.sidMu.Lock()
 			_, taken := n.sids[requestID]
 			if !taken {
@@ -239,11 +252,23 @@ func (n *Node) claimSID(requestID string) (string, bool) {
 		}
 		n.log.Debug("X-Request-ID not used as the sid", "request_id", truncate(requestID, maxRequestIDLen))
 	}
-	sid := newSID()
+	if mk == nil {
+		sid := newSID()
+		n.sidMu.Lock()
+		n.sids[sid] = struct{}{}
+		n.sidMu.Unlock()
+		return sid, false
+	}
+	// A protocol's ids may be shorter than a nanoid: draw until unused.
 	n.sidMu.Lock()
-	n.sids[sid] = struct{}{}
-	n.sidMu.Unlock()
-	return sid, false
+	defer n.sidMu.Unlock()
+	for {
+		sid := mk.NewSID()
+		if _, taken := n.sids[sid]; !taken {
+			n.sids[sid] = struct{}{}
+			return sid, false
+		}
+	}
 }
 
 // releaseSID frees the session's sid for later sessions.
@@ -264,7 +289,7 @@ func (n *Node) checkCachedSID(s *Session) {
 	if err == nil && b == nil {
 		return
 	}
-	sid, _ := n.claimSID("")
+	sid, _ := n.claimSID("", s.wire.sidMaker)
 	n.log.Debug("X-Request-ID names a cached session, not used as the sid", "request_id", s.sid, "sid", sid)
 	n.releaseSID(s)
 	s.mu.Lock() // logSID readers
@@ -325,6 +350,11 @@ func (n *Node) authorized(s *Session, res AuthResult) bool {
 	case AuthReject:
 		n.stats.FailedAuths.Add(1)
 		s.sendDisconnect(res.Reason, false)
+		if res.Code != 0 {
+			s.closed.Store(true)
+			s.conn.Close(res.Code, res.Reason)
+			break
+		}
 		s.close(protocol.CloseAuthFailed)
 	default:
 		s.close(protocol.CloseAuthError)
@@ -364,6 +394,9 @@ func (n *Node) closed(s *Session) {
 	n.stats.Clients.Add(-1)
 	subscriptions := make([]string, 0, len(s.channels))
 	for id, ch := range s.channels {
+		if s.wire.policy.LeaveOnClose {
+			n.presenceRemove(s, ch)
+		}
 		for _, st := range ch.streams {
 			n.hub.Unsubscribe(s, st, id)
 		}

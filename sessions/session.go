@@ -244,6 +244,10 @@ func (s *Session) Receive(payload []byte) {
 	if err := s.wire.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
+		var er protocol.ErrorReply
+		if errors.As(err, &er) {
+			s.sendPayload(er.AppendErrorReply(nil))
+		}
 		return
 	}
 	if l := s.wire.limiter; l != nil && !l.Allow(s.pstate, msg) {
@@ -387,6 +391,9 @@ func (s *Session) sendReply(r *encoders.Reply) {
 		s.node.log.Error("failed to encode reply", "sid", s.sid, "error", err)
 		return
 	}
+	if len(b) == 0 {
+		return // the protocol has no use for this reply
+	}
 	s.sendPayload(b)
 }
 
@@ -446,8 +453,11 @@ type wire struct {
 	proto  protocol.Protocol
 	format *fanout.Format
 	// limiter is proto's protocol.Limiter, if any: resolved once here, not
-	// by a type assertion per client message.
-	limiter protocol.Limiter
+	// by a type assertion per client message; so are the other hooks.
+	limiter   protocol.Limiter
+	sidMaker  protocol.SIDMaker
+	whisperer protocol.Whisperer
+	policy    protocol.Policy
 	// driver is proto's protocol.Driver, if any; its format is unframed
 	// (rawFramer), so framer is the transport's.
 	driver protocol.Driver

@@ -71,6 +71,8 @@ type app struct {
 
 	stopOnce sync.Once
 	sd       sdHooks // systemd: passed sockets, notify, watchdog (systemd.go)
+
+	pusher *pusherAPI // Pusher HTTP API and webhooks (pusherapi.go)
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
@@ -110,7 +112,11 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		hubOpts.OnStreamAdded = a.pubsub.Subscribe
 		hubOpts.OnStreamRemoved = a.pubsub.Unsubscribe
 	}
-	observers := protocolObservers()
+	observers, err := a.protocolObservers()
+	if err != nil {
+		a.stopCluster(context.Background())
+		return nil, err
+	}
 	if len(observers) > 0 {
 		// Protocols' observers (webhooks) hear streams come and go too. The
 		// node exists before the first subscriber can.
@@ -156,7 +162,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	a.router = api.NewRouter()
 	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
-	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node, wsProtocols(cfg))
+	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node, wsProtocols(cfg, a.broker, a.pusherClientEvent()))
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}
@@ -186,6 +192,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.setupAPI()
+	a.setupPusherAPI()
 	a.setupMetrics()
 	return a, nil
 }
@@ -274,11 +281,15 @@ func (a *app) start() error {
 	for _, p := range a.cfg.Server.Path {
 		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
+	a.logPusherEndpoint()
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
 	if err := a.startBroadcasting(); err != nil {
 		return err
 	}
 	if err := a.startAPI(); err != nil {
+		return err
+	}
+	if err := a.startPusherAPI(); err != nil {
 		return err
 	}
 	a.stopStats = make(chan struct{})
@@ -321,8 +332,12 @@ func (a *app) doStop(ctx context.Context) {
 		}
 	}
 	a.node.Shutdown(ctx)
-	a.hub.Shutdown()
+	a.stopPusherAPI(ctx)
+	// The hub's gates close after the pub/sub has stopped: a publication
+	// that arrives from another node meanwhile (a presence leave) must not
+	// meet a closed gate.
 	a.stopCluster(ctx)
+	a.hub.Shutdown()
 	if a.rpc != nil {
 		_ = a.rpc.Close()
 	}

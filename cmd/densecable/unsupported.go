@@ -18,8 +18,6 @@ var unsupportedFeatures = []unsupportedFeature{
 		[]string{"poll_path", "poll_interval", "poll_flush_interval", "poll_max_request_size", "poll_keepalive_timeout"}},
 	{"--ds (Durable Streams)", func(c *config.Config) bool { return c.DS.Enabled },
 		[]string{"ds_path", "ds_skip_auth", "ds_poll_interval", "ds_sse_ttl"}},
-	{"--pusher_app_key (Pusher protocol)", func(c *config.Config) bool { return c.PusherEnabled() },
-		[]string{"pusher_app_id", "pusher_app_key", "pusher_secret", "pusher_api_port"}},
 	{"--graphql_path (Apollo GraphQL)", func(c *config.Config) bool { return c.Apollo.Path != "" },
 		[]string{"graphql_channel", "graphql_action"}},
 	// The plain metrics log is served; an mruby formatter is not.

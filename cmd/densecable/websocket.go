@@ -7,6 +7,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
+	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/cmd/config"
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
@@ -15,6 +16,7 @@ import (
 	"github.com/densecable/densecable/sessions/actioncable"
 	"github.com/densecable/densecable/sessions/ocpp"
 	"github.com/densecable/densecable/sessions/protocol"
+	"github.com/densecable/densecable/sessions/pusher"
 )
 
 // wsProtocols lists the protocol adapters: those chosen by a WebSocket
@@ -22,7 +24,7 @@ import (
 // the client also offered wins), and those mounted at a path of their own
 // (Pusher's /app/KEY, --graphql_path, --ocpp_path). Adding a protocol is a
 // package under sessions/ and a line here.
-func wsProtocols(cfg *config.Config) []namedProtocol {
+func wsProtocols(cfg *config.Config, b broker.Broker, onClientEvent func(channel, event string, data []byte, socketID, userID string)) []namedProtocol {
 	var out []namedProtocol
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
@@ -31,12 +33,23 @@ func wsProtocols(cfg *config.Config) []namedProtocol {
 	if cfg.OCPP.Path != "" {
 		out = append(out, namedProtocol{path: cfg.OCPP.Path, subprotocol: ocpp.Subprotocol, proto: ocpp.New(ocpp.Options{Path: cfg.OCPP.Path, GranularActions: cfg.OCPP.GranularActions})})
 	}
+	if cfg.PusherEnabled() {
+		// Mounted at /app, not /app/KEY: a wrong key gets Pusher's 4001.
+		out = append(out, namedProtocol{path: pusher.Path, proto: pusherProtocol(cfg, b, onClientEvent)})
+	}
 	return out
 }
 
 // protocolObservers are the protocols' listeners for stream and presence
-// transitions (webhooks); a protocol that has one adds it here. None yet.
-func protocolObservers() []protocol.Observer { return nil }
+// transitions (webhooks); a protocol that has one adds it here.
+func (a *app) protocolObservers() ([]protocol.Observer, error) {
+	var out []protocol.Observer
+	o, err := a.pusherObserver()
+	if o != nil {
+		out = append(out, o)
+	}
+	return out, err
+}
 
 // namedProtocol is one protocol adapter and how a request selects it.
 //

@@ -16,7 +16,7 @@ func TestProtocolChoice(t *testing.T) {
 	byPath, _ := actioncable.For("actioncable-v1-ext-protobuf") // stands for Pusher at /app/KEY
 	msgpack, _ := actioncable.For("actioncable-v1-msgpack")
 	extJSON, _ := actioncable.For("actioncable-v1-ext-json") // stands for a sub-protocol-only endpoint
-	protocols := append(wsProtocols(config.Default()),
+	protocols := append(wsProtocols(config.Default(), nil, nil),
 		namedProtocol{path: "/app/key1", proto: byPath},
 		namedProtocol{path: "/ocpp/", subprotocol: "ocpp1.6", proto: extJSON},
 		namedProtocol{path: "/ocpp", subprotocol: "ocpp2.0.1", proto: msgpack},

@@ -13,6 +13,8 @@
 package protocol
 
 import (
+	"time"
+
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
@@ -106,6 +108,9 @@ type AuthResult struct {
 	Outcome     AuthOutcome
 	Identifiers string
 	Reason      string
+	// Code, when not 0, is the close code of an AuthReject (Pusher's 4001
+	// wrong key, 4007 protocol version); 0 means CloseFor(CloseAuthFailed).
+	Code uint16
 }
 
 // ConnectAuthorizer is an optional Protocol hook: the protocol decides a
@@ -199,4 +204,60 @@ type Session interface {
 	URL() string
 	// Debug logs at debug level with the session's sid (bad client input).
 	Debug(msg string, args ...any)
+}
+
+// SIDMaker is an optional Protocol hook: the protocol chooses the format of
+// its session ids (Pusher's socket_id "1234.5678", which clients send back
+// as exclude_socket). Without it the core makes 21-character nanoids.
+type SIDMaker interface {
+	// NewSID returns a fresh random id; the core draws again on a clash
+	// with a live session.
+	NewSID() string
+	// ValidSID reports whether a client's X-Request-ID may be used as the
+	// sid (it appears in logs and broker keys: keep the format tight).
+	ValidSID(id string) bool
+}
+
+// Policy is how the core treats one protocol's sessions where protocols
+// differ (see SessionPolicy). The zero value is Action Cable's behaviour.
+type Policy struct {
+	// PingInterval replaces the node's ping interval (0: keep it). Pusher
+	// clients answer every ping, so pinging them every 3 s would cost a
+	// message each way.
+	PingInterval time.Duration
+	// PresenceOthersOnly: a presence join or leave is not sent to the
+	// session that caused it (Pusher's member_added goes to the other
+	// members only).
+	PresenceOthersOnly bool
+	// LeaveOnClose: a closed session leaves its presence sets at once
+	// instead of when presence_ttl runs out (no session resume to wait for).
+	LeaveOnClose bool
+}
+
+// SessionPolicy is an optional Protocol hook giving its Policy; the core
+// reads it once per protocol.
+type SessionPolicy interface {
+	Policy() Policy
+}
+
+// Whisperer is an optional Protocol hook for client-to-client messages
+// (Pusher client events): it shapes what the core publishes to the
+// subscription's whisper stream (to every other subscriber), or refuses
+// with a message to the sender. Without it the command's data is published
+// as it is. It runs on the session's worker.
+type Whisperer interface {
+	// Whisper gets the sender's sid, the subscription's identifier, its
+	// whisper stream ("" when whispers are not allowed on it) and channel
+	// state, and the command. It returns the publication's data (nil:
+	// publish nothing) and a rendered message for the sender (nil: none).
+	Whisper(sid, identifier, stream string, state map[string]string, m *Command) (data, reply []byte)
+}
+
+// ErrorReply is an optional interface of an error Decode returns: the
+// message the client gets for its bad input (Pusher's pusher:error).
+// Without it bad input is only logged.
+type ErrorReply interface {
+	error
+	// AppendErrorReply renders the message for the client.
+	AppendErrorReply(dst []byte) []byte
 }
