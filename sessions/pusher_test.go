@@ -239,3 +239,31 @@ func TestPusherServerPings(t *testing.T) {
 	_, c := connectWith(n, p, "/app/"+pKey)
 	waitFor(t, "server ping", func() bool { return c.count(`{"event":"pusher:ping","data":{}}`) >= 2 })
 }
+
+// seqSIDs hands out fixed ids, to show the core draws again on a clash.
+type seqSIDs struct{ ids []string }
+
+func (m *seqSIDs) NewSID() string {
+	id := m.ids[0]
+	m.ids = m.ids[1:]
+	return id
+}
+func (m *seqSIDs) ValidSID(id string) bool { return strings.HasPrefix(id, "ok-") }
+
+func TestProtocolSIDsDrawnAgainOnClash(t *testing.T) {
+	n, _ := newTestNode(t, Options{Workers: 1}, Deps{})
+	mk := &seqSIDs{ids: []string{"1.1", "1.1", "1.1", "2.2"}}
+	a, _ := n.claimSID("", mk)
+	b, _ := n.claimSID("", mk)
+	if a != "1.1" || b != "2.2" {
+		t.Fatalf("ids %q %q", a, b)
+	}
+	// The protocol's rule decides which X-Request-ID is used.
+	if id, fromClient := n.claimSID("ok-1", mk); id != "ok-1" || !fromClient {
+		t.Fatalf("valid request id: %q %v", id, fromClient)
+	}
+	mk.ids = []string{"3.3"}
+	if id, fromClient := n.claimSID("abc", mk); id != "3.3" || fromClient {
+		t.Fatalf("invalid request id: %q %v", id, fromClient)
+	}
+}
