@@ -24,7 +24,8 @@ func pusherFlags() []string {
 func TestPusherClients(t *testing.T) {
 	requireNode(t)
 	bport := freePort(t)
-	s := startServer(t, append(pusherFlags(), "--norpc", "--broker=memory",
+	// One client event a second: no client here sends more, except the flood.
+	s := startServer(t, append(pusherFlags(), "--norpc", "--broker=memory", "--pusher_client_event_rate=1",
 		"--broadcast_adapter=http", "--http_broadcast_port="+strconv.Itoa(bport))...)
 	got := runNode(t, 90*time.Second, "pusher_client.mjs", "--scenario=single",
 		"--port="+strconv.Itoa(s.port), "--broadcast=http://"+hostPort(bport)+"/_broadcast",
