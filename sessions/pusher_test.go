@@ -1,7 +1,9 @@
 package sessions
 
 import (
+	"context"
 	"encoding/hex"
+	"errors"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/store/memory"
+	"github.com/densecable/densecable/rpcclient/rpcpb"
 	"github.com/densecable/densecable/sessions/pusher"
 )
 
@@ -266,4 +269,43 @@ func TestProtocolSIDsDrawnAgainOnClash(t *testing.T) {
 	if id, fromClient := n.claimSID("abc", mk); id != "3.3" || fromClient {
 		t.Fatalf("invalid request id: %q %v", id, fromClient)
 	}
+}
+
+// strictRPC fails the test on any call: Pusher connections never reach
+// the application, even when one is configured.
+type strictRPC struct{ t *testing.T }
+
+func (r strictRPC) Connect(context.Context, string, *rpcpb.ConnectionRequest) (*rpcpb.ConnectionResponse, error) {
+	r.t.Error("RPC Connect for a Pusher connection")
+	return nil, errors.New("no")
+}
+
+func (r strictRPC) Command(context.Context, string, *rpcpb.CommandMessage) (*rpcpb.CommandResponse, error) {
+	r.t.Error("RPC Command for a Pusher connection")
+	return nil, errors.New("no")
+}
+
+func (r strictRPC) Disconnect(context.Context, string, *rpcpb.DisconnectRequest) (*rpcpb.DisconnectResponse, error) {
+	r.t.Error("RPC Disconnect for a Pusher connection")
+	return nil, errors.New("no")
+}
+
+func TestPusherNeverCallsRPC(t *testing.T) {
+	b := memory.New(broker.DefaultOptions(), nil, nil)
+	n, _ := newTestNode(t, Options{Workers: 2, DisconnectMode: DisconnectAlways}, Deps{Broker: b, RPC: strictRPC{t}})
+	p := pusher.New(pusher.Options{AppKey: pKey, Secret: pSecret, Presence: b})
+	s, c := pusherConnect(t, n, p)
+	pusherSubscribe(s, "news", "", "")
+	pusherSubscribe(s, "private-a", pusherAuth(s.ID(), "private-a"), "")
+	pusherSubscribe(s, "private-b", "forged:00", "")
+	cd := `{"user_id":"u"}`
+	pusherSubscribe(s, "presence-r", pusherAuth(s.ID(), "presence-r", cd), cd)
+	send(s, `{"event":"pusher:unsubscribe","data":{"channel":"news"}}`)
+	send(s, `{"event":"client-x","channel":"private-a","data":{}}`)
+	waitFor(t, "subscriptions decided", func() bool {
+		return c.count(`{"event":"pusher_internal:subscription_succeeded"`) == 3 && c.count(`{"event":"pusher:subscription_error"`) == 1
+	})
+	s.conn.Close(1000, "")
+	waitFor(t, "session gone", func() bool { return n.Stats().Clients.Load() == 0 })
+	// The node's shutdown (test cleanup) flushes any queued Disconnect call.
 }

@@ -186,6 +186,9 @@ type Policy struct {
 	// LeaveOnClose: a closed session leaves its presence sets at once
 	// instead of when presence_ttl runs out (no session resume to wait for).
 	LeaveOnClose bool
+	// NoDisconnectCall: the application never hears of these sessions'
+	// end, whatever --disconnect_mode says (Pusher sessions never call it).
+	NoDisconnectCall bool
 }
 
 // SessionPolicy is an optional Protocol hook giving its Policy; the core
