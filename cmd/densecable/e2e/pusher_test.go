@@ -8,12 +8,12 @@ import (
 )
 
 const (
-	pusherKey    = "e2e-pusher-key"
-	pusherSecret = "e2e-pusher-secret"
+	pusherWSKey    = "e2e-pusher-key"
+	pusherWSSecret = "e2e-pusher-secret"
 )
 
-func pusherFlags() []string {
-	return []string{"--pusher_app_id=e2e-app", "--pusher_app_key=" + pusherKey, "--pusher_secret=" + pusherSecret}
+func pusherWSFlags() []string {
+	return []string{"--pusher_app_id=e2e-app", "--pusher_app_key=" + pusherWSKey, "--pusher_secret=" + pusherWSSecret}
 }
 
 // TestPusherClients drives one node with pusher-js and Laravel Echo:
@@ -25,11 +25,11 @@ func TestPusherClients(t *testing.T) {
 	requireNode(t)
 	bport := freePort(t)
 	// One client event a second: no client here sends more, except the flood.
-	s := startServer(t, append(pusherFlags(), "--norpc", "--broker=memory", "--pusher_client_event_rate=1",
+	s := startServer(t, append(pusherWSFlags(), "--norpc", "--broker=memory", "--pusher_client_event_rate=1",
 		"--broadcast_adapter=http", "--http_broadcast_port="+strconv.Itoa(bport))...)
 	got := runNode(t, 90*time.Second, "pusher_client.mjs", "--scenario=single",
 		"--port="+strconv.Itoa(s.port), "--broadcast=http://"+hostPort(bport)+"/_broadcast",
-		"--key="+pusherKey, "--secret="+pusherSecret, "--suffix="+uniqueName("p"))
+		"--key="+pusherWSKey, "--secret="+pusherWSSecret, "--suffix="+uniqueName("p"))
 
 	if id, _ := got["socketId"].(string); !regexp.MustCompile(`^\d+\.\d+$`).MatchString(id) {
 		t.Errorf("socket_id %q", id)
@@ -72,11 +72,11 @@ func TestPusherClients(t *testing.T) {
 func TestPusherPresenceAcrossNodes(t *testing.T) {
 	requireNode(t)
 	requireRedis(t, sharedRedis)
-	nodes := startNodes(t, 2, nil, append(pusherFlags(), "--broker=redis", "--pubsub=redis",
+	nodes := startNodes(t, 2, nil, append(pusherWSFlags(), "--broker=redis", "--pubsub=redis",
 		"--broadcast_adapter=http", "--redis_url="+sharedRedisURL)...)
 	got := runNode(t, 90*time.Second, "pusher_client.mjs", "--scenario=cluster",
 		"--port1="+strconv.Itoa(nodes[0].port), "--port2="+strconv.Itoa(nodes[1].port),
-		"--broadcast1="+nodes[0].broadcastURL(), "--key="+pusherKey, "--secret="+pusherSecret, "--suffix="+uniqueName("p"))
+		"--broadcast1="+nodes[0].broadcastURL(), "--key="+pusherWSKey, "--secret="+pusherWSSecret, "--suffix="+uniqueName("p"))
 	want := map[string]string{
 		"uMembers":     `["obs","u"]`,
 		"firstAdded":   `"u"`,
