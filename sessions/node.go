@@ -161,7 +161,9 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	if v := q.Get("ptp"); v != "" {
 		s.pingPrecision = v
 	}
-	s.push(task{kind: taskConnect})
+	if _, deferred := p.(protocol.Driver); !deferred {
+		s.push(task{kind: taskConnect})
+	}
 	return s
 }
 
@@ -176,12 +178,18 @@ func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
 	if n.wires == nil {
 		n.wires = make(map[wireKey]*wire)
 	}
-	w := &wire{proto: p, format: n.formats.Get(p.Encoder(), f)}
+	w := &wire{proto: p, framer: f}
 	w.limiter, _ = p.(protocol.Limiter)
 	w.sidMaker, _ = p.(protocol.SIDMaker)
 	w.whisperer, _ = p.(protocol.Whisperer)
 	if sp, ok := p.(protocol.SessionPolicy); ok {
 		w.policy = sp.Policy()
+	}
+	w.driver, _ = p.(protocol.Driver)
+	if w.driver != nil {
+		w.format = n.formats.Get(p.Encoder(), rawFramer{})
+	} else {
+		w.format = n.formats.Get(p.Encoder(), f)
 	}
 	n.wires[k] = w
 	return w

@@ -183,7 +183,10 @@ func (p *pinger) run() {
 					continue
 				}
 				if f := pingFrame(cache, s, now); f != nil {
-					s.Send(f)
+					s.write(f)
+				}
+				if d := s.wire.driver; d != nil && d.Due(s.pstate, now.UnixNano()) {
+					s.push(task{kind: taskTick})
 				}
 				if np, ok := s.conn.(NativePinger); ok && p.native && !s.closed.Load() {
 					if err := np.NativePing(); err != nil {
@@ -216,8 +219,8 @@ func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
 		ts = now.Unix()
 	}
 	payload, err := s.wire.proto.AppendPing(nil, ts)
-	if err != nil {
-		return nil
+	if err != nil || len(payload) == 0 {
+		return nil // a protocol without pings of its own (OCPP)
 	}
 	f := s.wire.frame(nil, payload)
 	cache[k] = f

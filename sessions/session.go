@@ -62,13 +62,17 @@ const (
 	taskConnect taskKind = iota
 	taskCommand
 	taskClosed
-	taskTest // runs testHook; tests only
+	taskTest      // runs testHook; tests only
+	taskBroadcast // a broadcast for a protocol.Driver (frame)
+	taskTick      // a protocol.Driver's time-outs are due
 )
 
 type task struct {
 	kind taskKind
 	msg  *encoders.Message
 	size int // a command's frame length, counted against maxInboxBytes
+	// frame is a taskBroadcast's payload (shared, read-only).
+	frame []byte
 }
 
 // channel is one subscription: its streams and its channel state.
@@ -98,6 +102,8 @@ type Session struct {
 	cstate      map[string]string
 	channels    map[string]*channel
 	connected   bool
+	// authTried: a Driver's session asked to connect (once only).
+	authTried bool
 	// presence: the session joined some presence set (keep it alive);
 	// read by the keepalive goroutine.
 	presence atomic.Bool
@@ -146,8 +152,17 @@ func (s *Session) Protocol() protocol.Protocol { return s.wire.proto }
 func (s *Session) Identifiers() string { return s.identifiers }
 
 // Send implements fanout.Subscriber: queue a shared frame, cutting off a
-// client that does not keep up.
+// client that does not keep up. A Driver's broadcasts go to the Driver.
 func (s *Session) Send(frame []byte) {
+	if s.wire.driver != nil {
+		s.deliver(frame)
+		return
+	}
+	s.write(frame)
+}
+
+// write queues a frame on the transport.
+func (s *Session) write(frame []byte) {
 	if s.closed.Load() {
 		return
 	}
@@ -158,6 +173,10 @@ func (s *Session) Send(frame []byte) {
 
 // Queue implements fanout.Subscriber: gather a broadcast frame.
 func (s *Session) Queue(frame []byte) bool {
+	if s.wire.driver != nil {
+		s.deliver(frame)
+		return false
+	}
 	if s.closed.Load() {
 		return false
 	}
@@ -185,7 +204,7 @@ func (s *Session) writeFailed(err error) {
 		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
 		code, reason := s.wire.proto.CloseFor(protocol.CloseTooSlow)
 		b, _ := s.wire.proto.AppendDisconnect(nil, "too_slow", true)
-		s.conn.CloseWith(s.frame(b), code, reason)
+		s.closeWith(b, code, reason)
 		return
 	}
 	s.conn.Close(s.wire.proto.CloseFor(protocol.CloseNormal))
@@ -257,8 +276,19 @@ func (s *Session) tooManyRequests() {
 		s.conn.Close(code, reason)
 		return
 	}
-	s.node.stats.ServerMessages.Add(1)
-	s.conn.CloseWith(s.frame(b), code, reason)
+	if len(b) > 0 {
+		s.node.stats.ServerMessages.Add(1)
+	}
+	s.closeWith(b, code, reason)
+}
+
+// closeWith sends a last message, if the protocol has one, and closes.
+func (s *Session) closeWith(last []byte, code uint16, reason string) {
+	if len(last) == 0 {
+		s.conn.Close(code, reason)
+		return
+	}
+	s.conn.CloseWith(s.frame(last), code, reason)
 }
 
 // logSID reads the sid from a goroutine other than the session's worker
@@ -288,7 +318,7 @@ const (
 // large but allowed message is never refused).
 func (s *Session) push(t task) bool {
 	s.mu.Lock()
-	if t.kind == taskCommand {
+	if t.kind == taskCommand || t.kind == taskBroadcast {
 		if s.inboxCmds >= maxInbox || (s.inboxCmds > 0 && s.inboxBytes+t.size > maxInboxBytes) {
 			s.mu.Unlock()
 			return false
@@ -320,7 +350,7 @@ func (s *Session) runTasks() {
 		t := s.inbox[0]
 		s.inbox[0] = task{}
 		s.inbox = s.inbox[1:]
-		if t.kind == taskCommand {
+		if t.kind == taskCommand || t.kind == taskBroadcast {
 			s.inboxCmds--
 			s.inboxBytes -= t.size
 		}
@@ -343,6 +373,14 @@ func (s *Session) run(t task) {
 		s.node.closed(s)
 	case taskTest:
 		s.testHook()
+	case taskBroadcast:
+		if !s.closed.Load() {
+			s.wire.driver.Deliver(s.pstate, t.frame, (*driven)(s))
+		}
+	case taskTick:
+		if !s.closed.Load() {
+			s.wire.driver.Tick(s.pstate, time.Now().UnixNano(), (*driven)(s))
+		}
 	}
 }
 
@@ -352,9 +390,6 @@ func (s *Session) sendReply(r *encoders.Reply) {
 	if err != nil {
 		s.node.log.Error("failed to encode reply", "sid", s.sid, "error", err)
 		return
-	}
-	if len(b) == 0 {
-		return // the protocol has no use for this reply
 	}
 	s.sendPayload(b)
 }
@@ -394,9 +429,14 @@ func (s *Session) sendDisconnect(reason string, reconnect bool) {
 	s.sendPayload(b)
 }
 
+// sendPayload frames and writes one message; an empty payload is a
+// protocol's way of sending nothing (a welcome OCPP has no use for).
 func (s *Session) sendPayload(p []byte) {
+	if len(p) == 0 {
+		return
+	}
 	s.node.stats.ServerMessages.Add(1)
-	s.Send(s.frame(p))
+	s.write(s.frame(p))
 }
 
 // frame wraps a payload for the session's transport.
@@ -415,6 +455,10 @@ type wire struct {
 	sidMaker  protocol.SIDMaker
 	whisperer protocol.Whisperer
 	policy    protocol.Policy
+	// driver is proto's protocol.Driver, if any; its format is unframed
+	// (rawFramer), so framer is the transport's.
+	driver protocol.Driver
+	framer frames.Framer
 }
 
 type wireKey struct {
@@ -424,7 +468,7 @@ type wireKey struct {
 
 // frame appends payload framed for the transport to dst (nil: exact size).
 func (w *wire) frame(dst, p []byte) []byte {
-	f := w.format.Framer
+	f := w.framer
 	if dst == nil {
 		dst = make([]byte, 0, f.FrameSize(len(p)))
 	}

@@ -55,6 +55,7 @@ type app struct {
 
 	bstats    *broker.Stats
 	metrics   *api.Metrics
+	mout      metricsOutput
 	apiSrv    *fasthttp.Server
 	apiOnMain bool
 	broker    broker.Broker
@@ -275,12 +276,9 @@ func (a *app) start() error {
 	if err := a.startAPI(); err != nil {
 		return err
 	}
-	if p := a.cfg.Metrics.HTTP; p != "" {
-		a.log.Info(fmt.Sprintf("Serve metrics at http://%s%s", a.ws.Addr(), p))
-	}
 	a.stopStats = make(chan struct{})
 	go a.metrics.RefreshEvery(time.Duration(max(a.cfg.Metrics.StatsRefreshInterval, 1))*time.Second, a.stopStats)
-	return nil
+	return a.startMetrics(a.stopStats)
 }
 
 // stop shuts down in anycable-go's order: stop accepting, tell clients,
@@ -306,6 +304,7 @@ func (a *app) doStop(ctx context.Context) {
 	if a.apiSrv != nil {
 		_ = a.apiSrv.ShutdownWithContext(httpCtx)
 	}
+	a.stopMetrics(httpCtx)
 	cancel()
 	for _, b := range a.listeners {
 		if err := b.Shutdown(ctx); err != nil {

@@ -20,11 +20,8 @@ var unsupportedFeatures = []unsupportedFeature{
 		[]string{"ds_path", "ds_skip_auth", "ds_poll_interval", "ds_sse_ttl"}},
 	{"--graphql_path (Apollo GraphQL)", func(c *config.Config) bool { return c.Apollo.Path != "" },
 		[]string{"graphql_channel", "graphql_action"}},
-	{"--ocpp_path (OCPP)", func(c *config.Config) bool { return c.OCPP.Path != "" }, []string{"ocpp_granular_actions"}},
-	{"--statsd_host (StatsD metrics)", func(c *config.Config) bool { return c.Metrics.StatsdHost != "" },
-		[]string{"statsd_prefix", "statsd_max_packet_size", "statsd_tags_format"}},
-	{"--metrics_log (metrics in the log)", func(c *config.Config) bool { return c.Metrics.Log },
-		[]string{"metrics_log_filter", "metrics_log_formatter", "metrics_rotate_interval"}},
+	// The plain metrics log is served; an mruby formatter is not.
+	{"--metrics_log_formatter (mruby metrics formatter)", func(c *config.Config) bool { return c.Metrics.LogFormatter != "" }, nil},
 	{"--enable_ws_compression", func(c *config.Config) bool { return c.WS.EnableCompression }, nil},
 }
 

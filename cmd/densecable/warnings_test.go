@@ -72,11 +72,13 @@ func TestStartupWarnings(t *testing.T) {
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096", "--poller=netpoll"}, nil},
 		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e"},
 			[]string{"Not supported by this densecable version, ignored: --sse (Server-Sent Events)"}},
-		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5"},
-			[]string{"--metrics_rotate_interval has no effect: --metrics_log (metrics in the log) is not supported by this densecable version"}},
+		// The metrics log and StatsD are served: no warning for them.
+		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5", "--metrics_log", "--metrics_log_filter=clients_num"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--statsd_host=127.0.0.1:8125", "--statsd_prefix=x", "--statsd_tags_format=graphite"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--metrics_log", "--metrics_log_formatter=f.rb"},
+			[]string{"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)"}},
 		{[]string{"--broadcast_adapter=redis", "--sse_path=/e", "--statsd_prefix=x"}, []string{
 			"--sse_path has no effect: --sse (Server-Sent Events) is not supported by this densecable version",
-			"--statsd_prefix has no effect: --statsd_host (StatsD metrics) is not supported by this densecable version",
 		}},
 	} {
 		if got := startWarnings(t, parseConfig(t, tc.args...)); !slices.Equal(got, tc.want) {
@@ -89,16 +91,14 @@ func TestStartupWarnings(t *testing.T) {
 // were once read from a map).
 func TestStartupWarningsOrder(t *testing.T) {
 	cfg := parseConfig(t, "--broadcast_adapter=http", "--sse", "--poll", "--ds", "--pusher_app_id=a", "--pusher_app_key=b",
-		"--graphql_path=/g", "--ocpp_path=/o", "--statsd_host=s:1", "--metrics_log", "--enable_ws_compression",
+		"--graphql_path=/g", "--ocpp_path=/o", "--statsd_host=s:1", "--metrics_log_formatter=f.rb", "--enable_ws_compression",
 		"--netpoll_enabled=false", "--write_buffer_size=1", "--read_buffer_size=1")
 	want := []string{
 		"Not supported by this densecable version, ignored: --sse (Server-Sent Events)",
 		"Not supported by this densecable version, ignored: --poll (long polling)",
 		"Not supported by this densecable version, ignored: --ds (Durable Streams)",
 		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
-		"Not supported by this densecable version, ignored: --ocpp_path (OCPP)",
-		"Not supported by this densecable version, ignored: --statsd_host (StatsD metrics)",
-		"Not supported by this densecable version, ignored: --metrics_log (metrics in the log)",
+		"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)",
 		"Not supported by this densecable version, ignored: --enable_ws_compression",
 		warnNetpoll, warnWriteBuffer, warnReadBuffer, warnOpenHTTP,
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/sessions"
 	"github.com/densecable/densecable/sessions/actioncable"
+	"github.com/densecable/densecable/sessions/ocpp"
 	"github.com/densecable/densecable/sessions/protocol"
 	"github.com/densecable/densecable/sessions/pusher"
 )
@@ -32,6 +33,9 @@ func wsProtocols(cfg *config.Config, b broker.Broker) []namedProtocol {
 	if cfg.PusherEnabled() {
 		// Mounted at /app, not /app/KEY: a wrong key gets Pusher's 4001.
 		out = append(out, namedProtocol{path: pusher.Path, proto: pusherProtocol(cfg, b)})
+	}
+	if cfg.OCPP.Path != "" {
+		out = append(out, namedProtocol{path: cfg.OCPP.Path, subprotocol: ocpp.Subprotocol, proto: ocpp.New(ocpp.Options{Path: cfg.OCPP.Path, GranularActions: cfg.OCPP.GranularActions})})
 	}
 	return out
 }

@@ -218,3 +218,49 @@ type ErrorReply interface {
 	// AppendErrorReply renders the message for the client.
 	AppendErrorReply(dst []byte) []byte
 }
+
+// Driver is an optional Protocol hook for protocols whose messages are not
+// the core's commands one to one (OCPP: a BootNotification is Connect +
+// subscribe + perform, the server acknowledges calls itself, and server
+// calls wait for the client's answer one at a time). A Driver's connection
+// is not authenticated when it opens: Handle calls Session.Connect when the
+// protocol's handshake arrives. Broadcasts to its streams reach Deliver,
+// not the transport. Handle, Deliver and Tick run on the session's worker,
+// one at a time, so the state needs no lock for them.
+type Driver interface {
+	Stateful
+	// Handle runs one decoded client message (whether or not connected).
+	Handle(state any, m *Command, s Session)
+	// Deliver gets a broadcast for this connection: the Encoder's output,
+	// unframed. It may send it (Session.Send), hold it, or drop it.
+	Deliver(state any, msg []byte, s Session)
+	// Due reports whether Tick has work at now (Unix ns). The core's pinger
+	// asks at each of the session's pings, from its own goroutine: it must
+	// be cheap and safe next to the other methods (an atomic load).
+	Due(state any, now int64) bool
+	// Tick runs the work Due announced (time-outs).
+	Tick(state any, now int64, s Session)
+}
+
+// Session is what a Driver may ask of the core for its connection, from
+// Handle, Deliver and Tick only.
+type Session interface {
+	// Connect authenticates the connection (authenticators, then RPC
+	// Connect) the first time; it reports whether it is connected. A
+	// refusal closes the connection (CloseAuthFailed).
+	Connect() bool
+	// Subscribe subscribes to the channel identifier (at once true when
+	// already subscribed); it reports whether the subscription exists.
+	Subscribe(identifier string) bool
+	// Perform calls a channel action with data (Action Cable perform data,
+	// JSON text with "action"). The application's transmissions have gone
+	// through AppendTransmission; they are returned too, with ok false when
+	// the call failed.
+	Perform(identifier, data string) (transmissions []string, ok bool)
+	// Send writes one message (unframed) to the client.
+	Send(payload []byte)
+	// URL is the connection's request URL (env url).
+	URL() string
+	// Debug logs at debug level with the session's sid (bad client input).
+	Debug(msg string, args ...any)
+}

@@ -71,6 +71,9 @@ func (a *App) Disconnect(_ context.Context, _ *rpcpb.DisconnectRequest) *rpcpb.D
 
 // Command handles subscribe, unsubscribe and message (perform).
 func (a *App) Command(ctx context.Context, req *rpcpb.CommandMessage) *rpcpb.CommandResponse {
+	if res, ok := a.ocppCommand(ctx, req); ok {
+		return res
+	}
 	switch req.GetCommand() {
 	case "subscribe":
 		return a.subscribe(req.GetIdentifier())
