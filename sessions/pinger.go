@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/densecable/densecable/internal/heartbeat"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -29,10 +30,12 @@ type pinger struct {
 
 	done chan struct{}
 	once sync.Once
+	// beat proves to the systemd watchdog that the scheduler goes round.
+	beat *heartbeat.Beat
 }
 
 func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger {
-	p := &pinger{precision: precision, native: native, pongTimeout: pongTimeout, done: make(chan struct{})}
+	p := &pinger{precision: precision, native: native, pongTimeout: pongTimeout, done: make(chan struct{}), beat: heartbeat.NewChan("ping scheduler")}
 	go p.run()
 	return p
 }
@@ -174,7 +177,10 @@ func (p *pinger) run() {
 		select {
 		case <-p.done:
 			return
+		case <-p.beat.C():
+			p.beat.Tick()
 		case now := <-t.C:
+			p.beat.Tick()
 			batch = p.due(now, batch[:0])
 			clear(cache)
 			for i, s := range batch {

@@ -70,6 +70,7 @@ type app struct {
 	redisHealth, natsHealth broker.Health
 
 	stopOnce sync.Once
+	sd       sdHooks // systemd: passed sockets, notify, watchdog (systemd.go)
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
@@ -149,6 +150,10 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	a.node = sessions.NewNode(nodeOptions(cfg), deps, log.With("context", "node"))
 
+	if err := a.setupSystemd(); err != nil {
+		a.stopCluster(context.Background())
+		return nil, err
+	}
 	a.router = api.NewRouter()
 	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
 	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node, wsProtocols(cfg, a.broker))
@@ -160,6 +165,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
 	ws, err := poller.New(cfg.Server.Poller, poller.Options{
 		Addr:           net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port)),
+		Listener:       a.socket(socketMain),
 		MaxMessageSize: cfg.WS.MaxMessageSize,
 		MaxPending:     int(cfg.WS.MaxPendingSize),
 		WriteTimeout:   writeTimeout,
@@ -278,7 +284,10 @@ func (a *app) start() error {
 	}
 	a.stopStats = make(chan struct{})
 	go a.metrics.RefreshEvery(time.Duration(max(a.cfg.Metrics.StatsRefreshInterval, 1))*time.Second, a.stopStats)
-	return a.startMetrics(a.stopStats)
+	if err := a.startMetrics(a.stopStats); err != nil {
+		return err
+	}
+	return a.notifyReady()
 }
 
 // stop shuts down in anycable-go's order: stop accepting, tell clients,
@@ -288,6 +297,7 @@ func (a *app) stop(ctx context.Context) {
 }
 
 func (a *app) doStop(ctx context.Context) {
+	a.notifyStopping()
 	if a.stopStats != nil {
 		close(a.stopStats)
 	}

@@ -65,6 +65,7 @@ func run(args []string) int {
 	// Only a signal stops the server: a Redis or NATS outage makes
 	// components report unhealthy, never exit.
 	<-sig
+	a.notifyStopping()
 	log.Info("Shutting down... (hit Ctrl-C to stop immediately or wait for up to " + fmt.Sprint(cfg.Shutdown.Timeout) + "s for graceful shutdown)")
 	go func() {
 		<-sig

@@ -104,7 +104,7 @@ func (a *app) startMetrics(stop <-chan struct{}) error {
 		addr := a.ws.Addr().String()
 		if a.mout.srv != nil {
 			bind, _ := metricsAddr(a.cfg)
-			ln, err := net.Listen("tcp", bind)
+			ln, err := a.listen(socketMetrics, bind)
 			if err != nil {
 				return fmt.Errorf("metrics listener %s: %w", bind, err)
 			}
