@@ -418,7 +418,7 @@ func (n *Node) closed(s *Session) {
 }
 
 func (n *Node) wantsDisconnect(s *Session) bool {
-	if n.rpc == nil {
+	if n.rpc == nil || s.wire.policy.NoDisconnectCall {
 		return false
 	}
 	switch n.opts.DisconnectMode {

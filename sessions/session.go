@@ -391,9 +391,6 @@ func (s *Session) sendReply(r *encoders.Reply) {
 		s.node.log.Error("failed to encode reply", "sid", s.sid, "error", err)
 		return
 	}
-	if len(b) == 0 {
-		return // the protocol has no use for this reply
-	}
 	s.sendPayload(b)
 }
 

@@ -160,6 +160,65 @@ type Observer interface {
 	PresenceLeft(stream, id string)
 }
 
+// SIDMaker is an optional Protocol hook: the protocol chooses the format of
+// its session ids (Pusher's socket_id "1234.5678", which clients send back
+// as exclude_socket). Without it the core makes 21-character nanoids.
+type SIDMaker interface {
+	// NewSID returns a fresh random id; the core draws again on a clash
+	// with a live session.
+	NewSID() string
+	// ValidSID reports whether a client's X-Request-ID may be used as the
+	// sid (it appears in logs and broker keys: keep the format tight).
+	ValidSID(id string) bool
+}
+
+// Policy is how the core treats one protocol's sessions where protocols
+// differ (see SessionPolicy). The zero value is Action Cable's behaviour.
+type Policy struct {
+	// PingInterval replaces the node's ping interval (0: keep it). Pusher
+	// clients answer every ping, so pinging them every 3 s would cost a
+	// message each way.
+	PingInterval time.Duration
+	// PresenceOthersOnly: a presence join or leave is not sent to the
+	// session that caused it (Pusher's member_added goes to the other
+	// members only).
+	PresenceOthersOnly bool
+	// LeaveOnClose: a closed session leaves its presence sets at once
+	// instead of when presence_ttl runs out (no session resume to wait for).
+	LeaveOnClose bool
+	// NoDisconnectCall: the application never hears of these sessions'
+	// end, whatever --disconnect_mode says (Pusher sessions never call it).
+	NoDisconnectCall bool
+}
+
+// SessionPolicy is an optional Protocol hook giving its Policy; the core
+// reads it once per protocol.
+type SessionPolicy interface {
+	Policy() Policy
+}
+
+// Whisperer is an optional Protocol hook for client-to-client messages
+// (Pusher client events): it shapes what the core publishes to the
+// subscription's whisper stream (to every other subscriber), or refuses
+// with a message to the sender. Without it the command's data is published
+// as it is. It runs on the session's worker.
+type Whisperer interface {
+	// Whisper gets the sender's sid, the subscription's identifier, its
+	// whisper stream ("" when whispers are not allowed on it) and channel
+	// state, and the command. It returns the publication's data (nil:
+	// publish nothing) and a rendered message for the sender (nil: none).
+	Whisper(sid, identifier, stream string, state map[string]string, m *Command) (data, reply []byte)
+}
+
+// ErrorReply is an optional interface of an error Decode returns: the
+// message the client gets for its bad input (Pusher's pusher:error).
+// Without it bad input is only logged.
+type ErrorReply interface {
+	error
+	// AppendErrorReply renders the message for the client.
+	AppendErrorReply(dst []byte) []byte
+}
+
 // Driver is an optional Protocol hook for protocols whose messages are not
 // the core's commands one to one (OCPP: a BootNotification is Connect +
 // subscribe + perform, the server acknowledges calls itself, and server
@@ -204,60 +263,4 @@ type Session interface {
 	URL() string
 	// Debug logs at debug level with the session's sid (bad client input).
 	Debug(msg string, args ...any)
-}
-
-// SIDMaker is an optional Protocol hook: the protocol chooses the format of
-// its session ids (Pusher's socket_id "1234.5678", which clients send back
-// as exclude_socket). Without it the core makes 21-character nanoids.
-type SIDMaker interface {
-	// NewSID returns a fresh random id; the core draws again on a clash
-	// with a live session.
-	NewSID() string
-	// ValidSID reports whether a client's X-Request-ID may be used as the
-	// sid (it appears in logs and broker keys: keep the format tight).
-	ValidSID(id string) bool
-}
-
-// Policy is how the core treats one protocol's sessions where protocols
-// differ (see SessionPolicy). The zero value is Action Cable's behaviour.
-type Policy struct {
-	// PingInterval replaces the node's ping interval (0: keep it). Pusher
-	// clients answer every ping, so pinging them every 3 s would cost a
-	// message each way.
-	PingInterval time.Duration
-	// PresenceOthersOnly: a presence join or leave is not sent to the
-	// session that caused it (Pusher's member_added goes to the other
-	// members only).
-	PresenceOthersOnly bool
-	// LeaveOnClose: a closed session leaves its presence sets at once
-	// instead of when presence_ttl runs out (no session resume to wait for).
-	LeaveOnClose bool
-}
-
-// SessionPolicy is an optional Protocol hook giving its Policy; the core
-// reads it once per protocol.
-type SessionPolicy interface {
-	Policy() Policy
-}
-
-// Whisperer is an optional Protocol hook for client-to-client messages
-// (Pusher client events): it shapes what the core publishes to the
-// subscription's whisper stream (to every other subscriber), or refuses
-// with a message to the sender. Without it the command's data is published
-// as it is. It runs on the session's worker.
-type Whisperer interface {
-	// Whisper gets the sender's sid, the subscription's identifier, its
-	// whisper stream ("" when whispers are not allowed on it) and channel
-	// state, and the command. It returns the publication's data (nil:
-	// publish nothing) and a rendered message for the sender (nil: none).
-	Whisper(sid, identifier, stream string, state map[string]string, m *Command) (data, reply []byte)
-}
-
-// ErrorReply is an optional interface of an error Decode returns: the
-// message the client gets for its bad input (Pusher's pusher:error).
-// Without it bad input is only logged.
-type ErrorReply interface {
-	error
-	// AppendErrorReply renders the message for the client.
-	AppendErrorReply(dst []byte) []byte
 }

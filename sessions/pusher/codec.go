@@ -65,7 +65,7 @@ func (codec) Decode(b []byte, m *encoders.Message) error {
 		m.Command = "subscribe"
 		if env.event == "pusher:unsubscribe" {
 			m.Command = "unsubscribe"
-			m.Data, m.RawData, m.Presence = "", nil, nil
+			m.Data, m.DataIsString, m.RawData, m.Presence = "", false, nil, nil
 		}
 	case env.event == "pusher:ping":
 		m.Command = "ping"

@@ -93,12 +93,14 @@ func (p *Protocol) Decode(b []byte, m *protocol.Command) error { return codec{}.
 // Policy: pings every two thirds of activity_timeout (clients answer each
 // one, and ping themselves after activity_timeout of silence), member
 // events only to the other members, and a closed socket leaves presence at
-// once, as Pusher does.
+// once, as Pusher does; no Disconnect call, even with
+// --disconnect_mode=always (the application never saw the connection).
 func (p *Protocol) Policy() protocol.Policy {
 	return protocol.Policy{
 		PingInterval:       p.opts.ActivityTimeout * 2 / 3,
 		PresenceOthersOnly: true,
 		LeaveOnClose:       true,
+		NoDisconnectCall:   true,
 	}
 }
 
