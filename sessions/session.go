@@ -122,6 +122,9 @@ type Session struct {
 	scheduled  bool
 
 	closed atomic.Bool // the socket is gone or going
+	// awaitingHandshake: a protocol.Handshaker's session has not sent its
+	// connect command yet (the pinger enforces the deadline).
+	awaitingHandshake atomic.Bool
 	// pongDue is when the client must have said something since the last
 	// ping (Unix ns; 0 = nothing expected). Any message clears it.
 	pongDue atomic.Int64
@@ -185,7 +188,7 @@ func (s *Session) writeFailed(err error) {
 		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
 		code, reason := s.wire.proto.CloseFor(protocol.CloseTooSlow)
 		b, _ := s.wire.proto.AppendDisconnect(nil, "too_slow", true)
-		s.conn.CloseWith(s.frame(b), code, reason)
+		s.closeWith(b, code, reason)
 		return
 	}
 	s.conn.Close(s.wire.proto.CloseFor(protocol.CloseNormal))
@@ -225,7 +228,16 @@ func (s *Session) Receive(payload []byte) {
 	if err := s.wire.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
+		s.refuse(err)
 		return
+	}
+	if sc := s.wire.screener; sc != nil {
+		if err := sc.Screen(s.pstate, msg); err != nil {
+			s.node.stats.FailedClientMessages.Add(1)
+			s.node.log.Debug("command refused by the protocol", "sid", s.logSID(), "command", msg.Command, "error", err)
+			s.refuse(err)
+			return
+		}
 	}
 	if l := s.wire.limiter; l != nil && !l.Allow(s.pstate, msg) {
 		s.node.stats.FailedClientMessages.Add(1)
@@ -233,10 +245,49 @@ func (s *Session) Receive(payload []byte) {
 		s.tooManyRequests()
 		return
 	}
-	if !s.push(task{kind: taskCommand, msg: msg, size: len(payload)}) {
+	kind := taskCommand
+	if msg.Command == "connect" && s.wire.handshaker != nil {
+		if !s.awaitingHandshake.CompareAndSwap(true, false) {
+			s.node.stats.FailedClientMessages.Add(1)
+			s.node.log.Debug("connect command after the handshake", "sid", s.logSID())
+			return
+		}
+		kind = taskConnect
+	}
+	if !s.push(task{kind: kind, msg: msg, size: len(payload)}) {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.tooManyRequests()
 	}
+}
+
+// refuse answers input the protocol refused with a *protocol.Refusal: its
+// reply, then its close (code 0: the connection stays). Other errors only
+// drop the message.
+func (s *Session) refuse(err error) {
+	var r *protocol.Refusal
+	if !errors.As(err, &r) {
+		return
+	}
+	if r.Code == 0 {
+		if len(r.Reply) > 0 {
+			s.sendPayload(r.Reply)
+		}
+		return
+	}
+	if s.closed.Swap(true) {
+		return
+	}
+	s.closeWith(r.Reply, r.Code, r.Reason)
+}
+
+// closeWith closes with a last message when the protocol rendered one.
+func (s *Session) closeWith(last []byte, code uint16, reason string) {
+	if len(last) == 0 {
+		s.conn.Close(code, reason)
+		return
+	}
+	s.node.stats.ServerMessages.Add(1)
+	s.conn.CloseWith(s.frame(last), code, reason)
 }
 
 // tooManyRequests cuts off a client that sends faster than its commands
@@ -248,13 +299,8 @@ func (s *Session) tooManyRequests() {
 	}
 	s.node.log.Debug("too many queued commands, disconnecting", "sid", s.logSID(), "max_commands", maxInbox, "max_bytes", maxInboxBytes)
 	code, reason := s.wire.proto.CloseFor(protocol.CloseTooManyRequests)
-	b, err := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
-	if err != nil {
-		s.conn.Close(code, reason)
-		return
-	}
-	s.node.stats.ServerMessages.Add(1)
-	s.conn.CloseWith(s.frame(b), code, reason)
+	b, _ := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
+	s.closeWith(b, code, reason)
 }
 
 // logSID reads the sid from a goroutine other than the session's worker
@@ -328,13 +374,15 @@ func (s *Session) runTasks() {
 func (s *Session) run(t task) {
 	switch t.kind {
 	case taskConnect:
-		s.node.connect(s)
+		s.node.connect(s, t.msg)
 	case taskCommand:
-		if s.closed.Load() {
-			s.node.stats.CanceledCommands.Add(1)
-			return
+		for m := t.msg; m != nil; m = m.Then {
+			if s.closed.Load() {
+				s.node.stats.CanceledCommands.Add(1)
+				return
+			}
+			s.node.handleCommand(s, m)
 		}
-		s.node.handleCommand(s, t.msg)
 	case taskClosed:
 		s.node.closed(s)
 	case taskTest:
@@ -365,18 +413,25 @@ func (s *Session) sendWelcome(restored bool, ids []string) {
 
 // sendTransmission hands a transmission of the application (for the
 // subscription identifier, "" for the connection) to the protocol, which
-// may reshape or drop it.
-func (s *Session) sendTransmission(identifier, msg string) {
+// may reshape or drop it. ends: a protocol.Transmitter says it ends the
+// subscription.
+func (s *Session) sendTransmission(identifier, msg string) (ends bool) {
+	if t := s.wire.transmitter; t != nil {
+		ends, err := t.Transmit(s.pstate, identifier, msg, s.sendPayload)
+		if err != nil {
+			s.node.stats.FailedServerMessages.Add(1)
+			s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		}
+		return ends
+	}
 	b, err := s.wire.proto.AppendTransmission(nil, identifier, msg)
 	if err != nil {
 		s.node.stats.FailedServerMessages.Add(1)
 		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
-		return
-	}
-	if len(b) == 0 {
-		return // the protocol keeps it to itself
+		return false
 	}
 	s.sendPayload(b)
+	return false
 }
 
 func (s *Session) sendDisconnect(reason string, reconnect bool) {
@@ -387,7 +442,12 @@ func (s *Session) sendDisconnect(reason string, reconnect bool) {
 	s.sendPayload(b)
 }
 
+// sendPayload frames and sends one message; an empty one is what a
+// protocol renders for "nothing to say" and is not sent.
 func (s *Session) sendPayload(p []byte) {
+	if len(p) == 0 {
+		return
+	}
 	s.node.stats.ServerMessages.Add(1)
 	s.Send(s.frame(p))
 }
@@ -403,8 +463,11 @@ type wire struct {
 	proto  protocol.Protocol
 	format *fanout.Format
 	// limiter is proto's protocol.Limiter, if any: resolved once here, not
-	// by a type assertion per client message.
-	limiter protocol.Limiter
+	// by a type assertion per client message; so are the other hooks.
+	limiter     protocol.Limiter
+	screener    protocol.Screener
+	transmitter protocol.Transmitter
+	handshaker  protocol.Handshaker
 }
 
 type wireKey struct {
