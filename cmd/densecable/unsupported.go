@@ -20,8 +20,6 @@ var unsupportedFeatures = []unsupportedFeature{
 		[]string{"ds_path", "ds_skip_auth", "ds_poll_interval", "ds_sse_ttl"}},
 	{"--pusher_app_key (Pusher protocol)", func(c *config.Config) bool { return c.PusherEnabled() },
 		[]string{"pusher_app_id", "pusher_app_key", "pusher_secret", "pusher_api_port"}},
-	{"--graphql_path (Apollo GraphQL)", func(c *config.Config) bool { return c.Apollo.Path != "" },
-		[]string{"graphql_channel", "graphql_action"}},
 	{"--ocpp_path (OCPP)", func(c *config.Config) bool { return c.OCPP.Path != "" }, []string{"ocpp_granular_actions"}},
 	{"--statsd_host (StatsD metrics)", func(c *config.Config) bool { return c.Metrics.StatsdHost != "" },
 		[]string{"statsd_prefix", "statsd_max_packet_size", "statsd_tags_format"}},

@@ -96,7 +96,6 @@ func TestStartupWarningsOrder(t *testing.T) {
 		"Not supported by this densecable version, ignored: --poll (long polling)",
 		"Not supported by this densecable version, ignored: --ds (Durable Streams)",
 		"Not supported by this densecable version, ignored: --pusher_app_key (Pusher protocol)",
-		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
 		"Not supported by this densecable version, ignored: --ocpp_path (OCPP)",
 		"Not supported by this densecable version, ignored: --statsd_host (StatsD metrics)",
 		"Not supported by this densecable version, ignored: --metrics_log (metrics in the log)",

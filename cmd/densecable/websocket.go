@@ -13,6 +13,7 @@ import (
 	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/sessions"
 	"github.com/densecable/densecable/sessions/actioncable"
+	"github.com/densecable/densecable/sessions/graphql"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -26,6 +27,12 @@ func wsProtocols(cfg *config.Config) []namedProtocol {
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
 		out = append(out, namedProtocol{subprotocol: name, proto: p})
+	}
+	if gql := cfg.Apollo; gql.Path != "" {
+		// No "" entry: a client naming neither sub-protocol is refused (400).
+		o := graphql.Options{Channel: gql.Channel, Action: gql.Action, JWTParam: cfg.JWT.Param}
+		out = append(out, namedProtocol{path: gql.Path, subprotocol: graphql.TransportWS, proto: graphql.New(graphql.TransportWS, o)},
+			namedProtocol{path: gql.Path, subprotocol: graphql.LegacyWS, proto: graphql.New(graphql.LegacyWS, o)})
 	}
 	return out
 }
