@@ -68,8 +68,10 @@ func ByName(name string) (Codec, error) {
 		return Msgpack{}, nil
 	case "protobuf":
 		return Protobuf{}, nil
+	case "graphql":
+		return GraphQL{}, nil
 	}
-	return nil, fmt.Errorf("cableproto: unknown encoding %q (want json, msgpack or protobuf)", name)
+	return nil, fmt.Errorf("cableproto: unknown encoding %q (want json, msgpack, protobuf or graphql)", name)
 }
 
 // Names lists the supported encodings.
