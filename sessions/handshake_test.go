@@ -3,7 +3,6 @@ package sessions
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -90,21 +89,14 @@ func (p *hsProto) Transmit(_ any, identifier, msg string, emit func([]byte)) (bo
 }
 
 // hsRPC records the calls a hsProto session makes.
-type hsRPC struct {
-	mu    sync.Mutex
-	calls []string
-}
+type hsRPC struct{ events }
 
-func (r *hsRPC) record(s string) {
-	r.mu.Lock()
-	r.calls = append(r.calls, s)
-	r.mu.Unlock()
-}
+func (r *hsRPC) record(s string) { r.add(s) }
 
 func (r *hsRPC) seen() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return strings.Join(r.calls, "; ")
+	return strings.Join(r.got, "; ")
 }
 
 func (r *hsRPC) Connect(_ context.Context, _ string, req *rpcpb.ConnectionRequest) (*rpcpb.ConnectionResponse, error) {
@@ -176,7 +168,7 @@ func TestHandshakeDeadline(t *testing.T) {
 	onTime, oc := connectWith(n, p, "/hs")
 	send(onTime, "hello x")
 	waitFor(t, "late one closed", func() bool { closed, _, _ := lc.closeInfo(); return closed })
-	if _, code, _ := lc.closeInfo(); code != 4000+uint16(protocol.CloseHandshakeTimeout) {
+	if _, code, _ := lc.closeInfo(); code != 4000+uint16(protocol.CloseNoHandshake) {
 		t.Fatalf("closed with %d", code)
 	}
 	waitFor(t, "heap empty", func() bool {

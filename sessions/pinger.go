@@ -224,7 +224,7 @@ func (p *pinger) handshakeDue(s *Session) {
 	if s.awaitingHandshake.CompareAndSwap(true, false) {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("no handshake in time, disconnecting", "sid", s.logSID())
-		s.close(protocol.CloseHandshakeTimeout)
+		s.close(protocol.CloseNoHandshake)
 		p.remove(s)
 		return
 	}

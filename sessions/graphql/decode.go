@@ -37,25 +37,20 @@ func parseEnvelope(b []byte) (envelope, error) {
 			if b[v] != '"' {
 				return v, errBadType
 			}
-			s, err := jsonkit.ScanString(b, v)
-			if err != nil {
-				return v, err
-			}
-			e.typ = jsonkit.DecodeString(b, s)
-			return s.End, nil
+			var end int
+			var err error
+			e.typ, end, err = stringAt(b, v)
+			return end, err
 		case key == "id" && k.Verbatim():
 			if b[v] != '"' {
 				return v, errBadID
 			}
-			s, err := jsonkit.ScanString(b, v)
-			if err != nil {
-				return v, err
+			id, end, err := stringAt(b, v)
+			if err == nil && (id == "" || len(id) > MaxIDLength) {
+				err = errBadID
 			}
-			e.id, e.hasID = jsonkit.DecodeString(b, s), true
-			if e.id == "" || len(e.id) > MaxIDLength {
-				return v, errBadID
-			}
-			return s.End, nil
+			e.id, e.hasID = id, true
+			return end, err
 		case key == "payload" && k.Verbatim():
 			end, err := jsonkit.SkipValue(b, v, 1)
 			if err != nil {

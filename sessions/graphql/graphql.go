@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/encoders"
-	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/sessions/actioncable"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -140,24 +140,18 @@ func (p *Protocol) AppendDisconnect(dst []byte, reason string, reconnect bool) (
 	return p.enc.AppendDisconnect(dst, reason, reconnect)
 }
 
-// CloseFor maps the core's reasons to graphql-ws's close codes where it
-// has one.
+// CloseFor uses graphql-ws's close codes where it has one, and Action
+// Cable's codes and reasons (anycable-go's) for the rest.
 func (p *Protocol) CloseFor(kind protocol.CloseKind) (uint16, string) {
 	switch kind {
 	case protocol.CloseAuthFailed:
 		return CodeForbidden, "Forbidden"
 	case protocol.CloseAuthError:
 		return CodeInternalError, "Internal server error"
-	case protocol.CloseHandshakeTimeout:
+	case protocol.CloseNoHandshake:
 		return CodeInitTimeout, "Connection initialisation timeout"
-	case protocol.CloseRemote:
-		return frames.CloseNormal, "Closed remotely"
-	case protocol.CloseServerRestart:
-		return frames.CloseGoingAway, "Server restart"
-	case protocol.CloseTooManyRequests:
-		return frames.ClosePolicyViolation, "Too many messages"
 	}
-	return frames.CloseNormal, ""
+	return actioncable.Default().CloseFor(kind)
 }
 
 // RejectSubscription is Action Cable's rejection, which Transmit renders

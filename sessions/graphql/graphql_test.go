@@ -253,10 +253,10 @@ func TestHandshakeCarriesParams(t *testing.T) {
 
 func TestCloseCodes(t *testing.T) {
 	for kind, want := range map[protocol.CloseKind]uint16{
-		protocol.CloseAuthFailed:       CodeForbidden,
-		protocol.CloseHandshakeTimeout: CodeInitTimeout,
-		protocol.CloseAuthError:        CodeInternalError,
-		protocol.CloseServerRestart:    frames.CloseGoingAway,
+		protocol.CloseAuthFailed:    CodeForbidden,
+		protocol.CloseNoHandshake:   CodeInitTimeout,
+		protocol.CloseAuthError:     CodeInternalError,
+		protocol.CloseServerRestart: frames.CloseGoingAway,
 	} {
 		if code, _ := modern.CloseFor(kind); code != want {
 			t.Errorf("kind %d: %d want %d", kind, code, want)

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/densecable/densecable/encoders/jsonkit"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/sessions/protocol"
 )
@@ -21,7 +20,7 @@ func (p *Protocol) Handshake(req *frames.Request, m *protocol.Command) (*frames.
 	env := []frames.Header{{Key: ConnectionHeader, Value: string(params)}}
 	auth := *req
 	auth.Headers = append(append([]frames.Header(nil), req.Headers...), env[0])
-	if tok := stringMember(params, p.opts.JWTParam); tok != "" && !req.Query().Has(p.opts.JWTParam) {
+	if tok := stringMember(params, 0, p.opts.JWTParam); tok != "" && !req.Query().Has(p.opts.JWTParam) {
 		sep := "?"
 		if strings.IndexByte(auth.URI, '?') >= 0 {
 			sep = "&"
@@ -29,22 +28,4 @@ func (p *Protocol) Handshake(req *frames.Request, m *protocol.Command) (*frames.
 		auth.URI += sep + url.QueryEscape(p.opts.JWTParam) + "=" + url.QueryEscape(tok)
 	}
 	return &auth, env
-}
-
-// stringMember returns the string member key of the JSON object b ("" if
-// absent or not a string).
-func stringMember(b []byte, key string) string {
-	var out string
-	_, _ = jsonkit.EachMember(b, 0, func(k jsonkit.Str, v int) (int, error) {
-		if string(k.Raw(b)) == key && b[v] == '"' {
-			s, err := jsonkit.ScanString(b, v)
-			if err != nil {
-				return v, err
-			}
-			out = jsonkit.DecodeString(b, s)
-			return s.End, nil
-		}
-		return jsonkit.SkipValue(b, v, 1)
-	})
-	return out
 }

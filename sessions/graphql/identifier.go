@@ -22,19 +22,33 @@ func operationID(identifier string) string {
 	if i >= len(b) || b[i] != '{' {
 		return ""
 	}
-	var id string
+	return stringMember(b, i, "channelId")
+}
+
+// stringMember returns the string member key of the JSON object whose '{'
+// is at b[i] ("" if absent or not a string).
+func stringMember(b []byte, i int, key string) string {
+	var out string
 	_, _ = jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
-		if string(k.Raw(b)) == "channelId" && b[v] == '"' {
-			s, err := jsonkit.ScanString(b, v)
-			if err != nil {
-				return v, err
-			}
-			id = jsonkit.DecodeString(b, s)
-			return s.End, nil
+		if string(k.Raw(b)) == key && b[v] == '"' {
+			var end int
+			var err error
+			out, end, err = stringAt(b, v)
+			return end, err
 		}
 		return jsonkit.SkipValue(b, v, 1)
 	})
-	return id
+	return out
+}
+
+// stringAt decodes the JSON string at b[v] == '"' and returns the index
+// after it.
+func stringAt(b []byte, v int) (string, int, error) {
+	s, err := jsonkit.ScanString(b, v)
+	if err != nil {
+		return "", v, err
+	}
+	return jsonkit.DecodeString(b, s), s.End, nil
 }
 
 func appendJSONString(dst []byte, s string) []byte { return jsonkit.AppendString(dst, s) }

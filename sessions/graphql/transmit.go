@@ -80,8 +80,7 @@ func parseTransmission(b []byte) (typ string, message []byte, err error) {
 		switch string(k.Raw(b)) {
 		case "type":
 			if b[v] == '"' {
-				s, _ := jsonkit.ScanString(b, v)
-				typ = jsonkit.DecodeString(b, s)
+				typ, _, _ = stringAt(b, v)
 			}
 		case "message":
 			message = b[v:end]

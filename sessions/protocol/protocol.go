@@ -47,7 +47,7 @@ const (
 	CloseNoPong                           // the client did not answer pings in time
 	CloseTooSlow                          // the client does not read its output fast enough
 	CloseTooManyRequests                  // the client sends faster than it is served
-	CloseHandshakeTimeout                 // a Handshaker's client did not authenticate in time
+	CloseNoHandshake                      // a Handshaker's client did not authenticate in time
 )
 
 // Protocol renders the core's output and reads client input. A value is
@@ -179,7 +179,7 @@ func (r *Refusal) Error() string {
 // authenticates with a message rather than with the upgrade (GraphQL's
 // connection_init). The core does not connect at the upgrade; it connects
 // when Decode yields the command "connect", and closes the connection
-// (CloseHandshakeTimeout) when none came within HandshakeTimeout — a
+// (CloseNoHandshake) when none came within HandshakeTimeout — a
 // deadline kept in the pinger's heap, not a timer per connection.
 type Handshaker interface {
 	HandshakeTimeout() time.Duration
