@@ -125,3 +125,17 @@ func TestGraphQLTwoNodesRedis(t *testing.T) {
 	wantField(t, e, "observed.graphql-ws.end", `{"complete":true}`)
 	wantField(t, e, "observed.legacy.got", `{"data":{"postCreated":{"__typename":"Post","title":"legacy post"}}}`)
 }
+
+// JWT identification from the connection params' jid (as the Apollo docs
+// show), with --enforce_jwt: a valid token is accepted (without one the
+// connection would be refused), a bad one is refused with 4403.
+func TestGraphQLJWTFromParams(t *testing.T) {
+	requireNode(t)
+	const secret = "graphql-jwt-secret"
+	wsURL, bURL := startWithGraphQLApp(t, "grpc", "--jwt_secret="+secret, "--enforce_jwt")
+	good := jwtHS256(t, secret, map[string]string{"user": "jwt-user"}, time.Now().Add(time.Hour))
+	e := runNode(t, graphqlTimeout, "graphql_clients.mjs", "--modes=jwt", "--url="+wsURL, "--broadcast="+bURL, "--jid="+good)
+	wantField(t, e, "observed.jwt.answer", `{"data":{"hello":"Hello, world"}}`)
+	e = runNode(t, graphqlTimeout, "graphql_clients.mjs", "--modes=jwt", "--url="+wsURL, "--broadcast="+bURL, "--jid=not-a-token")
+	wantField(t, e, "observed.jwt.answer", `{"error":4403}`)
+}

@@ -3,7 +3,7 @@
 // hello(name) and a subscription postCreated that streams from
 // graphql-subscription:postCreated:<operation id>).
 //
-//   node graphql_clients.mjs --modes=graphql-ws,apollo,legacy,rejected,legacy-rejected \
+//   node graphql_clients.mjs --modes=graphql-ws,apollo,legacy,rejected,legacy-rejected,jwt [--jid=TOKEN] \
 //     --url=ws://127.0.0.1:P/graphql --broadcast=http://127.0.0.1:B/_broadcast
 //
 // The modes run one after the other in one process (the clients are
@@ -161,7 +161,19 @@ async function legacyRejected () {
   return { error: err, close }
 }
 
-const modes = { 'graphql-ws': graphqlWS, apollo, legacy, rejected, 'legacy-rejected': legacyRejected }
+// jwt: the token travels in the connection params (--jid=TOKEN); the
+// server identifies the connection without a Connect call.
+async function jwt () {
+  const { createClient } = await import('graphql-ws')
+  const client = createClient({ url: args.url, webSocketImpl: SpyWebSocket, connectionParams: { jid: args.jid }, retryAttempts: 0 })
+  const q = sink('jwt query')
+  client.subscribe({ query: '{ hello }' }, q.observer)
+  const next = await Promise.race([q.next.take(() => true, STEP_MS, 'jwt query result'), q.done.take(() => true, STEP_MS, 'jwt query end')])
+  await client.dispose()
+  return { answer: next }
+}
+
+const modes = { 'graphql-ws': graphqlWS, apollo, legacy, rejected, 'legacy-rejected': legacyRejected, jwt }
 run(async () => {
   const observed = {}
   for (const mode of args.modes.split(',')) {
