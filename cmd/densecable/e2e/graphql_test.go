@@ -101,6 +101,7 @@ func TestGraphQLBadInput(t *testing.T) {
 		"legacyUnknown":    `{"id":"9","payload":{"message":"Invalid message type!"},"type":"error"}`,
 		"legacyStillWorks": `{"id":"1","payload":{"data":{"hello":"Hello, world"}},"type":"data"}`,
 		"legacyTerminate":  `{"code":1000,"reason":"connection_terminate"}`,
+		"pong":             `{"type":"pong"}`,
 		"healthy":          `{"id":"after","payload":{"data":{"hello":"Hello, world"}},"type":"next"}`,
 	} {
 		wantField(t, e, path, want)

@@ -88,6 +88,8 @@ async function main () {
   c.send({ type: 'connection_terminate' })
   out.legacyTerminate = await c.closed('connection_terminate')
 
+  healthy.send({ type: 'ping', payload: { n: 1 } })
+  out.pong = await healthy.take('pong', 'pong to a client ping')
   healthy.send(query('after'))
   out.healthy = await healthy.take('next', 'healthy client query')
   healthy.ws.close()
