@@ -177,6 +177,8 @@ func TestTransmitRendersResults(t *testing.T) {
 		{modern, "", `{"type":"welcome"}`, []string{`{"type":"connection_ack"}`}, false},
 		{modern, "", `{"type":"disconnect","reason":"unauthorized"}`, nil, false},
 		{legacy, "", `{"type":"disconnect","reason":"unauthorized"}`, []string{`{"type":"connection_error","payload":{"message":"unauthorized"}}`}, false},
+		{legacy, "", `{"type":"disconnect","reason":"banned"}`, []string{`{"type":"connection_error","payload":{"message":"banned"}}`}, false},
+		{legacy, "", `{"type":"disconnect"}`, []string{`{"type":"connection_error","payload":{"message":"unauthorized"}}`}, false},
 		{modern, id, `{"type":"confirm_subscription","identifier":"x"}`, nil, false},
 		{modern, id, `{"type":"reject_subscription","identifier":"x"}`, []string{`{"id":"op1","type":"error","payload":[{"message":"Subscription rejected"}]}`}, true},
 		{modern, id, `{"identifier":"x","message":{"result":{"data":{"hello":"w"}},"more":false}}`,

@@ -27,7 +27,11 @@ func (p *Protocol) transmit(st any, identifier, msg string, emit func([]byte)) (
 		case "welcome":
 			emit([]byte(`{"type":"connection_ack"}`))
 		case "disconnect":
-			if b, _ := p.enc.AppendDisconnect(nil, "unauthorized", false); len(b) > 0 {
+			reason := stringMember([]byte(msg), 0, "reason")
+			if reason == "" {
+				reason = "unauthorized"
+			}
+			if b, _ := p.enc.AppendDisconnect(nil, reason, false); len(b) > 0 {
 				emit(b)
 			}
 		}
