@@ -209,12 +209,19 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 	if e := res.GetEnv(); e != nil {
 		s.cstate = mergeState(s.cstate, e.GetCstate())
 	}
+	ends := false
 	for _, t := range res.GetTransmissions() {
-		s.sendTransmission(identifier, t)
+		ends = s.sendTransmission(identifier, t) || ends
 	}
 	n.applyRPCPresence(s, identifier, res.GetPresence())
 	if res.GetDisconnect() {
 		s.close(protocol.CloseCommandFailed)
+		return
+	}
+	if ends && ch != nil && s.channels[identifier] == ch {
+		// The protocol says the application is done with it (GraphQL's
+		// more:false): unsubscribe as the client would.
+		n.unsubscribe(s, &encoders.Message{Command: "unsubscribe", Identifier: identifier})
 	}
 }
 

@@ -18,7 +18,7 @@ func (d *driven) Connect() bool {
 	s := d.s()
 	if !s.connected && !s.authTried {
 		s.authTried = true
-		s.node.connect(s)
+		s.node.connect(s, nil)
 	}
 	return s.connected
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/internal/loggate"
@@ -161,7 +162,15 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	if v := q.Get("ptp"); v != "" {
 		s.pingPrecision = v
 	}
-	if _, deferred := p.(protocol.Driver); !deferred {
+	if h := s.wire.handshaker; h != nil {
+		// The client authenticates with a message (Receive queues the
+		// connect); until then it holds a deadline in the pinger's heap.
+		s.awaitingHandshake.Store(true)
+		n.pinger.addDeadline(s, time.Now().Add(h.HandshakeTimeout()))
+		return s
+	}
+	if s.wire.driver == nil {
+		// A Driver connects when its protocol's handshake arrives.
 		s.push(task{kind: taskConnect})
 	}
 	return s
@@ -191,6 +200,9 @@ func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
 	} else {
 		w.format = n.formats.Get(p.Encoder(), f)
 	}
+	w.screener, _ = p.(protocol.Screener)
+	w.transmitter, _ = p.(protocol.Transmitter)
+	w.handshaker, _ = p.(protocol.Handshaker)
 	n.wires[k] = w
 	return w
 }
@@ -305,12 +317,18 @@ func truncate(s string, n int) string {
 }
 
 // connect authenticates the session (authenticators, then RPC Connect).
-func (n *Node) connect(s *Session) {
+// m is a protocol.Handshaker's connect command (nil at the upgrade).
+func (n *Node) connect(s *Session, m *encoders.Message) {
 	if s.closed.Load() {
 		return
 	}
 	req := s.req
 	s.req = nil
+	if h := s.wire.handshaker; h != nil && m != nil {
+		var extra []frames.Header
+		req, extra = h.Handshake(req, m)
+		s.headers = append(s.headers, extra...)
+	}
 	n.checkCachedSID(s)
 	if n.tryRestore(s, req) {
 		return
@@ -383,11 +401,11 @@ func (n *Node) closed(s *Session) {
 	}
 	s.released = true
 	n.releaseSID(s)
+	n.pinger.remove(s) // a handshake deadline is there before connect
 	if !s.connected {
 		return
 	}
 	s.connected = false
-	n.pinger.remove(s)
 	n.mu.Lock()
 	delete(n.sessions, s)
 	n.mu.Unlock()

@@ -128,6 +128,9 @@ type Session struct {
 	scheduled  bool
 
 	closed atomic.Bool // the socket is gone or going
+	// awaitingHandshake: a protocol.Handshaker's session has not sent its
+	// connect command yet (the pinger enforces the deadline).
+	awaitingHandshake atomic.Bool
 	// pongDue is when the client must have said something since the last
 	// ping (Unix ns; 0 = nothing expected). Any message clears it.
 	pongDue atomic.Int64
@@ -244,11 +247,16 @@ func (s *Session) Receive(payload []byte) {
 	if err := s.wire.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
-		var er protocol.ErrorReply
-		if errors.As(err, &er) {
-			s.sendPayload(er.AppendErrorReply(nil))
-		}
+		s.refuse(err)
 		return
+	}
+	if sc := s.wire.screener; sc != nil {
+		if err := sc.Screen(s.pstate, msg); err != nil {
+			s.node.stats.FailedClientMessages.Add(1)
+			s.node.log.Debug("command refused by the protocol", "sid", s.logSID(), "command", msg.Command, "error", err)
+			s.refuse(err)
+			return
+		}
 	}
 	if l := s.wire.limiter; l != nil && !l.Allow(s.pstate, msg) {
 		s.node.stats.FailedClientMessages.Add(1)
@@ -256,10 +264,54 @@ func (s *Session) Receive(payload []byte) {
 		s.tooManyRequests()
 		return
 	}
-	if !s.push(task{kind: taskCommand, msg: msg, size: len(payload)}) {
+	kind := taskCommand
+	if msg.Command == "connect" && s.wire.handshaker != nil {
+		if !s.awaitingHandshake.CompareAndSwap(true, false) {
+			s.node.stats.FailedClientMessages.Add(1)
+			s.node.log.Debug("connect command after the handshake", "sid", s.logSID())
+			return
+		}
+		kind = taskConnect
+	}
+	if !s.push(task{kind: kind, msg: msg, size: len(payload)}) {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.tooManyRequests()
 	}
+}
+
+// refuse answers input the protocol refused with a *protocol.Refusal: its
+// reply, then its close (code 0: the connection stays). Other errors only
+// drop the message.
+func (s *Session) refuse(err error) {
+	var r *protocol.Refusal
+	if !errors.As(err, &r) {
+		// Bad input the protocol answers but forgives (pusher:error).
+		var er protocol.ErrorReply
+		if errors.As(err, &er) {
+			s.sendPayload(er.AppendErrorReply(nil))
+		}
+		return
+	}
+	if r.Code == 0 {
+		if len(r.Reply) > 0 {
+			s.sendPayload(r.Reply)
+		}
+		return
+	}
+	if s.closed.Swap(true) {
+		return
+	}
+	s.closeWith(r.Reply, r.Code, r.Reason)
+}
+
+// closeWith closes with a last message when the protocol rendered one.
+func (s *Session) closeWith(last []byte, code uint16, reason string) {
+	if len(last) == 0 {
+		s.conn.Close(code, reason)
+		return
+	}
+	s.node.stats.ServerMessages.Add(1)
+	s.conn.CloseWith(s.frame(last), code, reason)
 }
 
 // tooManyRequests cuts off a client that sends faster than its commands
@@ -271,24 +323,8 @@ func (s *Session) tooManyRequests() {
 	}
 	s.node.log.Debug("too many queued commands, disconnecting", "sid", s.logSID(), "max_commands", maxInbox, "max_bytes", maxInboxBytes)
 	code, reason := s.wire.proto.CloseFor(protocol.CloseTooManyRequests)
-	b, err := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
-	if err != nil {
-		s.conn.Close(code, reason)
-		return
-	}
-	if len(b) > 0 {
-		s.node.stats.ServerMessages.Add(1)
-	}
+	b, _ := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
 	s.closeWith(b, code, reason)
-}
-
-// closeWith sends a last message, if the protocol has one, and closes.
-func (s *Session) closeWith(last []byte, code uint16, reason string) {
-	if len(last) == 0 {
-		s.conn.Close(code, reason)
-		return
-	}
-	s.conn.CloseWith(s.frame(last), code, reason)
 }
 
 // logSID reads the sid from a goroutine other than the session's worker
@@ -362,13 +398,15 @@ func (s *Session) runTasks() {
 func (s *Session) run(t task) {
 	switch t.kind {
 	case taskConnect:
-		s.node.connect(s)
+		s.node.connect(s, t.msg)
 	case taskCommand:
-		if s.closed.Load() {
-			s.node.stats.CanceledCommands.Add(1)
-			return
+		for m := t.msg; m != nil; m = m.Then {
+			if s.closed.Load() {
+				s.node.stats.CanceledCommands.Add(1)
+				return
+			}
+			s.node.handleCommand(s, m)
 		}
-		s.node.handleCommand(s, t.msg)
 	case taskClosed:
 		s.node.closed(s)
 	case taskTest:
@@ -407,18 +445,25 @@ func (s *Session) sendWelcome(restored bool, ids []string) {
 
 // sendTransmission hands a transmission of the application (for the
 // subscription identifier, "" for the connection) to the protocol, which
-// may reshape or drop it.
-func (s *Session) sendTransmission(identifier, msg string) {
+// may reshape or drop it. ends: a protocol.Transmitter says it ends the
+// subscription.
+func (s *Session) sendTransmission(identifier, msg string) (ends bool) {
+	if t := s.wire.transmitter; t != nil {
+		ends, err := t.Transmit(s.pstate, identifier, msg, s.sendPayload)
+		if err != nil {
+			s.node.stats.FailedServerMessages.Add(1)
+			s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		}
+		return ends
+	}
 	b, err := s.wire.proto.AppendTransmission(nil, identifier, msg)
 	if err != nil {
 		s.node.stats.FailedServerMessages.Add(1)
 		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
-		return
-	}
-	if len(b) == 0 {
-		return // the protocol keeps it to itself
+		return false
 	}
 	s.sendPayload(b)
+	return false
 }
 
 func (s *Session) sendDisconnect(reason string, reconnect bool) {
@@ -429,8 +474,8 @@ func (s *Session) sendDisconnect(reason string, reconnect bool) {
 	s.sendPayload(b)
 }
 
-// sendPayload frames and writes one message; an empty payload is a
-// protocol's way of sending nothing (a welcome OCPP has no use for).
+// sendPayload frames and sends one message; an empty one is what a
+// protocol renders for "nothing to say" and is not sent.
 func (s *Session) sendPayload(p []byte) {
 	if len(p) == 0 {
 		return
@@ -451,10 +496,13 @@ type wire struct {
 	format *fanout.Format
 	// limiter is proto's protocol.Limiter, if any: resolved once here, not
 	// by a type assertion per client message; so are the other hooks.
-	limiter   protocol.Limiter
-	sidMaker  protocol.SIDMaker
-	whisperer protocol.Whisperer
-	policy    protocol.Policy
+	limiter     protocol.Limiter
+	sidMaker    protocol.SIDMaker
+	whisperer   protocol.Whisperer
+	policy      protocol.Policy
+	screener    protocol.Screener
+	transmitter protocol.Transmitter
+	handshaker  protocol.Handshaker
 	// driver is proto's protocol.Driver, if any; its format is unframed
 	// (rawFramer), so framer is the transport's.
 	driver protocol.Driver

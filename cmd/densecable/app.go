@@ -282,6 +282,9 @@ func (a *app) start() error {
 		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
 	a.logPusherEndpoint()
+	if p := a.cfg.Apollo.Path; p != "" {
+		a.log.Info(fmt.Sprintf("Handle GraphQL WebSocket connections at http://%s%s", a.ws.Addr(), p))
+	}
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
 	if err := a.startBroadcasting(); err != nil {
 		return err

@@ -97,7 +97,6 @@ func TestStartupWarningsOrder(t *testing.T) {
 		"Not supported by this densecable version, ignored: --sse (Server-Sent Events)",
 		"Not supported by this densecable version, ignored: --poll (long polling)",
 		"Not supported by this densecable version, ignored: --ds (Durable Streams)",
-		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
 		"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)",
 		"Not supported by this densecable version, ignored: --enable_ws_compression",
 		warnNetpoll, warnWriteBuffer, warnReadBuffer, warnOpenHTTP,

@@ -14,6 +14,7 @@ import (
 	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/sessions"
 	"github.com/densecable/densecable/sessions/actioncable"
+	"github.com/densecable/densecable/sessions/graphql"
 	"github.com/densecable/densecable/sessions/ocpp"
 	"github.com/densecable/densecable/sessions/protocol"
 	"github.com/densecable/densecable/sessions/pusher"
@@ -36,6 +37,12 @@ func wsProtocols(cfg *config.Config, b broker.Broker, onClientEvent func(channel
 	if cfg.PusherEnabled() {
 		// Mounted at /app, not /app/KEY: a wrong key gets Pusher's 4001.
 		out = append(out, namedProtocol{path: pusher.Path, proto: pusherProtocol(cfg, b, onClientEvent)})
+	}
+	if gql := cfg.Apollo; gql.Path != "" {
+		// No "" entry: a client naming neither sub-protocol is refused (400).
+		o := graphql.Options{Channel: gql.Channel, Action: gql.Action, JWTParam: cfg.JWT.Param}
+		out = append(out, namedProtocol{path: gql.Path, subprotocol: graphql.TransportWS, proto: graphql.New(graphql.TransportWS, o)},
+			namedProtocol{path: gql.Path, subprotocol: graphql.LegacyWS, proto: graphql.New(graphql.LegacyWS, o)})
 	}
 	return out
 }

@@ -47,6 +47,7 @@ const (
 	CloseNoPong                           // the client did not answer pings in time
 	CloseTooSlow                          // the client does not read its output fast enough
 	CloseTooManyRequests                  // the client sends faster than it is served
+	CloseNoHandshake                      // a Handshaker's client did not authenticate in time
 )
 
 // Protocol renders the core's output and reads client input. A value is
@@ -263,4 +264,54 @@ type Session interface {
 	URL() string
 	// Debug logs at debug level with the session's sid (bad client input).
 	Debug(msg string, args ...any)
+}
+
+// Refusal is an error Decode or Screen may return to answer bad input in
+// the protocol's own terms: Reply (a rendered message, may be nil) is sent,
+// then the connection closes with Code and Reason, unless Code is 0 (the
+// command is only dropped). Any other error drops the message (logged).
+type Refusal struct {
+	Code   uint16
+	Reason string
+	Reply  []byte
+}
+
+func (r *Refusal) Error() string {
+	if r.Reason == "" {
+		return "refused"
+	}
+	return r.Reason
+}
+
+// Handshaker is an optional Protocol hook for protocols whose client
+// authenticates with a message rather than with the upgrade (GraphQL's
+// connection_init). The core does not connect at the upgrade; it connects
+// when Decode yields the command "connect", and closes the connection
+// (CloseNoHandshake) when none came within HandshakeTimeout — a
+// deadline kept in the pinger's heap, not a timer per connection.
+type Handshaker interface {
+	HandshakeTimeout() time.Duration
+	// Handshake turns the connect command m into the request the
+	// authenticators and the RPC Connect see (req plus what m carries,
+	// such as a token), and headers added to the RPC env whatever
+	// --headers selects. It runs on the session's worker.
+	Handshake(req *frames.Request, m *Command) (auth *frames.Request, env []frames.Header)
+}
+
+// Screener is an optional Protocol hook: it checks a decoded command
+// against the connection's protocol state (Stateful) on the transport's
+// goroutine, before the core queues it, and refuses it with a *Refusal
+// (a command out of order, a duplicate operation id).
+type Screener interface {
+	Screen(state any, m *Command) error
+}
+
+// Transmitter is an optional Protocol hook used instead of
+// AppendTransmission: it renders one transmission of the application as
+// any number of messages (emit takes each; the slice is not kept) and
+// reports whether it ends the subscription identifier (GraphQL's
+// more:false); the core then unsubscribes it as a client's unsubscribe
+// would. It runs on the session's worker; state is NewState's value.
+type Transmitter interface {
+	Transmit(state any, identifier, msg string, emit func([]byte)) (ends bool, err error)
 }

@@ -70,8 +70,10 @@ func ByName(name string) (Codec, error) {
 		return Protobuf{}, nil
 	case "pusher":
 		return Pusher{}, nil
+	case "graphql":
+		return GraphQL{}, nil
 	}
-	return nil, fmt.Errorf("cableproto: unknown encoding %q (want json, msgpack, protobuf or pusher)", name)
+	return nil, fmt.Errorf("cableproto: unknown encoding %q (want json, msgpack, protobuf, pusher or graphql)", name)
 }
 
 // Names lists the supported encodings.
