@@ -155,6 +155,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}
 	a.httpSrv = api.NewHTTPServer(wsh.plainHTTP(a.router.Serve), api.DefaultHTTPTimeouts)
+	a.setupSSE(wsh)
 
 	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
 	ws, err := poller.New(cfg.Server.Poller, poller.Options{
@@ -267,6 +268,7 @@ func (a *app) start() error {
 	for _, p := range a.cfg.Server.Path {
 		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
+	a.logSSE()
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
 	if err := a.startBroadcasting(); err != nil {
 		return err
