@@ -1,6 +1,10 @@
 package main
 
-import "github.com/densecable/densecable/poller"
+import (
+	"github.com/valyala/fasthttp"
+
+	"github.com/densecable/densecable/poller"
+)
 
 // heldRoute is a transport served on requests the event loop holds
 // (poller.HTTPHandler): SSE, long polling, Durable Streams. A transport
@@ -40,3 +44,11 @@ func (h *wsHandler) heldRoute(method, path string) *heldRoute {
 	}
 	return nil
 }
+
+// closeHandedOff makes the main port's fasthttp close each connection
+// after one response once held routes exist: a connection handed to
+// fasthttp stays with it for its keep-alive life, so a client reusing it
+// (browsers pool one origin's connections: EventSource and fetch share
+// them) would have its SSE or long-poll request answered 404 by fasthttp.
+// Its next request then opens a connection the event loop routes.
+func closeHandedOff(srv *fasthttp.Server) { srv.DisableKeepalive = true }

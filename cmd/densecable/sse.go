@@ -16,6 +16,7 @@ func (a *app) setupSSE(wsh *wsHandler) {
 	if len(a.cfg.Server.AllowedOrigins) > 0 {
 		opts.CheckOrigin = originChecker(a.cfg.Server.AllowedOrigins)
 	}
+	closeHandedOff(a.httpSrv)
 	h := sse.NewHandler(a.node, opts, a.log.With("context", "sse"))
 	path := a.cfg.SSE.Path
 	wsh.held = append(wsh.held, heldRoute{
