@@ -136,16 +136,22 @@ func parseTransmission(msg string) (transmission, error) {
 			}
 			return jsonkit.DecodeString(b, s)
 		}
-		switch string(key.Raw(b)) {
-		case "type":
+		// Keys match as encoding/json matches them (the reference decodes
+		// the transmission with it): unescaped, case-insensitively.
+		k := jsonkit.BytesView(key.Raw(b))
+		if key.Escaped() {
+			k = jsonkit.DecodeString(b, key)
+		}
+		switch {
+		case strings.EqualFold(k, "type"):
 			t.typ = str()
-		case "message":
+		case strings.EqualFold(k, "message"):
 			t.message = msg[v:vend]
-		case "epoch":
+		case strings.EqualFold(k, "epoch"):
 			t.epoch = str()
-		case "stream_id":
+		case strings.EqualFold(k, "stream_id"):
 			t.stream = str()
-		case "offset":
+		case strings.EqualFold(k, "offset"):
 			if n, err := strconv.ParseUint(msg[v:vend], 10, 64); err == nil {
 				t.offset = n
 			}
