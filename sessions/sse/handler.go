@@ -34,16 +34,21 @@ type Closer interface{ OnClose() }
 
 // Handler serves SSE requests: it turns each into a session on the node.
 type Handler struct {
-	node *sessions.Node
-	opts Options
-	log  *slog.Logger
+	node  *sessions.Node
+	opts  Options
+	log   *slog.Logger
+	heads heads
 }
 
 func NewHandler(node *sessions.Node, opts Options, log *slog.Logger) *Handler {
 	if opts.MaxBacklog <= 0 {
 		opts.MaxBacklog = 1 << 20
 	}
-	return &Handler{node: node, opts: opts, log: log}
+	h := &Handler{node: node, opts: opts, log: log}
+	for _, hd := range h.headers(h.cors(""))[1:] {
+		h.heads.lines = append(h.heads.lines, hd.Key+": "+hd.Value+"\r\n"...)
+	}
+	return h
 }
 
 // Serve handles one request whose body is complete (body is only read
@@ -53,6 +58,9 @@ func NewHandler(node *sessions.Node, opts Options, log *slog.Logger) *Handler {
 // once the connection is authenticated and every subscription confirmed.
 func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte) Closer {
 	cors := h.cors(req.Get("origin"))
+	if cors[0].Value == "" {
+		cors = cors[1:]
+	}
 	switch method {
 	case http.MethodOptions:
 		c.Respond(http.StatusOK, cors, nil)
@@ -82,12 +90,7 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 		c.Respond(http.StatusBadRequest, headers, nil)
 		return nil
 	}
-	okHead := frames.AppendResponseHead(nil, http.StatusOK, headers)
-	errHead := func(status int) []byte {
-		return frames.AppendResponseHead(nil, status, append(headers[:len(headers):len(headers)],
-			frames.Header{Key: "Content-Length", Value: "0"}, frames.Header{Key: "Connection", Value: "close"}))
-	}
-	t := newTransport(c, rawParam(q), len(cmds), okHead, errHead, h.opts.MaxBacklog)
+	t := newTransport(c, rawParam(q), len(cmds), &h.heads, h.allowedOrigin(req.Get("origin")), h.opts.MaxBacklog)
 	s := h.node.NewSession(t, proto, req)
 	for _, m := range cmds {
 		s.ReceiveCommand(m, len(m.Identifier))
@@ -98,15 +101,22 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 	return s
 }
 
-// cors is anycable-go's CORS header set.
-func (h *Handler) cors(origin string) []frames.Header {
-	out := make([]frames.Header, 0, 12)
+// allowedOrigin is the Access-Control-Allow-Origin value ("" for none).
+func (h *Handler) allowedOrigin(origin string) string {
 	switch {
 	case h.opts.CheckOrigin == nil:
-		out = append(out, frames.Header{Key: "Access-Control-Allow-Origin", Value: "*"})
+		return "*"
 	case h.opts.CheckOrigin(origin):
-		out = append(out, frames.Header{Key: "Access-Control-Allow-Origin", Value: origin})
+		return origin
 	}
+	return ""
+}
+
+// cors is anycable-go's CORS header set; the first entry is the origin
+// (empty when the origin is not allowed).
+func (h *Handler) cors(origin string) []frames.Header {
+	out := make([]frames.Header, 0, 12)
+	out = append(out, frames.Header{Key: "Access-Control-Allow-Origin", Value: h.allowedOrigin(origin)})
 	return append(out,
 		frames.Header{Key: "Access-Control-Allow-Methods", Value: "POST, OPTIONS"},
 		frames.Header{Key: "Access-Control-Allow-Credentials", Value: "true"},
@@ -127,4 +137,28 @@ func (h *Handler) headers(cors []frames.Header) []frames.Header {
 		frames.Header{Key: "Pragma", Value: "no-cache"},
 		frames.Header{Key: "Expire", Value: "0"},
 	)
+}
+
+// heads renders a handler's response heads from lines rendered once: only
+// the status and the CORS origin differ between requests, so a stream's
+// head costs no allocation of its own before it is written.
+type heads struct {
+	lines []byte // every header line after the origin, CRLF-terminated
+}
+
+// append writes the head for status; an error head also says that the
+// body is empty and the connection closes.
+func (h *heads) append(dst []byte, status int, origin string) []byte {
+	dst = frames.AppendResponseHead(dst, status, nil)
+	dst = dst[:len(dst)-2] // reopen the head
+	if origin != "" {
+		dst = append(dst, "Access-Control-Allow-Origin: "...)
+		dst = append(dst, origin...)
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(dst, h.lines...)
+	if status != http.StatusOK {
+		dst = append(dst, "Content-Length: 0\r\nConnection: close\r\n"...)
+	}
+	return append(dst, "\r\n"...)
 }

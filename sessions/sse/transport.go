@@ -50,16 +50,16 @@ type Transport struct {
 	started atomic.Bool // the 200 head is out: write straight through
 
 	mu        sync.Mutex // until started (and for the decision)
-	head      []byte     // the 200 head
-	errHead   func(status int) []byte
+	heads     *heads     // the handler's, shared
+	origin    string     // Access-Control-Allow-Origin ("": none)
 	backlog   [][]byte
 	backBytes int
 	confirmed int
 	failed    bool
 }
 
-func newTransport(out Stream, raw bool, want int, head []byte, errHead func(int) []byte, maxBacklog int) *Transport {
-	return &Transport{out: out, raw: raw, want: want, head: head, errHead: errHead, maxBacklog: maxBacklog}
+func newTransport(out Stream, raw bool, want int, h *heads, origin string, maxBacklog int) *Transport {
+	return &Transport{out: out, raw: raw, want: want, heads: h, origin: origin, maxBacklog: maxBacklog}
 }
 
 // Framer: events are complete when rendered; the transport adds nothing.
@@ -169,17 +169,13 @@ func (t *Transport) keep(frame []byte) error {
 
 // start writes the 200 head and the kept events in one write (mu held).
 func (t *Transport) start() {
-	n := len(t.head)
-	for _, f := range t.backlog {
-		n += len(f)
-	}
-	buf := append(make([]byte, 0, n), t.head...)
+	buf := t.heads.append(make([]byte, 0, 768+t.backBytes), http.StatusOK, t.origin)
 	for _, f := range t.backlog {
 		if !t.drop(f) {
 			buf = append(buf, f...)
 		}
 	}
-	t.backlog, t.backBytes, t.head = nil, 0, nil
+	t.backlog, t.backBytes, t.heads, t.origin = nil, 0, nil, ""
 	_ = t.out.Write(buf) // a failure closes the socket: OnClose follows
 	t.started.Store(true)
 }
@@ -191,11 +187,12 @@ func (t *Transport) fail(status int) {
 		return
 	}
 	t.failed = true
-	t.backlog, t.backBytes, t.head = nil, 0, nil
 	if status < 400 || status > 599 {
 		status = http.StatusBadRequest
 	}
-	_ = t.out.Write(t.errHead(status))
+	head := t.heads.append(nil, status, t.origin)
+	t.backlog, t.backBytes, t.heads, t.origin = nil, 0, nil, ""
+	_ = t.out.Write(head)
 	t.out.Close(0, "")
 }
 

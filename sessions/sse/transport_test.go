@@ -3,6 +3,7 @@ package sse
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -42,8 +43,15 @@ func (f *fakeStream) RemoteIP() string { return "127.0.0.1" }
 
 func newTestTransport(raw bool, want, max int) (*Transport, *fakeStream) {
 	out := &fakeStream{}
-	errHead := func(status int) []byte { return []byte(fmt.Sprintf("HEAD %d\n", status)) }
-	return newTransport(out, raw, want, []byte("HEAD 200\n"), errHead, max), out
+	return newTransport(out, raw, want, &heads{lines: []byte("X: y\r\n")}, "*", max), out
+}
+
+// head is what heads renders for the test transport.
+func head(status int) string {
+	if status == 200 {
+		return "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\nX: y\r\n\r\n"
+	}
+	return fmt.Sprintf("HTTP/1.1 %d %s\r\nAccess-Control-Allow-Origin: *\r\nX: y\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status, http.StatusText(status))
 }
 
 const (
@@ -69,7 +77,7 @@ func TestTransportStartsAfterEverySubscription(t *testing.T) {
 		t.Fatalf("wrote before the status was known: %q", out.writes)
 	}
 	_ = tr.Write(readyMarker)
-	want := "HEAD 200\n" + welcome + confirm + "data: early\n\n" + confirm
+	want := head(200) + welcome + confirm + "data: early\n\n" + confirm
 	if len(out.writes) != 1 || out.writes[0] != want {
 		t.Fatalf("start: %q, want one write %q", out.writes, want)
 	}
@@ -92,11 +100,11 @@ func TestTransportStatuses(t *testing.T) {
 		close  uint16
 		want   string
 	}{
-		{"rejected subscription: 400", []string{welcome, reject}, 0, "HEAD 400\n"},
-		{"a subscription unanswered (RPC error): 400", []string{welcome, string(readyMarker)}, 0, "HEAD 400\n"},
-		{"connection refused: the protocol's 401", []string{"event: disconnect\ndata: {}\n\n"}, 401, "HEAD 401\n"},
-		{"shutdown before the start: 503", []string{welcome}, 503, "HEAD 503\n"},
-		{"a code that is no status: 400", nil, 1000, "HEAD 400\n"},
+		{"rejected subscription: 400", []string{welcome, reject}, 0, head(400)},
+		{"a subscription unanswered (RPC error): 400", []string{welcome, string(readyMarker)}, 0, head(400)},
+		{"connection refused: the protocol's 401", []string{"event: disconnect\ndata: {}\n\n"}, 401, head(401)},
+		{"shutdown before the start: 503", []string{welcome}, 503, head(503)},
+		{"a code that is no status: 400", nil, 1000, head(400)},
 	} {
 		tr, out := newTestTransport(false, 1, 1<<20)
 		for _, f := range tc.frames {
@@ -117,7 +125,7 @@ func TestTransportRaw(t *testing.T) {
 	for _, f := range []string{welcome, confirm, "data: kept\n\n", string(readyMarker), ping, "data: live\n\n"} {
 		_ = tr.Write([]byte(f))
 	}
-	if got := strings.Join(out.writes, ""); got != "HEAD 200\ndata: kept\n\ndata: live\n\n" {
+	if got := strings.Join(out.writes, ""); got != head(200)+"data: kept\n\ndata: live\n\n" {
 		t.Fatalf("raw: %q", got)
 	}
 	tr.CloseWith([]byte("event: disconnect\n\n"), 0, "")
