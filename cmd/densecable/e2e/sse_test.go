@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"bufio"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,5 +162,79 @@ func TestSSEAcrossNodesAndRestart(t *testing.T) {
 	}
 	if got := jsonOf(done["after"]); got != `[2,3]` {
 		t.Errorf("after the restart: %s, want [2,3]", got)
+	}
+}
+
+// TestSSEJWTAndSignedStreams: without RPC, SSE takes the WebSocket's
+// authentication: --enforce_jwt refuses a request without a token (401),
+// a forged or expired token (401); the token in ?jid= or in X-JID with a
+// signed stream gets the stream (200, a confirmation); a tampered
+// signature is a rejected subscription (400). The allowed origin is named
+// in CORS, another origin is not.
+func TestSSEJWTAndSignedStreams(t *testing.T) {
+	const secret = "e2e-sse-jwt"
+	srv := startServer(t, "--norpc", "--secret="+secret, "--enforce_jwt", "--sse",
+		"--allowed_origins=app.example.com")
+	now := time.Now()
+	good := jwtHS256(t, secret, map[string]string{"user": "alice"}, now.Add(time.Hour))
+	signed := signedStream(t, secret, "room_1")
+	get := func(query string, header map[string]string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.httpURL("/events?"+query), nil)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		text := ""
+		if res.StatusCode == http.StatusOK {
+			// Read up to the confirmation, then leave.
+			br := bufio.NewReader(res.Body)
+			for !strings.Contains(text, `"type":"confirm_subscription"`) {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					t.Fatalf("%s: stream ended: %v after %q", query, err, text)
+				}
+				text += line
+			}
+		}
+		return res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"), text
+	}
+	q := "signed_stream=" + url.QueryEscape(signed)
+	for _, tc := range []struct {
+		name   string
+		query  string
+		header map[string]string
+		want   int
+	}{
+		{"no token", q, nil, 401},
+		{"forged token", q + "&jid=" + jwtHS256(t, "other", map[string]string{"user": "m"}, now.Add(time.Hour)), nil, 401},
+		{"expired token", q + "&jid=" + jwtHS256(t, secret, map[string]string{"user": "a"}, now.Add(-time.Minute)), nil, 401},
+		{"token in the query", q + "&jid=" + good, map[string]string{"Origin": "https://app.example.com"}, 200},
+		{"token in X-JID", q, map[string]string{"X-JID": good, "Origin": "https://evil.example.org"}, 200},
+		{"tampered signed stream", "signed_stream=" + url.QueryEscape(tamper(signed)) + "&jid=" + good, nil, 400},
+	} {
+		status, origin, text := get(tc.query, tc.header)
+		if status != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, status, tc.want)
+		}
+		switch tc.header["Origin"] {
+		case "https://app.example.com":
+			if origin != "https://app.example.com" {
+				t.Errorf("%s: allowed origin not named in CORS: %q", tc.name, origin)
+			}
+		case "https://evil.example.org":
+			if origin != "" {
+				t.Errorf("%s: CORS allows %q", tc.name, origin)
+			}
+		}
+		if tc.want == 200 && !strings.Contains(text, `"signed_stream_name":`) {
+			t.Errorf("%s: confirmation %q", tc.name, text)
+		}
 	}
 }
