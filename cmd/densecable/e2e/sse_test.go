@@ -233,7 +233,7 @@ func TestSSEJWTAndSignedStreams(t *testing.T) {
 				t.Errorf("%s: CORS allows %q", tc.name, origin)
 			}
 		}
-		if tc.want == 200 && !strings.Contains(text, `"signed_stream_name":`) {
+		if tc.want == 200 && !strings.Contains(text, `signed_stream_name`) {
 			t.Errorf("%s: confirmation %q", tc.name, text)
 		}
 	}
