@@ -3,43 +3,25 @@ package sse
 import (
 	"net/http"
 
-	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/sessions/actioncable"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
-// Protocol is Action Cable over SSE, as the core sees it: the JSON
-// protocol's messages rendered as SSE events. One value per variant: GET
-// (data replies carry only their message) and POST (full replies).
+// Protocol is Action Cable over SSE, as the core sees it: Action Cable's
+// messages rendered by the SSE Encoder. One value per variant: GET (data
+// replies carry only their message) and POST (full replies). It is not
+// extended: an SSE client cannot answer pings (no pong timeout) nor resume
+// a session; history is asked for with the subscription.
 type Protocol struct {
-	enc *Encoder
+	*actioncable.Protocol
 }
 
 var (
-	getProtocol  = &Protocol{enc: &Encoder{unwrap: true}}
-	postProtocol = &Protocol{enc: &Encoder{}}
+	getProtocol  = &Protocol{actioncable.New("sse", &Encoder{unwrap: true})}
+	postProtocol = &Protocol{actioncable.New("sse-full", &Encoder{})}
 )
 
 var _ protocol.Protocol = (*Protocol)(nil)
-
-func (p *Protocol) Name() string {
-	if p.enc.unwrap {
-		return "sse"
-	}
-	return "sse-full"
-}
-
-func (p *Protocol) Encoder() encoders.Encoder { return p.enc }
-
-// Extended is false: an SSE client cannot answer pings (no pong timeout)
-// nor resume a session; history is asked for with the subscription.
-func (p *Protocol) Extended() bool { return false }
-
-func (p *Protocol) Decode(b []byte, m *protocol.Command) error { return p.enc.Decode(b, m) }
-
-func (p *Protocol) AppendWelcome(dst []byte, sid string, restored bool, ids []string) ([]byte, error) {
-	return p.enc.AppendReply(dst, &encoders.Reply{Type: "welcome", Sid: sid, Restored: restored, RestoredIDs: ids})
-}
 
 // AppendReply renders a reply; the pong to the handler's own closing ping
 // becomes the marker that every subscription was answered (Transport).
@@ -47,17 +29,7 @@ func (p *Protocol) AppendReply(dst []byte, r *protocol.Reply) ([]byte, error) {
 	if r.Type == "pong" {
 		return append(dst, readyMarker...), nil
 	}
-	return p.enc.AppendReply(dst, r)
-}
-
-func (p *Protocol) AppendTransmission(dst []byte, _, msg string) ([]byte, error) {
-	return p.enc.AppendTransmission(dst, msg)
-}
-
-func (p *Protocol) AppendPing(dst []byte, ts int64) ([]byte, error) { return p.enc.AppendPing(dst, ts) }
-
-func (p *Protocol) AppendDisconnect(dst []byte, reason string, reconnect bool) ([]byte, error) {
-	return p.enc.AppendDisconnect(dst, reason, reconnect)
+	return p.Protocol.AppendReply(dst, r)
 }
 
 // CloseFor gives the HTTP status a request gets when the core ends it
@@ -75,9 +47,4 @@ func (p *Protocol) CloseFor(kind protocol.CloseKind) (uint16, string) {
 		return http.StatusServiceUnavailable, "Too slow"
 	}
 	return http.StatusBadRequest, ""
-}
-
-// RejectSubscription is Action Cable's reject_subscription.
-func (p *Protocol) RejectSubscription(identifier string) string {
-	return actioncable.Default().RejectSubscription(identifier)
 }

@@ -3,9 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -80,17 +77,9 @@ func TestSSEReliableStreams(t *testing.T) {
 func TestSSEWithRPCApplication(t *testing.T) {
 	requireNode(t)
 	const secret = "e2e-sse-secret"
-	port, appPort := freePort(t), freePort(t)
-	app := startNode(t, 60*time.Second, "serverless_app.mjs",
-		"--port="+strconv.Itoa(appPort), "--secret="+secret,
-		"--broadcast=http://"+hostPort(port)+"/_broadcast")
-	app.await("listening")
-	srv := startServerOn(t, port, "--rpc_host=http://"+hostPort(appPort)+"/api/anycable",
-		"--secret="+secret, "--broadcast_adapter=http", "--sse")
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte("broadcast-cable"))
+	srv, _ := startWithServerlessApp(t, secret, "--sse")
 	done := runNode(t, 60*time.Second, "sse_client.js", "--scenario=rpc",
-		"--url="+srv.httpURL(""), "--broadcast="+srv.httpURL("/_broadcast"), "--key="+hex.EncodeToString(mac.Sum(nil)))
+		"--url="+srv.httpURL(""), "--broadcast="+srv.httpURL("/_broadcast"), "--key="+derivedKey(secret, "broadcast-cable"))
 
 	lobby := `{"channel":"chat","room":"lobby"}`
 	if done["welcome"] != "welcome" {
