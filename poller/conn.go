@@ -65,9 +65,8 @@ type Conn struct {
 	state uint8
 	asm   frames.Assembler
 	recv  Receiver
-	held  *HTTPRequest // the held request whose body is being read
-	in    []byte       // epoll engine: bytes of an incomplete head or frame
-	since time.Time    // when the connection was accepted (handshake timeout)
+	in    []byte    // epoll engine: bytes of an incomplete head or frame
+	since time.Time // when the connection was accepted (handshake timeout)
 	// dataOp, when set, is the opcode every data message is delivered with
 	// (SetDataOpCode).
 	dataOp ws.OpCode
@@ -88,15 +87,9 @@ type Conn struct {
 	flushSince   time.Time // when output started waiting for the socket
 	stats        *Stats
 
-	// Held HTTP responses (held.go), under mu.
-	hold          HTTPReceiver
-	framer        frames.Framer // nil: WebSocket frames
-	keepAlive     bool          // the client did not ask to close
-	closeAtFinish bool          // bytes came behind the held request
-	// resumed (netpoll, TLS) is closed when a held response finishes or
-	// the socket closes: a reader that got bytes while the response was
-	// held waits for it.
-	resumed chan struct{}
+	// held is the state of held HTTP requests (held.go), under mu; nil on
+	// a connection that never had one, so a WebSocket pays one pointer.
+	held *heldState
 }
 
 // readState is the read side's view of the connection, taken under mu
@@ -112,15 +105,15 @@ func (c *Conn) readState() (state uint8, closed bool) {
 // are dropped, and the connection closes when the response finishes.
 func (c *Conn) pipelined() {
 	c.mu.Lock()
-	c.closeAtFinish = true
+	c.held.closeAtFinish = true
 	c.mu.Unlock()
 }
 
 // signalResumed wakes a reader waiting on resumed (called with mu held).
 func (c *Conn) signalResumed() {
-	if c.resumed != nil {
-		close(c.resumed)
-		c.resumed = nil
+	if c.held != nil && c.held.resumed != nil {
+		close(c.held.resumed)
+		c.held.resumed = nil
 	}
 }
 
@@ -133,8 +126,10 @@ func (c *Conn) SetDataOpCode(op ws.OpCode) { c.dataOp = op }
 // Framer implements sessions.Transport: messages travel as WebSocket frames.
 // A held HTTP response frames with what SetFramer set.
 func (c *Conn) Framer() frames.Framer {
-	if c.framer != nil {
-		return c.framer
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h := c.held; h != nil && h.framer != nil {
+		return h.framer
 	}
 	return frames.WebSocketFramer()
 }
@@ -437,9 +432,10 @@ func (c *Conn) listenerLocked() closer {
 	if c.recv != nil {
 		return c.recv
 	}
-	if h := c.hold; h != nil {
-		c.hold = nil
-		return h
+	if h := c.held; h != nil && h.recv != nil {
+		r := h.recv
+		h.recv = nil
+		return r
 	}
 	return nil
 }

@@ -77,31 +77,50 @@ func (e *engine) holdHead(c *Conn, head []byte, maxBody int) bool {
 		req.contentLength = 0
 	}
 	c.mu.Lock()
-	c.held = req
+	if c.held == nil {
+		c.held = &heldState{}
+	}
+	c.held.req = req
 	c.state = stateBody
 	c.mu.Unlock()
 	return true
 }
 
-// bodyLen is how many body bytes the request being read waits for.
-func (c *Conn) bodyLen() int { return c.held.contentLength }
+// heldState is what a connection keeps for held requests, allocated with
+// its first one.
+type heldState struct {
+	req           *HTTPRequest // the request whose body is being read
+	recv          HTTPReceiver
+	framer        frames.Framer // nil: WebSocket frames
+	keepAlive     bool          // the client did not ask to close
+	closeAtFinish bool          // bytes came behind the held request
+	// resumed (netpoll, TLS) is closed when a held response finishes or
+	// the socket closes: a reader that got bytes while the response was
+	// held waits for it.
+	resumed chan struct{}
+}
+
+// bodyLen is how many body bytes the request being read waits for (read
+// side only, in stateBody).
+func (c *Conn) bodyLen() int { return c.held.req.contentLength }
 
 // serveHeld hands a request whose body is complete to the handler. body
 // may alias a read buffer. It reports whether the response is still held
 // when the handler returns (false: finished or closed already).
 func (e *engine) serveHeld(c *Conn, body []byte) bool {
-	req := c.held
-	req.Body = body
 	c.mu.Lock()
+	h := c.held
+	req := h.req
+	req.Body = body
 	c.state = stateHeld
-	c.keepAlive = !req.Close
-	c.closeAtFinish = false
+	h.keepAlive = !req.Close
+	h.closeAtFinish = false
 	c.io.holdRead(c)
 	c.mu.Unlock()
 	recv := e.handler.(HTTPHandler).ServeHeld(c, req)
 	req.Body = nil
 	c.mu.Lock()
-	c.held = nil
+	h.req = nil
 	switch {
 	case c.closed:
 		// Closed during ServeHeld: the close found no receiver to tell.
@@ -114,7 +133,7 @@ func (e *engine) serveHeld(c *Conn, body []byte) bool {
 		c.mu.Unlock()
 		return false // finished already
 	}
-	c.hold = recv
+	h.recv = recv
 	c.mu.Unlock()
 	return true
 }
@@ -122,14 +141,20 @@ func (e *engine) serveHeld(c *Conn, body []byte) bool {
 // SetFramer sets how the core frames messages for this connection (the
 // sessions.Transport Framer): an SSE event, a long-poll line. Call it from
 // ServeHeld, before the connection is shared.
-func (c *Conn) SetFramer(f frames.Framer) { c.framer = f }
+func (c *Conn) SetFramer(f frames.Framer) {
+	c.mu.Lock()
+	if c.held != nil {
+		c.held.framer = f
+	}
+	c.mu.Unlock()
+}
 
 // KeepAlive reports whether the held request's connection may serve
 // another request after its response (the client did not ask to close).
 func (c *Conn) KeepAlive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.keepAlive && !c.closeAtFinish
+	return c.held != nil && c.held.keepAlive && !c.held.closeAtFinish
 }
 
 // Finish completes a held response: once everything written before it is
@@ -143,8 +168,9 @@ func (c *Conn) Finish() bool {
 		c.mu.Unlock()
 		return false
 	}
-	c.hold = nil
-	if !c.keepAlive || c.closeAtFinish {
+	h := c.held
+	h.recv, h.framer = nil, nil
+	if !h.keepAlive || h.closeAtFinish {
 		c.closeAfter = true
 		flushing := c.flushing
 		c.mu.Unlock()
@@ -183,7 +209,7 @@ func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 // response is held make the reader wait on Conn.resumed.
 type resumeSignal struct{}
 
-func (resumeSignal) holdRead(c *Conn)   { c.resumed = make(chan struct{}) }
+func (resumeSignal) holdRead(c *Conn)   { c.held.resumed = make(chan struct{}) }
 func (resumeSignal) resumeRead(c *Conn) { c.signalResumed() }
 
 // waitResumed blocks until a held response finishes (true) or the
@@ -191,7 +217,11 @@ func (resumeSignal) resumeRead(c *Conn) { c.signalResumed() }
 // engine cannot signal while this reader holds the connection.
 func waitResumed(c *Conn, alive func() bool) bool {
 	c.mu.Lock()
-	ch, closed := c.resumed, c.closed
+	var ch chan struct{}
+	if c.held != nil {
+		ch = c.held.resumed
+	}
+	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return false
