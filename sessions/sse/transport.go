@@ -42,24 +42,28 @@ func (errTooMuchBeforeStart) TooSlow() bool { return true }
 // After that, events go straight to the Stream; raw mode drops the typed
 // ones.
 type Transport struct {
-	out        Stream
-	raw        bool
-	want       int // subscriptions to confirm before the head goes out
-	maxBacklog int
+	out Stream
+	raw bool
 
 	started atomic.Bool // the 200 head is out: write straight through
 
-	mu        sync.Mutex // until started (and for the decision)
-	heads     *heads     // the handler's, shared
-	origin    string     // Access-Control-Allow-Origin ("": none)
-	backlog   [][]byte
-	backBytes int
-	confirmed int
-	failed    bool
+	mu   sync.Mutex // until started (and for the decision)
+	pend *pending   // nil once decided: a streaming client keeps nothing of it
+}
+
+// pending is a Transport's state until the response's status is known.
+type pending struct {
+	want       int // subscriptions to confirm before the head goes out
+	confirmed  int
+	maxBacklog int
+	heads      *heads // the handler's, shared
+	origin     string // Access-Control-Allow-Origin ("": none)
+	backlog    [][]byte
+	backBytes  int
 }
 
 func newTransport(out Stream, raw bool, want int, h *heads, origin string, maxBacklog int) *Transport {
-	return &Transport{out: out, raw: raw, want: want, heads: h, origin: origin, maxBacklog: maxBacklog}
+	return &Transport{out: out, raw: raw, pend: &pending{want: want, heads: h, origin: origin, maxBacklog: maxBacklog}}
 }
 
 // Framer: events are complete when rendered; the transport adds nothing.
@@ -142,12 +146,13 @@ var (
 
 // keep holds output until the status is known and decides it (mu held).
 func (t *Transport) keep(frame []byte) error {
-	if t.failed {
-		return nil
+	p := t.pend
+	if p == nil {
+		return nil // failed: the socket is closing
 	}
 	switch {
 	case bytes.Equal(frame, readyMarker):
-		if t.confirmed >= t.want {
+		if p.confirmed >= p.want {
 			t.start()
 		} else {
 			t.fail(http.StatusBadRequest) // a subscribe went unanswered (RPC error)
@@ -157,25 +162,26 @@ func (t *Transport) keep(frame []byte) error {
 		t.fail(http.StatusBadRequest)
 		return nil
 	case bytes.HasPrefix(frame, confirmSub):
-		t.confirmed++
+		p.confirmed++
 	}
-	if t.backBytes+len(frame) > t.maxBacklog {
+	if p.backBytes+len(frame) > p.maxBacklog {
 		return errTooMuchBeforeStart{}
 	}
-	t.backlog = append(t.backlog, frame)
-	t.backBytes += len(frame)
+	p.backlog = append(p.backlog, frame)
+	p.backBytes += len(frame)
 	return nil
 }
 
 // start writes the 200 head and the kept events in one write (mu held).
 func (t *Transport) start() {
-	buf := t.heads.append(make([]byte, 0, 768+t.backBytes), http.StatusOK, t.origin)
-	for _, f := range t.backlog {
+	p := t.pend
+	t.pend = nil
+	buf := p.heads.append(make([]byte, 0, 768+p.backBytes), http.StatusOK, p.origin)
+	for _, f := range p.backlog {
 		if !t.drop(f) {
 			buf = append(buf, f...)
 		}
 	}
-	t.backlog, t.backBytes, t.heads, t.origin = nil, 0, nil, ""
 	_ = t.out.Write(buf) // a failure closes the socket: OnClose follows
 	t.started.Store(true)
 }
@@ -183,16 +189,15 @@ func (t *Transport) start() {
 // fail answers status instead and closes (mu held); the socket's close
 // reaches the session as its OnClose.
 func (t *Transport) fail(status int) {
-	if t.failed {
+	p := t.pend
+	if p == nil {
 		return
 	}
-	t.failed = true
+	t.pend = nil
 	if status < 400 || status > 599 {
 		status = http.StatusBadRequest
 	}
-	head := t.heads.append(nil, status, t.origin)
-	t.backlog, t.backBytes, t.heads, t.origin = nil, 0, nil, ""
-	_ = t.out.Write(head)
+	_ = t.out.Write(p.heads.append(nil, status, p.origin))
 	t.out.Close(0, "")
 }
 
