@@ -156,6 +156,7 @@ var engineContract = []struct {
 	{"held HTTP: Connection: close and pipelined bytes close after Finish", contractHeldCloses},
 	{"held HTTP: bad bodies get 4xx", contractHeldBadBodies},
 	{"held HTTP: slow reader cut off by the pending bound", contractHeldSlowReaderCutOff},
+	{"held HTTP: bytes sent during a stream wait, the stream goes on", contractHeldStreamIgnoresInput},
 }
 
 // contractEngines are the engine names the contract runs on; "tls" is the

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -251,6 +252,35 @@ func ctxShutdown(t *testing.T, s Server) {
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func contractHeldStreamIgnoresInput(t *testing.T, engine string) {
+	s, h := startEngine(t, engine, Options{HandshakeTimeout: 100 * time.Millisecond, SweepInterval: 20 * time.Millisecond})
+	c := rawDial(t, s, engine)
+	_, _ = c.Write([]byte("GET /held?stream HTTP/1.1\r\nHost: x\r\n\r\n"))
+	hc := nextHeld(t, h)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	if res, err := http.ReadResponse(br, nil); err != nil || res.StatusCode != 200 {
+		t.Fatalf("stream head: %v", err)
+	}
+	_, _ = br.ReadString('\n') // hello
+	// Input behind a held request is not a new request: no 400, no close,
+	// no handshake timeout (many sweeps pass while the events go on).
+	_, _ = c.Write([]byte("garbage that is no request\r\n\r\n"))
+	for i := 0; i < 10; i++ {
+		want := "event " + strconv.Itoa(i) + "\n"
+		if err := hc.c.Write([]byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := br.ReadString('\n'); line != want {
+			t.Fatalf("after the client's bytes: %q %v", line, err)
+		}
+		time.Sleep(20 * time.Millisecond) // let sweeps run between events
+	}
+	if n := h.held.closes.Load(); n != 0 {
+		t.Fatalf("held stream closed (%d) by input sent during it", n)
 	}
 }
 
