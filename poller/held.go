@@ -157,9 +157,10 @@ func (c *Conn) KeepAlive() bool {
 	return c.held != nil && c.held.keepAlive && !c.held.closeAtFinish
 }
 
-// Finish completes a held response: once everything written before it is
-// out, the connection reads the next request head (keep-alive), or closes
-// when the client asked to close or sent bytes behind the held request.
+// Finish completes a held response: the connection reads the next request
+// head at once (keep-alive; output still queued leaves first all the same),
+// or closes once its output is written when the client asked to close or
+// sent bytes behind the held request.
 // The receiver is dropped (no OnClose). False means the connection closed
 // first (or was not holding a response).
 func (c *Conn) Finish() bool {
