@@ -72,7 +72,8 @@ func TestSSEReliableStreams(t *testing.T) {
 // and gets the application's broadcasts (GET: the message only); a
 // connection the application refuses gets 401 (EventSource gives up), a
 // rejected subscription 400 (as anycable-go answers), OPTIONS 200 with
-// CORS, PUT 405, no channel or a garbage body 400; a POST with two JSONL
+// CORS, PUT 405, no channel, a garbage body or a non-numeric Last-Event-ID
+// offset 400 (the 411/413 of the engine are poller contract rows); a POST with two JSONL
 // subscribe commands streams both rooms with the full messages.
 func TestSSEWithRPCApplication(t *testing.T) {
 	requireNode(t)
@@ -91,7 +92,8 @@ func TestSSEWithRPCApplication(t *testing.T) {
 	if got := jsonOf(done["message"]); got != `{"n":1,"text":"hi"}` {
 		t.Errorf("GET data is the message only: %s", got)
 	}
-	for name, want := range map[string]int{"refused": 401, "rejected": 400, "options": 200, "wrongMethod": 405, "noChannel": 400, "badBody": 400} {
+	for name, want := range map[string]int{"refused": 401, "rejected": 400, "options": 200, "wrongMethod": 405,
+		"noChannel": 400, "badBody": 400, "badLastID": 400} {
 		got, _ := done[name].(map[string]any)
 		if got["status"] != float64(want) {
 			t.Errorf("%s: %s, want status %d", name, jsonOf(got), want)

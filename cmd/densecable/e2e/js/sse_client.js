@@ -168,6 +168,8 @@ async function rpc (args) {
   const wrongMethod = await status('/events', { method: 'PUT' })
   const noChannel = await status('/events?user=alice')
   const badBody = await status('/events?user=alice', { method: 'POST', body: 'not json\n' })
+  const badLastID = await status('/events?user=alice&identifier=' + encodeURIComponent(id('lobby')),
+    { headers: { 'Last-Event-ID': 'x/epoch/chat:lobby' } })
 
   // EventSource does not retry a refused connection.
   const denied = openSource(args.url + '/events?identifier=' + encodeURIComponent(id('lobby')))
@@ -192,6 +194,7 @@ async function rpc (args) {
     wrongMethod,
     noChannel,
     badBody,
+    badLastID,
     deniedErr: { status: deniedErr.status, state: deniedErr.state },
     postStatus: post.res.status,
     post: post.text()
