@@ -6,7 +6,7 @@ BIN     := bin
 LDFLAGS := -s -w -X github.com/densecable/densecable/cmd/config.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-unit test-e2e fuzz bench bench-long bench-compare soak vet clean node-deps
+.PHONY: build run test test-unit test-e2e fuzz bench bench-long bench-sse bench-compare soak vet clean node-deps
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/densecable ./cmd/densecable
@@ -56,6 +56,10 @@ bench-long: build
 .PHONY: bench-ocpp
 bench-ocpp:
 	@bench/ocpp-idle.sh
+
+# Idle SSE streams and broadcasts to them, next to WebSocket clients.
+bench-sse: build
+	@bench/sse.sh
 
 # A 30-minute soak (churn, broadcasts, bad clients; RSS and goroutines over
 # time). Not part of `make test`. Shorter: SOAK_DURATION=2m make soak

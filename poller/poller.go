@@ -8,7 +8,9 @@
 // connection.
 //
 // A connection first has its HTTP head read and routed: a WebSocket upgrade,
-// a hand-off to fasthttp for any other path, or a 400/431. An upgraded
+// a held HTTP request (HTTPHandler: SSE and other long-lived responses,
+// read and answered here; held.go), a hand-off to fasthttp for any other
+// path, or a 400/431. An upgraded
 // connection has whole frames read and complete messages handed to its
 // Receiver. Writes go straight to the socket without blocking; what the
 // socket does not take waits in the connection's queue, bounded by

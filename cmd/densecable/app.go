@@ -167,6 +167,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}
 	a.httpSrv = api.NewHTTPServer(wsh.plainHTTP(a.router.Serve), api.DefaultHTTPTimeouts)
+	a.setupSSE(wsh)
 
 	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
 	ws, err := poller.New(cfg.Server.Poller, poller.Options{
@@ -285,6 +286,7 @@ func (a *app) start() error {
 	if p := a.cfg.Apollo.Path; p != "" {
 		a.log.Info(fmt.Sprintf("Handle GraphQL WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
+	a.logSSE()
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
 	if err := a.startBroadcasting(); err != nil {
 		return err

@@ -13,7 +13,6 @@ type unsupportedFeature struct {
 // unsupportedFeatures is a slice, not a map, so that the warnings come out
 // in the same order on every start.
 var unsupportedFeatures = []unsupportedFeature{
-	{"--sse (Server-Sent Events)", func(c *config.Config) bool { return c.SSE.Enabled }, []string{"sse_path"}},
 	{"--poll (long polling)", func(c *config.Config) bool { return c.Poll.Enabled },
 		[]string{"poll_path", "poll_interval", "poll_flush_interval", "poll_max_request_size", "poll_keepalive_timeout"}},
 	{"--ds (Durable Streams)", func(c *config.Config) bool { return c.DS.Enabled },

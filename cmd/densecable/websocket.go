@@ -166,6 +166,8 @@ type wsHandler struct {
 	// anycable-token.* sub-protocol is stored under it unless the client
 	// sent the header itself.
 	tokenHeader string
+	// held: transports on held HTTP requests (held.go).
+	held []heldRoute
 }
 
 func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node, protocols []namedProtocol) *wsHandler {

@@ -44,6 +44,10 @@ func For(subprotocol string) (p *Protocol, ok bool) {
 	return p, ok
 }
 
+// New is Action Cable spoken through another codec: the same messages,
+// rendered by enc (the SSE transport's events). It is v1 (not extended).
+func New(name string, enc encoders.Encoder) *Protocol { return &Protocol{name: name, enc: enc} }
+
 // Default is Action Cable v1 JSON, what a client that names no
 // sub-protocol speaks.
 func Default() *Protocol { return flavours[""] }

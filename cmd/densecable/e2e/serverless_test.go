@@ -16,15 +16,7 @@ import (
 func TestServerlessJSOverHTTPRPC(t *testing.T) {
 	requireNode(t)
 	const secret = "e2e-serverless-secret"
-	port, appPort := freePort(t), freePort(t)
-
-	app := startNode(t, 60*time.Second, "serverless_app.mjs",
-		"--port="+strconv.Itoa(appPort), "--secret="+secret,
-		"--broadcast=http://"+hostPort(port)+"/_broadcast")
-	app.await("listening")
-
-	srv := startServerOn(t, port, "--rpc_host=http://"+hostPort(appPort)+"/api/anycable",
-		"--secret="+secret, "--broadcast_adapter=http")
+	srv, app := startWithServerlessApp(t, secret)
 
 	done := runNode(t, 30*time.Second, "serverless_client.mjs", "--url="+srv.wsURL())
 	if done["refused"] != "unauthorized" {
@@ -62,4 +54,19 @@ func TestServerlessJSOverHTTPRPC(t *testing.T) {
 			return
 		}
 	}
+}
+
+// startWithServerlessApp starts js/serverless_app.mjs and a densecable
+// using it over HTTP RPC with the Bearer token derived from secret, HTTP
+// broadcasts on the main port, and extra flags.
+func startWithServerlessApp(t *testing.T, secret string, flags ...string) (*server, *nodeScript) {
+	t.Helper()
+	port, appPort := freePort(t), freePort(t)
+	app := startNode(t, 60*time.Second, "serverless_app.mjs",
+		"--port="+strconv.Itoa(appPort), "--secret="+secret,
+		"--broadcast=http://"+hostPort(port)+"/_broadcast")
+	app.await("listening")
+	srv := startServerOn(t, port, append([]string{"--rpc_host=http://" + hostPort(appPort) + "/api/anycable",
+		"--secret=" + secret, "--broadcast_adapter=http"}, flags...)...)
+	return srv, app
 }
