@@ -1,6 +1,8 @@
 package pusher
 
 import (
+	pusherproto "github.com/densecable/densecable/sessions/pusher"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,7 +39,7 @@ func (h *handler) channelsRoute(ctx *fasthttp.RequestCtx, tail string) {
 		return
 	}
 	name, users := strings.CutSuffix(tail, "/users")
-	if !ValidChannel(name) {
+	if !pusherproto.ValidChannel(name) {
 		h.fail(ctx, fasthttp.StatusBadRequest, "Invalid channel name", fmt.Errorf("channel %q", name))
 		return
 	}

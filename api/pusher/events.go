@@ -7,16 +7,18 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders/jsonkit"
+	// The protocol's own name checks: a channel the API accepts is one a
+	// client can subscribe to.
+	pusherproto "github.com/densecable/densecable/sessions/pusher"
 )
 
 // Pusher's limits on triggered events (docs/limits.md).
 const (
-	MaxDataSize     = 10 << 10 // bytes of one event's data
-	MaxChannels     = 100      // channels of one event
-	MaxBatch        = 10       // events of one batch
-	MaxNameLen      = 200      // bytes of an event or channel name
-	MaxBodySize     = 1 << 20  // bytes of a request body
-	maxSocketIDSize = 64
+	MaxDataSize = 10 << 10 // bytes of one event's data
+	MaxChannels = 100      // channels of one event
+	MaxBatch    = 10       // events of one batch
+	MaxNameLen  = 200      // bytes of an event or channel name
+	MaxBodySize = 1 << 20  // bytes of a request body
 )
 
 // errTooLarge marks input over a size limit (413, not 400).
@@ -47,11 +49,11 @@ func (e *event) validate() (channels []string, data string, err error) {
 		return nil, "", fmt.Errorf("at most %d channels per event", MaxChannels)
 	}
 	for _, c := range channels {
-		if !ValidChannel(c) {
+		if !pusherproto.ValidChannel(c) {
 			return nil, "", fmt.Errorf("invalid channel name %q", c)
 		}
 	}
-	if e.SocketID != "" && !ValidSocketID(e.SocketID) {
+	if e.SocketID != "" && !pusherproto.ValidSocketID(e.SocketID) {
 		return nil, "", fmt.Errorf("invalid socket_id %q", e.SocketID)
 	}
 	// Pusher's data is a string; other JSON is taken as its text.
@@ -118,40 +120,4 @@ func parseEvents(body []byte, batch bool) ([]*broker.Publication, error) {
 		out = append(out, publications(&events[i], chs, data)...)
 	}
 	return out, nil
-}
-
-// ValidChannel reports a Pusher channel name: 1-200 bytes of letters,
-// digits and _ - = @ , . ; (Pusher's alphabet).
-func ValidChannel(s string) bool {
-	if s == "" || len(s) > MaxNameLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '_' || c == '-' || c == '=' || c == '@' || c == ',' || c == '.' || c == ';':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// ValidSocketID reports Pusher's socket id format, digits.digits.
-func ValidSocketID(s string) bool {
-	if len(s) > maxSocketIDSize {
-		return false
-	}
-	dot := -1
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.' && dot < 0:
-			dot = i
-		case c >= '0' && c <= '9':
-		default:
-			return false
-		}
-	}
-	return dot > 0 && dot < len(s)-1
 }

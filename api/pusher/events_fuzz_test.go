@@ -1,6 +1,8 @@
 package pusher
 
 import (
+	pusherproto "github.com/densecable/densecable/sessions/pusher"
+
 	"encoding/json"
 	"testing"
 )
@@ -26,10 +28,10 @@ func FuzzParseEvents(f *testing.F) {
 			t.Fatal("accepted body published nothing")
 		}
 		for _, p := range pubs {
-			if !ValidChannel(p.Stream) {
+			if !pusherproto.ValidChannel(p.Stream) {
 				t.Fatalf("publication on invalid channel %q", p.Stream)
 			}
-			if p.Meta.ExcludeSocket != "" && !ValidSocketID(p.Meta.ExcludeSocket) {
+			if p.Meta.ExcludeSocket != "" && !pusherproto.ValidSocketID(p.Meta.ExcludeSocket) {
 				t.Fatalf("invalid socket id %q passed", p.Meta.ExcludeSocket)
 			}
 			var ev map[string]any

@@ -152,7 +152,7 @@ func readSubscription(data []byte, m *encoders.Message) error {
 	if err != nil {
 		return badInput("Invalid subscription data")
 	}
-	if !validChannel(m.Identifier) {
+	if !ValidChannel(m.Identifier) {
 		return badInput("Invalid channel name")
 	}
 	m.DataIsString = m.Data != ""
@@ -199,9 +199,9 @@ func readMember(b []byte) *encoders.PresenceRequest {
 	return &p
 }
 
-// validChannel: 1 to 200 characters of [A-Za-z0-9_\-=@,.;] (Pusher's
-// channel name rule).
-func validChannel(name string) bool {
+// ValidChannel reports a Pusher channel name: 1-200 bytes of letters,
+// digits and _ - = @ , . ; (Pusher's alphabet). The HTTP API uses it too.
+func ValidChannel(name string) bool {
 	if len(name) == 0 || len(name) > maxChannelName {
 		return false
 	}

@@ -163,9 +163,12 @@ func (p *Protocol) NewSID() string {
 	return string(strconv.AppendUint(b, uint64(rand.Uint32()), 10))
 }
 
-// ValidSID accepts an X-Request-ID in the socket id format (digits, one
-// dot, digits; at most 41 bytes).
-func (p *Protocol) ValidSID(id string) bool {
+// ValidSID accepts an X-Request-ID in the socket id format.
+func (p *Protocol) ValidSID(id string) bool { return ValidSocketID(id) }
+
+// ValidSocketID reports Pusher's socket id format: digits, one dot, digits,
+// at most 41 bytes (two uint64s). The HTTP API checks socket_id with it too.
+func ValidSocketID(id string) bool {
 	if len(id) < 3 || len(id) > 41 {
 		return false
 	}
