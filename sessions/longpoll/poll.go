@@ -34,7 +34,7 @@ type Poll struct {
 // errTooSlow is the "output buffer full" error the core recognises.
 type tooSlow struct{}
 
-func (tooSlow) Error() string  { return "long-poll buffer full" }
+func (tooSlow) Error() string { return "long-poll buffer full" }
 func (tooSlow) TooSlow() bool { return true }
 
 var errTooSlow error = tooSlow{}
