@@ -33,6 +33,8 @@ const (
 	stateHTTP       uint8 = iota // reading the request head
 	stateWS                      // upgraded
 	stateHTTPServed              // handed to fasthttp, which times it out
+	stateBody                    // reading a held request's body (held.go)
+	stateHeld                    // a held request's response is open
 )
 
 // connIO is what differs between the two engines for one connection.
@@ -42,6 +44,12 @@ type connIO interface {
 	startFlush(c *Conn)
 	// closeSocket closes the socket now; idempotent.
 	closeSocket(c *Conn)
+	// holdRead and resumeRead bracket a held response (called with c.mu
+	// held, state already changed): the engine stops reading the client's
+	// next request until the response is finished, but still notices the
+	// client leaving.
+	holdRead(c *Conn)
+	resumeRead(c *Conn)
 }
 
 // Conn is one client connection. Its write side never blocks the caller:
@@ -57,8 +65,9 @@ type Conn struct {
 	state uint8
 	asm   frames.Assembler
 	recv  Receiver
-	in    []byte    // epoll engine: bytes of an incomplete head or frame
-	since time.Time // when the connection was accepted (handshake timeout)
+	held  *HTTPRequest // the held request whose body is being read
+	in    []byte       // epoll engine: bytes of an incomplete head or frame
+	since time.Time    // when the connection was accepted (handshake timeout)
 	// dataOp, when set, is the opcode every data message is delivered with
 	// (SetDataOpCode).
 	dataOp ws.OpCode
@@ -78,6 +87,41 @@ type Conn struct {
 	closed       bool
 	flushSince   time.Time // when output started waiting for the socket
 	stats        *Stats
+
+	// Held HTTP responses (held.go), under mu.
+	hold          HTTPReceiver
+	framer        frames.Framer // nil: WebSocket frames
+	keepAlive     bool          // the client did not ask to close
+	closeAtFinish bool          // bytes came behind the held request
+	// resumed (netpoll, TLS) is closed when a held response finishes or
+	// the socket closes: a reader that got bytes while the response was
+	// held waits for it.
+	resumed chan struct{}
+}
+
+// readState is the read side's view of the connection, taken under mu
+// because Finish (on another goroutine) moves a held connection back to
+// reading heads.
+func (c *Conn) readState() (state uint8, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state, c.closed
+}
+
+// pipelined records that the client sent bytes behind a held request: they
+// are dropped, and the connection closes when the response finishes.
+func (c *Conn) pipelined() {
+	c.mu.Lock()
+	c.closeAtFinish = true
+	c.mu.Unlock()
+}
+
+// signalResumed wakes a reader waiting on resumed (called with mu held).
+func (c *Conn) signalResumed() {
+	if c.resumed != nil {
+		close(c.resumed)
+		c.resumed = nil
+	}
 }
 
 // SetDataOpCode makes the connection deliver every data message, text or
@@ -87,7 +131,13 @@ type Conn struct {
 func (c *Conn) SetDataOpCode(op ws.OpCode) { c.dataOp = op }
 
 // Framer implements sessions.Transport: messages travel as WebSocket frames.
-func (c *Conn) Framer() frames.Framer { return frames.WebSocketFramer() }
+// A held HTTP response frames with what SetFramer set.
+func (c *Conn) Framer() frames.Framer {
+	if c.framer != nil {
+		return c.framer
+	}
+	return frames.WebSocketFramer()
+}
 
 // NativePing implements sessions.NativePinger: a WebSocket ping frame, for
 // --enable_ws_native_pings.
@@ -331,13 +381,20 @@ func (c *Conn) failWrite() {
 func (c *Conn) Close(code uint16, reason string) { c.CloseWith(nil, code, reason) }
 
 // CloseWith sends last (a complete frame, may be nil) and a close frame,
-// even past the pending limit, then closes once they are written.
+// even past the pending limit, then closes once they are written. A
+// connection that is not a WebSocket (a held HTTP response, a request
+// being refused) gets no close frame: its response just ends.
 func (c *Conn) CloseWith(last []byte, code uint16, reason string) {
 	if last != nil {
 		_ = c.write(last, true)
 	}
-	frame := frames.AppendClose(make([]byte, 0, frames.MaxHeaderSize+len(reason)), code, reason)
-	_ = c.write(frame, true)
+	c.mu.Lock()
+	isWS := c.state == stateWS
+	c.mu.Unlock()
+	if isWS {
+		frame := frames.AppendClose(make([]byte, 0, frames.MaxHeaderSize+len(reason)), code, reason)
+		_ = c.write(frame, true)
+	}
 	c.mu.Lock()
 	if c.closed || c.closeAfter {
 		c.mu.Unlock()
@@ -358,15 +415,33 @@ func (c *Conn) closeNow() {
 	c.io.closeSocket(c)
 }
 
+// closer is whoever hears that a connection closed.
+type closer interface{ OnClose() }
+
 // markClosed runs as netpoll's close callback, before the fd is released, so
-// that no direct write can hit a reused descriptor.
-func (c *Conn) markClosed() Receiver {
+// that no direct write can hit a reused descriptor. It returns who must
+// hear about the close (nil: no one).
+func (c *Conn) markClosed() closer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
 	c.pending = nil
 	c.pendingBytes = 0
-	return c.recv
+	c.signalResumed()
+	return c.listenerLocked()
+}
+
+// listenerLocked is the WebSocket receiver or the held response's
+// receiver, taken once (called with mu held, as the socket closes).
+func (c *Conn) listenerLocked() closer {
+	if c.recv != nil {
+		return c.recv
+	}
+	if h := c.hold; h != nil {
+		c.hold = nil
+		return h
+	}
+	return nil
 }
 
 func (c *Conn) isClosed() bool {
@@ -398,7 +473,7 @@ func (c *Conn) expired(now time.Time, o Options) expiry {
 	if c.flushing && o.WriteTimeout > 0 && now.Sub(c.flushSince) > o.WriteTimeout {
 		return expiredWrite
 	}
-	if c.state == stateHTTPServed {
+	if c.state == stateHTTPServed || c.state == stateHeld {
 		return notExpired
 	}
 	if c.state != stateWS {

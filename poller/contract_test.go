@@ -151,6 +151,11 @@ var engineContract = []struct {
 	{"slow client cut off", contractSlowClientIsCutOff},
 	{"queue flush keeps order", contractQueueFlushKeepsOrder},
 	{"flush more frames than IOV_MAX", contractFlushMoreFramesThanIOVMax},
+	{"held HTTP: streaming response, client leaves, OnClose once", contractHeldStreamClientLeaves},
+	{"held HTTP: completed later, keep-alive serves the next requests", contractHeldKeepAlive},
+	{"held HTTP: Connection: close and pipelined bytes close after Finish", contractHeldCloses},
+	{"held HTTP: bad bodies get 4xx", contractHeldBadBodies},
+	{"held HTTP: slow reader cut off by the pending bound", contractHeldSlowReaderCutOff},
 }
 
 // contractEngines are the engine names the contract runs on; "tls" is the

@@ -55,25 +55,42 @@ func (e *engine) scanHead(c *Conn, buf []byte) (head []byte, more bool) {
 	return nil, true
 }
 
+// headResult is what serving a complete head led to.
+type headResult uint8
+
+const (
+	headDone     headResult = iota // handed to fasthttp, or refused and closing
+	headUpgraded                   // a WebSocket: frames follow
+	headBody                       // a held request: its body follows (Conn.bodyLen bytes)
+)
+
 // serveHead acts on a complete head: a request for another path goes to
 // fasthttp through handOff (the engine's way to give it the socket), one
-// that cannot be served gets its 400, and a WebSocket upgrade is completed.
-// It reports whether the connection is now a WebSocket. head may alias a
-// read buffer: what outlives the call is copied.
-func (e *engine) serveHead(c *Conn, head []byte, handOff func()) bool {
-	route, opts := routeHead(head, e.handler)
+// that cannot be served gets its 400, a WebSocket upgrade is completed and
+// a held request waits for its body. head may alias a read buffer: what
+// outlives the call is copied.
+func (e *engine) serveHead(c *Conn, head []byte, handOff func()) headResult {
+	route, opts, maxBody := routeHead(head, e.handler)
 	switch route {
 	case routeHTTP:
 		handOff()
-		return false
+		return headDone
 	case routeBad:
 		rejectHead(c, e.log, "malformed request line", badRequest)
-		return false
+		return headDone
 	case routeNotUpgrade:
 		rejectHead(c, e.log, "plain request to a WebSocket path", badRequestWS)
-		return false
+		return headDone
+	case routeHeld:
+		if e.holdHead(c, head, maxBody) {
+			return headBody
+		}
+		return headDone
 	}
-	return upgrade(c, append([]byte(nil), head...), opts, e.handler, e.log)
+	if upgrade(c, append([]byte(nil), head...), opts, e.handler, e.log) {
+		return headUpgraded
+	}
+	return headDone
 }
 
 // serveHTTP gives a socket to fasthttp for as long as it keeps it

@@ -288,7 +288,14 @@ func (s *epollServer) accept() {
 
 // readable reads once (level-triggered: more comes with the next wait).
 func (l *loop) readable(c *Conn) {
-	if c.isClosed() {
+	st, closed := c.readState()
+	if closed {
+		return
+	}
+	if st == stateHeld {
+		// EPOLLIN is off while a response is held: only a hang-up or an
+		// error wakes us. The client is gone.
+		c.closeNow()
 		return
 	}
 	n, err := unix.Read(c.fd, l.buf)
@@ -307,7 +314,7 @@ func (l *loop) readable(c *Conn) {
 		data = c.in
 	}
 	rest := l.process(c, data)
-	if c.state == stateWS {
+	if st, _ := c.readState(); st == stateWS {
 		c.notePartial(rest != nil)
 	}
 	switch {
@@ -319,11 +326,39 @@ func (l *loop) readable(c *Conn) {
 	}
 }
 
-// process consumes complete heads and frames and returns what is left of
-// data (nil when nothing is), or nil when the connection is done.
+// process consumes complete heads, bodies and frames and returns what is
+// left of data (nil when nothing is), or nil when the connection is done.
 func (l *loop) process(c *Conn, data []byte) []byte {
-	for len(data) > 0 && !c.isClosed() {
-		if c.state != stateWS {
+	for {
+		st, closed := c.readState()
+		if closed {
+			return nil
+		}
+		switch st {
+		case stateBody:
+			n := c.bodyLen()
+			if len(data) < n {
+				return data
+			}
+			body := data[:n]
+			data = data[n:]
+			if l.s.serveHeld(c, body) {
+				if len(data) > 0 {
+					c.pipelined()
+				}
+				return nil
+			}
+			continue // finished at once: the next request may follow
+		case stateHeld:
+			if len(data) > 0 {
+				c.pipelined()
+			}
+			return nil
+		}
+		if len(data) == 0 {
+			return nil
+		}
+		if st != stateWS {
 			head, more := l.s.scanHead(c, data)
 			if head == nil {
 				if more {
@@ -331,7 +366,7 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 				}
 				return nil
 			}
-			if !l.s.serveHead(c, head, func() { l.handOff(c, data) }) {
+			if l.s.serveHead(c, head, func() { l.handOff(c, data) }) == headDone {
 				return nil
 			}
 			data = data[len(head):]
@@ -357,10 +392,6 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 			return nil
 		}
 	}
-	if len(data) == 0 {
-		return nil
-	}
-	return data
 }
 
 // handOff gives a plain HTTP connection to fasthttp on its own goroutine,
@@ -408,11 +439,35 @@ func (p *prefixConn) Read(b []byte) (int, error) {
 	return p.Conn.Read(b)
 }
 
+// arm sets the socket's interest from the connection's state (called with
+// c.mu held): EPOLLIN unless a response is held (then only a hang-up
+// wakes the loop, and the client's next bytes wait in the kernel), and
+// EPOLLOUT while output waits for the socket.
+func (l *loop) arm(c *Conn) {
+	ev := uint32(unix.EPOLLRDHUP)
+	if c.state != stateHeld {
+		ev |= unix.EPOLLIN
+	}
+	if c.flushing {
+		ev |= unix.EPOLLOUT
+	}
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: ev, Fd: int32(c.fd)})
+}
+
 // startFlush arms EPOLLOUT: the loop writes the queue when the socket
 // drains.
 func (l *loop) startFlush(c *Conn) {
-	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLOUT, Fd: int32(c.fd)})
+	c.mu.Lock()
+	if !c.closed && c.flushing {
+		l.arm(c)
+	}
+	c.mu.Unlock()
 }
+
+// holdRead and resumeRead switch EPOLLIN off and on around a held
+// response (called with c.mu held).
+func (l *loop) holdRead(c *Conn)   { l.arm(c) }
+func (l *loop) resumeRead(c *Conn) { l.arm(c) }
 
 // writable writes as much of the queue as the socket takes.
 func (l *loop) writable(c *Conn) {
@@ -450,12 +505,13 @@ func (l *loop) writable(c *Conn) {
 	c.pendingBytes = 0
 	c.flushing = false
 	closeAfter := c.closeAfter
+	if !closeAfter {
+		l.arm(c)
+	}
 	c.mu.Unlock()
 	if closeAfter {
 		c.closeNow()
-		return
 	}
-	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)})
 }
 
 // closeSocket closes the fd under the connection's lock, so a concurrent
@@ -471,7 +527,7 @@ func (l *loop) closeSocket(c *Conn) {
 	c.pendingBytes = 0
 	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	_ = unix.Close(c.fd)
-	recv := c.recv
+	recv := c.listenerLocked()
 	c.mu.Unlock()
 	// Lock order: the loop's lock and a connection's are never held
 	// together (the sweeper takes one after the other too), so a close

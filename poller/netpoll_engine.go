@@ -90,7 +90,7 @@ func (s *netpollServer) snapshot(dst []*Conn) []*Conn {
 }
 
 // netpollIO is the netpoll engine's side of a Conn.
-type netpollIO struct{}
+type netpollIO struct{ resumeSignal }
 
 func (netpollIO) startFlush(c *Conn) { go flushLoop(c) }
 
@@ -146,10 +146,24 @@ func (s *netpollServer) onRequest(ctx context.Context, nc netpoll.Connection) er
 	if c == nil {
 		return nc.Close()
 	}
-	if c.state == stateWS {
-		return s.readFrames(c)
+	for {
+		st, closed := c.readState()
+		switch {
+		case closed:
+			return nil
+		case st == stateWS:
+			return s.readFrames(c)
+		case st == stateHeld:
+			// netpoll wants the input consumed: bytes behind a held
+			// request (the next keep-alive request, sent as soon as the
+			// response arrived) wait here for Finish.
+			if !waitResumed(c, c.nc.IsActive) {
+				return c.nc.Close()
+			}
+			continue
+		}
+		return s.readHead(c)
 	}
-	return s.readHead(c)
 }
 
 // readHead waits for a complete HTTP request head and routes it. Each wait
@@ -182,11 +196,28 @@ func (s *netpollServer) readHead(c *Conn) error {
 // the frames already read.
 func (s *netpollServer) routeHead(c *Conn, head []byte) error {
 	var httpErr error
-	if !s.serveHead(c, head, func() { httpErr = s.handOff(c) }) {
+	res := s.serveHead(c, head, func() { httpErr = s.handOff(c) })
+	if res == headDone {
 		return httpErr
 	}
 	r := c.nc.Reader()
 	_ = r.Skip(len(head))
+	if res == headBody {
+		// The body within netpoll's read timeout (each wait) and the
+		// handshake timeout (the whole request, by the sweeper).
+		var body []byte
+		if n := c.bodyLen(); n > 0 {
+			b, err := r.Next(n)
+			if err != nil {
+				s.log.Debug("incomplete request body", "remote", c.RemoteAddr(), "error", err)
+				return c.nc.Close()
+			}
+			body = b
+		}
+		s.serveHeld(c, body)
+		_ = r.Release()
+		return nil // onRequest goes on with what follows, if anything
+	}
 	_ = r.Release()
 	if r.Len() > 0 {
 		return s.readFrames(c)

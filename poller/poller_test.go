@@ -19,6 +19,7 @@ type testHandler struct {
 	conns  []*Conn
 	msgs   chan string
 	opened chan *Conn
+	held   heldTestState // held HTTP requests (held_test.go)
 }
 
 type testRecv struct{ h *testHandler }
@@ -41,6 +42,7 @@ func (h *testHandler) Open(c *Conn, _ *frames.Request) Receiver {
 func startPoller(t *testing.T, engine string, opts Options) (Server, *testHandler) {
 	t.Helper()
 	h := &testHandler{msgs: make(chan string, 100), opened: make(chan *Conn, 10)}
+	h.held.init()
 	opts.Addr = "127.0.0.1:0"
 	httpSrv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("plain http") }}
 	s, err := New(engine, opts, h, httpSrv, slog.New(slog.DiscardHandler))

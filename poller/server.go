@@ -149,22 +149,29 @@ const (
 	routeUpgrade                 // a WebSocket upgrade request
 	routeNotUpgrade              // a WebSocket path without an upgrade
 	routeBad                     // not HTTP/1.x
+	routeHeld                    // a request the HTTPHandler holds
 )
 
-// routeHead decides what a complete request head is.
-func routeHead(head []byte, h Handler) (route, *frames.UpgradeOptions) {
+// routeHead decides what a complete request head is; for a held request
+// it also returns the body bound.
+func routeHead(head []byte, h Handler) (route, *frames.UpgradeOptions, int) {
 	method, path, ok := requestLine(head)
 	if !ok {
-		return routeBad, nil
+		return routeBad, nil, 0
 	}
 	opts := h.UpgradeOptions(path)
 	if opts == nil {
-		return routeHTTP, nil
+		if hh, ok := h.(HTTPHandler); ok {
+			if maxBody, hold := hh.HoldHTTP(method, path); hold {
+				return routeHeld, nil, maxBody
+			}
+		}
+		return routeHTTP, nil, 0
 	}
 	if method != "GET" || !isUpgrade(head) {
-		return routeNotUpgrade, nil
+		return routeNotUpgrade, nil, 0
 	}
-	return routeUpgrade, opts
+	return routeUpgrade, opts, 0
 }
 
 // rejectHead answers a request that will not be served and closes.

@@ -172,45 +172,15 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 		}
 	}()
 	br := bufio.NewReaderSize(nc, 4096)
-	_ = nc.SetReadDeadline(time.Now().Add(s.opts.HandshakeTimeout))
-	var head []byte
 	for {
-		n := br.Buffered()
-		if n == 0 {
-			n = 1
-		}
-		buf, err := br.Peek(n)
-		if err != nil && len(buf) == 0 {
+		res, ok := s.serveRequest(c, nc, br)
+		if !ok {
 			return
 		}
-		var more bool
-		if head, more = s.scanHead(c, buf); head != nil {
+		if res == headUpgraded {
 			break
 		}
-		if !more {
-			return
-		}
-		if _, err := br.Peek(len(buf) + 1); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return
-		}
-		if br.Buffered() >= br.Size() {
-			rejectHead(c, s.log, "request head too large", headTooLarge)
-			return
-		}
 	}
-	handOff := func() {
-		_ = nc.SetReadDeadline(time.Time{})
-		// The head is still in the reader: fasthttp reads it again.
-		read, _ := br.Peek(br.Buffered())
-		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), read...)}
-		s.detach(c)
-		s.serveHTTP(pc, c.remote)
-		_ = nc.Close()
-	}
-	if !s.serveHead(c, head, handOff) {
-		return
-	}
-	_, _ = br.Discard(len(head))
 	_ = nc.SetReadDeadline(time.Time{})
 	var hb [frames.MaxHeaderSize]byte
 	for !c.isClosed() {
@@ -242,6 +212,74 @@ func (s *stdServer) serveConn(c *Conn, nc net.Conn) {
 	}
 }
 
+// serveRequest reads one request head and serves it: a WebSocket upgrade
+// (frames follow), a hand-off to fasthttp, or a held request, after which
+// the next request of a keep-alive connection follows. false: the
+// connection is done.
+func (s *stdServer) serveRequest(c *Conn, nc net.Conn, br *bufio.Reader) (headResult, bool) {
+	_ = nc.SetReadDeadline(time.Now().Add(s.opts.HandshakeTimeout))
+	var head []byte
+	for {
+		n := br.Buffered()
+		if n == 0 {
+			n = 1
+		}
+		buf, err := br.Peek(n)
+		if err != nil && len(buf) == 0 {
+			return headDone, false
+		}
+		var more bool
+		if head, more = s.scanHead(c, buf); head != nil {
+			break
+		}
+		if !more {
+			return headDone, false
+		}
+		if _, err := br.Peek(len(buf) + 1); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return headDone, false
+		}
+		if br.Buffered() >= br.Size() {
+			rejectHead(c, s.log, "request head too large", headTooLarge)
+			return headDone, false
+		}
+	}
+	handOff := func() {
+		_ = nc.SetReadDeadline(time.Time{})
+		// The head is still in the reader: fasthttp reads it again.
+		read, _ := br.Peek(br.Buffered())
+		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), read...)}
+		s.detach(c)
+		s.serveHTTP(pc, c.remote)
+		_ = nc.Close()
+	}
+	res := s.serveHead(c, head, handOff)
+	switch res {
+	case headDone:
+		return res, false
+	case headUpgraded:
+		_, _ = br.Discard(len(head))
+		return res, true
+	}
+	_, _ = br.Discard(len(head))
+	body := make([]byte, c.bodyLen())
+	if _, err := io.ReadFull(br, body); err != nil {
+		s.log.Debug("incomplete request body", "remote", c.RemoteAddr(), "error", err)
+		return res, false
+	}
+	_ = nc.SetReadDeadline(time.Time{})
+	if s.serveHeld(c, body) {
+		// Held: the client's next bytes (or its leaving) wait for Finish;
+		// a close wakes the wait too (markClosed).
+		if _, err := br.Peek(1); err != nil {
+			return res, false
+		}
+		if !waitResumed(c, func() bool { return true }) {
+			return res, false
+		}
+	}
+	return res, true
+}
+
 // detach forgets a connection handed to fasthttp.
 func (s *stdServer) detach(c *Conn) {
 	c.mu.Lock()
@@ -256,6 +294,7 @@ func (s *stdServer) detach(c *Conn) {
 // stdIO writes through the net.Conn (TLS) from a flusher goroutine that
 // lives while output is queued.
 type stdIO struct {
+	resumeSignal
 	nc   net.Conn
 	s    *stdServer
 	once sync.Once

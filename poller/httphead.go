@@ -1,0 +1,128 @@
+package poller
+
+import (
+	"bytes"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/densecable/densecable/frames"
+)
+
+// HTTPRequest is a plain (non-upgrade) request the engine holds for a
+// HTTPHandler: its head parsed, its body read in full. Everything but Body
+// is owned by the callee; Body aliases a read buffer and is only valid
+// during ServeHeld (copy what you keep).
+type HTTPRequest struct {
+	Method string
+	// Request holds the URI, Host and headers (keys lower-cased), the same
+	// shape a WebSocket upgrade produces, so that sessions see one kind of
+	// request whatever the transport.
+	frames.Request
+	// Minor is the HTTP/1.x minor version.
+	Minor int
+	// Close: the client asked to close after this response (Connection:
+	// close, or HTTP/1.0 without keep-alive).
+	Close bool
+	Body  []byte
+
+	contentLength int  // -1 when absent
+	chunked       bool // Transfer-Encoding present (not supported)
+}
+
+var (
+	errHeadLine   = errors.New("malformed request line")
+	errHeadHeader = errors.New("malformed header")
+	errHeadLength = errors.New("malformed content-length")
+)
+
+// parseRequestHead parses a complete head (up to and including the blank
+// line): request line, headers, the framing of the body and whether the
+// connection persists. It refuses what net/http refuses for these fields:
+// a target that is not a request URI, header names that are not tokens,
+// control bytes in values, and conflicting or non-numeric Content-Length.
+func parseRequestHead(head []byte) (*HTTPRequest, error) {
+	line, rest, ok := bytes.Cut(head, []byte("\r\n"))
+	if !ok {
+		return nil, errHeadLine
+	}
+	method, rl, ok1 := bytes.Cut(line, []byte(" "))
+	uri, version, ok2 := bytes.Cut(rl, []byte(" "))
+	if !ok1 || !ok2 || len(method) == 0 || len(version) != len("HTTP/1.1") || !bytes.HasPrefix(version, []byte("HTTP/1.")) {
+		return nil, errHeadLine
+	}
+	for _, ch := range method {
+		if !isTokenChar(ch) {
+			return nil, errHeadLine
+		}
+	}
+	minor := int(version[7]) - '0'
+	if minor < 0 || minor > 9 {
+		return nil, errHeadLine
+	}
+	if _, err := url.ParseRequestURI(string(uri)); err != nil {
+		return nil, errHeadLine
+	}
+	r := &HTTPRequest{Method: string(method), Minor: minor, contentLength: -1}
+	r.URI = string(uri)
+	keepAlive, closeAsked := false, false
+	for len(rest) > 0 {
+		var l []byte
+		l, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		if len(l) == 0 {
+			break
+		}
+		k, v, ok := bytes.Cut(l, []byte(":"))
+		if !ok || len(k) == 0 {
+			return nil, errHeadHeader
+		}
+		for _, ch := range k {
+			if !isTokenChar(ch) {
+				return nil, errHeadHeader
+			}
+		}
+		v = bytes.Trim(v, " \t")
+		if !validValue(v) {
+			return nil, errHeadHeader
+		}
+		key := strings.ToLower(string(k))
+		val := string(v)
+		switch key {
+		case "host":
+			if r.Host == "" {
+				r.Host = val
+			}
+		case "content-length":
+			n, err := strconv.ParseUint(val, 10, 31)
+			if err != nil || (r.contentLength >= 0 && r.contentLength != int(n)) {
+				return nil, errHeadLength
+			}
+			r.contentLength = int(n)
+		case "transfer-encoding":
+			r.chunked = true
+		case "connection":
+			for _, tok := range strings.Split(val, ",") {
+				switch strings.ToLower(strings.TrimSpace(tok)) {
+				case "close":
+					closeAsked = true
+				case "keep-alive":
+					keepAlive = true
+				}
+			}
+		}
+		r.Headers = append(r.Headers, frames.Header{Key: key, Value: val})
+	}
+	r.Close = closeAsked || (minor == 0 && !keepAlive)
+	return r, nil
+}
+
+// validValue refuses control bytes other than HTAB, as net/http does.
+func validValue(v []byte) bool {
+	for _, c := range v {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
