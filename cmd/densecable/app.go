@@ -64,6 +64,8 @@ type app struct {
 	rc        rueidis.Client
 	closers   []func()
 	stopStats chan struct{}
+	// startLines log the endpoints set up by optional transports.
+	startLines []func()
 
 	// Health of the shared Redis client and NATS connection.
 	redisHealth, natsHealth broker.Health
@@ -180,6 +182,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	a.setupAPI()
 	a.setupMetrics()
+	a.setupHeld(&wsh.heldRoutes)
 	return a, nil
 }
 
@@ -268,6 +271,9 @@ func (a *app) start() error {
 		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
+	for _, f := range a.startLines {
+		f()
+	}
 	if err := a.startBroadcasting(); err != nil {
 		return err
 	}

@@ -14,8 +14,6 @@ type unsupportedFeature struct {
 // in the same order on every start.
 var unsupportedFeatures = []unsupportedFeature{
 	{"--sse (Server-Sent Events)", func(c *config.Config) bool { return c.SSE.Enabled }, []string{"sse_path"}},
-	{"--poll (long polling)", func(c *config.Config) bool { return c.Poll.Enabled },
-		[]string{"poll_path", "poll_interval", "poll_flush_interval", "poll_max_request_size", "poll_keepalive_timeout"}},
 	{"--ds (Durable Streams)", func(c *config.Config) bool { return c.DS.Enabled },
 		[]string{"ds_path", "ds_skip_auth", "ds_poll_interval", "ds_sse_ttl"}},
 	{"--pusher_app_key (Pusher protocol)", func(c *config.Config) bool { return c.PusherEnabled() },

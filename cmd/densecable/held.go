@@ -1,0 +1,96 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/densecable/densecable/api/broadcast"
+	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/poller"
+)
+
+// heldRoute is an HTTP endpoint the event loop serves itself instead of
+// fasthttp (poller.HTTPHandler): long polling, Durable Streams, SSE. The
+// route answers every method on its path (405 and CORS preflights too).
+type heldRoute struct {
+	path    string
+	prefix  bool // path is a prefix ("/ds" serves "/ds/<stream>")
+	maxBody int  // larger bodies get 413 from the engine
+	serve   func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver
+}
+
+// heldRoutes is the table wsHandler embeds: it makes the handler a
+// poller.HTTPHandler. Adding a held transport is a route appended here at
+// start.
+type heldRoutes struct{ routes []heldRoute }
+
+func (h *heldRoutes) add(r heldRoute) { h.routes = append(h.routes, r) }
+
+func (h *heldRoutes) route(path string) *heldRoute {
+	for i := range h.routes {
+		r := &h.routes[i]
+		if path == r.path || r.prefix && strings.HasPrefix(path, r.path+"/") {
+			return r
+		}
+	}
+	return nil
+}
+
+// HoldHTTP implements poller.HTTPHandler.
+func (h *heldRoutes) HoldHTTP(_, path string) (int, bool) {
+	if r := h.route(path); r != nil {
+		return r.maxBody, true
+	}
+	return 0, false
+}
+
+// ServeHeld implements poller.HTTPHandler.
+func (h *heldRoutes) ServeHeld(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
+	r := h.route(req.Path())
+	if r == nil { // HoldHTTP said yes: the table does not change after start
+		c.Respond(http.StatusNotFound, nil, nil)
+		return nil
+	}
+	return r.serve(c, req)
+}
+
+// heldCORS is the CORS answer of the held endpoints, with allowed_origins'
+// rule (broadcast.CORS): Allow-Origin is `*` without a list, the request's
+// Origin when it is allowed, absent otherwise. The protocol headers a
+// browser client must send and read are listed.
+type heldCORS struct{ rule *broadcast.CORS }
+
+const (
+	heldAllowHeaders  = "Origin, X-Requested-With, X-Request-ID, Content-Type, Accept, X-CSRF-Token, Authorization, X-Anycable-Poll-ID, X-Signed, Last-Event-ID"
+	heldExposeHeaders = "X-Anycable-Poll-ID, Stream-Next-Offset, Stream-Up-To-Date, Stream-Cursor"
+)
+
+func newHeldCORS(allowedOrigins []string) heldCORS {
+	return heldCORS{rule: broadcast.NewCORS(strings.Join(allowedOrigins, ","))}
+}
+
+// headers appends the CORS headers for req to dst.
+func (c heldCORS) headers(dst []frames.Header, req *poller.HTTPRequest, methods string) []frames.Header {
+	origin := req.Get("origin")
+	switch {
+	case c.rule.AllowsOrigin("") && origin == "":
+		dst = append(dst, frames.Header{Key: "Access-Control-Allow-Origin", Value: "*"})
+	case origin != "" && c.rule.AllowsOrigin(origin):
+		dst = append(dst, frames.Header{Key: "Access-Control-Allow-Origin", Value: origin})
+	}
+	return append(dst,
+		frames.Header{Key: "Access-Control-Allow-Methods", Value: methods},
+		frames.Header{Key: "Access-Control-Allow-Credentials", Value: "true"},
+		frames.Header{Key: "Access-Control-Allow-Headers", Value: heldAllowHeaders},
+		frames.Header{Key: "Access-Control-Expose-Headers", Value: heldExposeHeaders},
+	)
+}
+
+// setupHeld adds the held transports' routes (after setupMetrics: they
+// register their metrics).
+func (a *app) setupHeld(routes *heldRoutes) {
+	a.setupLongPoll(routes)
+}
+
+// baseURL is the main listener's URL for log lines (after Listen).
+func (a *app) baseURL() string { return "http://" + a.ws.Addr().String() }
