@@ -46,3 +46,16 @@ func TestLongPollRPC(t *testing.T) {
 		"--broadcast="+bcast, "--mode=rpc")
 	checkLongPollRun(t, done, false)
 }
+
+// TestLongPollTwoNodes: a broadcast published on one node reaches a
+// long-poll client of another over Redis pub/sub (the client's polls all go
+// to its own node: sessions are node-local).
+func TestLongPollTwoNodes(t *testing.T) {
+	requireNode(t)
+	requireRedis(t, sharedRedis)
+	nodes := startNodes(t, 2, nil, "--broker=redis", "--pubsub=redis", "--redis_url="+sharedRedisURL,
+		"--broadcast_adapter=http", "--poll", "--poll_flush_interval=50")
+	done := runNode(t, 60*time.Second, "longpoll_scenario.js", "--url="+nodes[0].httpURL("/lp"),
+		"--broadcast="+nodes[1].broadcastURL(), "--mode=norpc")
+	checkLongPollRun(t, done, false)
+}
