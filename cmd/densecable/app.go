@@ -66,6 +66,9 @@ type app struct {
 	stopStats chan struct{}
 	// startLines log the endpoints set up by optional transports.
 	startLines []func()
+	// beforeStop run first when stopping (held transports answer their
+	// waiting requests).
+	beforeStop []func()
 
 	// Health of the shared Redis client and NATS connection.
 	redisHealth, natsHealth broker.Health
@@ -295,6 +298,9 @@ func (a *app) stop(ctx context.Context) {
 }
 
 func (a *app) doStop(ctx context.Context) {
+	for _, f := range a.beforeStop {
+		f()
+	}
 	if a.stopStats != nil {
 		close(a.stopStats)
 	}

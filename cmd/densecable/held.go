@@ -90,6 +90,7 @@ func (c heldCORS) headers(dst []frames.Header, req *poller.HTTPRequest, methods 
 // register their metrics).
 func (a *app) setupHeld(routes *heldRoutes) {
 	a.setupLongPoll(routes)
+	a.setupDurableStreams(routes)
 }
 
 // baseURL is the main listener's URL for log lines (after Listen).

@@ -14,8 +14,6 @@ type unsupportedFeature struct {
 // in the same order on every start.
 var unsupportedFeatures = []unsupportedFeature{
 	{"--sse (Server-Sent Events)", func(c *config.Config) bool { return c.SSE.Enabled }, []string{"sse_path"}},
-	{"--ds (Durable Streams)", func(c *config.Config) bool { return c.DS.Enabled },
-		[]string{"ds_path", "ds_skip_auth", "ds_poll_interval", "ds_sse_ttl"}},
 	{"--pusher_app_key (Pusher protocol)", func(c *config.Config) bool { return c.PusherEnabled() },
 		[]string{"pusher_app_id", "pusher_app_key", "pusher_secret", "pusher_api_port"}},
 	{"--graphql_path (Apollo GraphQL)", func(c *config.Config) bool { return c.Apollo.Path != "" },

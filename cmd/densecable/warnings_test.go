@@ -93,7 +93,6 @@ func TestStartupWarningsOrder(t *testing.T) {
 		"--netpoll_enabled=false", "--write_buffer_size=1", "--read_buffer_size=1")
 	want := []string{
 		"Not supported by this densecable version, ignored: --sse (Server-Sent Events)",
-		"Not supported by this densecable version, ignored: --ds (Durable Streams)",
 		"Not supported by this densecable version, ignored: --pusher_app_key (Pusher protocol)",
 		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
 		"Not supported by this densecable version, ignored: --ocpp_path (OCPP)",
