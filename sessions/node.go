@@ -158,6 +158,9 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	if v := q.Get("ptp"); v != "" {
 		s.pingPrecision = v
 	}
+	if pl, ok := c.(Pingless); ok && pl.Pingless() {
+		s.pingInterval = 0
+	}
 	s.push(task{kind: taskConnect})
 	return s
 }

@@ -149,3 +149,8 @@ func (p *Poll) takeLocked(now time.Time) (Responder, response) {
 	p.expire = now.Add(p.srv.opts.KeepaliveTimeout).UnixNano()
 	return r, res
 }
+
+// Pingless implements sessions.Pingless: a poll is answered at least every
+// --poll_interval, which tells the client the server is alive; pings would
+// only turn an idle session's held request into a request per ping.
+func (p *Poll) Pingless() bool { return true }

@@ -87,10 +87,15 @@ type env struct {
 
 func newEnv(t *testing.T, opts Options) *env {
 	t.Helper()
+	return newEnvWith(t, opts, sessions.Options{})
+}
+
+func newEnvWith(t *testing.T, opts Options, nodeOpts sessions.Options) *env {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hub := fanout.New(fanout.Options{}, log)
 	pub := fanout.NewPublisher(fanout.PublisherDeps{Hub: hub}, log)
-	node := sessions.NewNode(sessions.Options{}, sessions.Deps{
+	node := sessions.NewNode(nodeOpts, sessions.Deps{
 		Hub: hub, Publisher: pub, Authenticators: []sessions.Authenticator{auth{}},
 		Router: streams.New(streams.Options{Public: true}, log),
 	}, log)
@@ -324,4 +329,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// Long-poll sessions get no pings: with pings every 100 ms an idle poll
+// is still held until --poll_interval and ends empty.
+func TestNoPings(t *testing.T) {
+	e := newEnvWith(t, Options{Interval: 700 * time.Millisecond}, sessions.Options{PingInterval: 100 * time.Millisecond})
+	r, _ := e.post("/lp", "", "")
+	id := r.wait(t).pollID()
+	start := time.Now()
+	r2, _ := e.post("/lp", id, "")
+	r2.wait(t)
+	if r2.body != "" || time.Since(start) < 700*time.Millisecond {
+		t.Fatalf("idle poll answered after %v with %q", time.Since(start), r2.body)
+	}
 }
