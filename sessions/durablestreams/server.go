@@ -277,3 +277,10 @@ func (s *Server) Shutdown() {
 	}
 	s.clock.Stop()
 }
+
+// readerCount is how many requests are in progress or waiting.
+func (s *Server) readerCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.readers)
+}
