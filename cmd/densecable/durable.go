@@ -35,7 +35,7 @@ func (a *app) setupDurableStreams(routes *heldRoutes) {
 	// Reads have no body; a small one is read and ignored so that a write
 	// attempt gets the reference's 405, a larger one 413.
 	routes.add(heldRoute{path: cfg.Path, prefix: true, maxBody: 4096, serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
-		r := srv.Serve(c, req.Method, &req.Request, cors.headers(nil, req, "GET, HEAD, OPTIONS"))
+		r := srv.Serve(c, req.Method, &req.Request, cors.headers(req, "GET, HEAD, OPTIONS"))
 		if r == nil {
 			return nil
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/densecable/densecable/api/broadcast"
 	"github.com/densecable/densecable/frames"
@@ -58,7 +59,10 @@ func (h *heldRoutes) ServeHeld(c *poller.Conn, req *poller.HTTPRequest) poller.H
 // rule (broadcast.CORS): Allow-Origin is `*` without a list, the request's
 // Origin when it is allowed, absent otherwise. The protocol headers a
 // browser client must send and read are listed.
-type heldCORS struct{ rule *broadcast.CORS }
+type heldCORS struct {
+	rule  *broadcast.CORS
+	cache *sync.Map // methods → the shared "*" answer
+}
 
 const (
 	heldAllowHeaders  = "Origin, X-Requested-With, X-Request-ID, Content-Type, Accept, X-CSRF-Token, Authorization, X-Anycable-Poll-ID, X-Signed, Last-Event-ID"
@@ -66,24 +70,42 @@ const (
 )
 
 func newHeldCORS(allowedOrigins []string) heldCORS {
-	return heldCORS{rule: broadcast.NewCORS(strings.Join(allowedOrigins, ","))}
+	return heldCORS{rule: broadcast.NewCORS(strings.Join(allowedOrigins, ",")), cache: &sync.Map{}}
 }
 
-// headers appends the CORS headers for req to dst.
-func (c heldCORS) headers(dst []frames.Header, req *poller.HTTPRequest, methods string) []frames.Header {
+// headers returns the CORS headers for req. The common answers (no
+// Origin, or any origin allowed) are shared slices: a held request keeps
+// them while it waits, so they must cost nothing per request. Callers
+// must not modify the result.
+func (c heldCORS) headers(req *poller.HTTPRequest, methods string) []frames.Header {
 	origin := req.Get("origin")
 	switch {
-	case c.rule.AllowsOrigin("") && origin == "":
-		dst = append(dst, frames.Header{Key: "Access-Control-Allow-Origin", Value: "*"})
-	case origin != "" && c.rule.AllowsOrigin(origin):
-		dst = append(dst, frames.Header{Key: "Access-Control-Allow-Origin", Value: origin})
+	case origin == "" && c.rule.AllowsOrigin(""):
+		return c.star(methods)
+	case origin == "" || !c.rule.AllowsOrigin(origin):
+		return c.common(nil, methods)
 	}
+	return c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
+}
+
+func (c heldCORS) common(dst []frames.Header, methods string) []frames.Header {
 	return append(dst,
 		frames.Header{Key: "Access-Control-Allow-Methods", Value: methods},
 		frames.Header{Key: "Access-Control-Allow-Credentials", Value: "true"},
 		frames.Header{Key: "Access-Control-Allow-Headers", Value: heldAllowHeaders},
 		frames.Header{Key: "Access-Control-Expose-Headers", Value: heldExposeHeaders},
 	)
+}
+
+// star is the shared answer for requests without an Origin when every
+// origin is allowed (methods is one of a few constants per route).
+func (c heldCORS) star(methods string) []frames.Header {
+	if v, ok := c.cache.Load(methods); ok {
+		return v.([]frames.Header)
+	}
+	h := c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: "*"}}, methods)
+	v, _ := c.cache.LoadOrStore(methods, h)
+	return v.([]frames.Header)
 }
 
 // setupHeld adds the held transports' routes (after setupMetrics: they

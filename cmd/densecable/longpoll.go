@@ -31,16 +31,16 @@ func (a *app) setupLongPoll(routes *heldRoutes) {
 	a.closers = append(a.closers, srv.Shutdown)
 	cors := newHeldCORS(a.cfg.Server.AllowedOrigins)
 	routes.add(heldRoute{path: cfg.Path, maxBody: cfg.MaxRequestSize, serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
-		w := &pollResponse{c: c, cors: cors.headers(nil, req, "POST, OPTIONS")}
+		w := &heldPoll{c: c, cors: cors.headers(req, "POST, OPTIONS"), srv: srv}
 		if req.Method == http.MethodOptions {
 			w.Respond(http.StatusOK, nil, nil)
 			return nil
 		}
-		p := srv.Serve(&longpoll.Request{Method: req.Method, Req: &req.Request, Body: req.Body, RemoteIP: c.RemoteIP()}, w)
-		if p == nil {
+		w.p = srv.Serve(&longpoll.Request{Method: req.Method, Req: &req.Request, Body: req.Body, RemoteIP: c.RemoteIP()}, w)
+		if w.p == nil {
 			return nil
 		}
-		return heldPoll{srv, p, w}
+		return w // the engine registers it after ServeHeld: OnClose sees w.p
 	}})
 	a.metrics.Add(func(add func(api.Metric)) {
 		add(api.Metric{Name: "long_poll_clients_num", Help: "The number of active long polling clients", Gauge: true, Value: float64(srv.Clients())})
@@ -51,21 +51,19 @@ func (a *app) setupLongPoll(routes *heldRoutes) {
 	})
 }
 
-// pollResponse answers a long-poll request on its held connection.
-type pollResponse struct {
-	c    *poller.Conn
-	cors []frames.Header
-}
-
-func (w *pollResponse) Respond(status int, h []frames.Header, body []byte) {
-	w.c.Respond(status, append(w.cors, h...), body)
-}
-
-// heldPoll hears about a held poll's client leaving.
+// heldPoll is one long-poll request on its held connection: it answers
+// it (longpoll.Responder) and hears about its client leaving
+// (poller.HTTPReceiver).
 type heldPoll struct {
-	srv *longpoll.Server
-	p   *longpoll.Poll
-	w   *pollResponse
+	c    *poller.Conn
+	cors []frames.Header // shared, never modified
+	srv  *longpoll.Server
+	p    *longpoll.Poll
 }
 
-func (h heldPoll) OnClose() { h.srv.Cancel(h.p, h.w) }
+func (w *heldPoll) Respond(status int, h []frames.Header, body []byte) {
+	all := make([]frames.Header, 0, len(w.cors)+len(h))
+	w.c.Respond(status, append(append(all, w.cors...), h...), body)
+}
+
+func (w *heldPoll) OnClose() { w.srv.Cancel(w.p, w) }
