@@ -20,6 +20,8 @@ type Poll struct {
 	remote string
 	sess   *sessions.Session
 
+	recv sync.Mutex // serializes Session.Receive
+
 	mu      sync.Mutex
 	buf     []byte // JSONL lines waiting for a request; bounded by Options.MaxBuffer
 	queued  bool   // a broadcast batch was gathered since the last Flush
@@ -154,3 +156,13 @@ func (p *Poll) takeLocked(now time.Time) (Responder, response) {
 // --poll_interval, which tells the client the server is alive; pings would
 // only turn an idle session's held request into a request per ping.
 func (p *Poll) Pingless() bool { return true }
+
+// receive hands one command to the session unless it has ended.
+func (p *Poll) receive(line []byte) {
+	p.mu.Lock()
+	open := p.status == 0
+	p.mu.Unlock()
+	if open {
+		p.sess.Receive(line)
+	}
+}

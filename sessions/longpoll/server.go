@@ -146,12 +146,13 @@ func (s *Server) open(req *Request, r Responder) *Poll {
 // whether r is held.
 func (s *Server) poll(p *Poll, req *Request, r Responder) bool {
 	now := time.Now()
+	// Receive must not run concurrently for one session (two requests with
+	// the same id), and not under p.mu: a refused command closes the
+	// session from inside it (Poll.end takes p.mu).
+	p.recv.Lock()
+	_ = splitJSONL(req.Body, p.receive)
+	p.recv.Unlock()
 	p.mu.Lock()
-	if p.status == 0 {
-		// Under p.mu: Receive must not run concurrently for one session
-		// (two requests with the same id).
-		_ = splitJSONL(req.Body, p.sess.Receive)
-	}
 	prev := p.held
 	p.held = r
 	p.holdEnd = now.Add(s.opts.Interval).UnixNano()

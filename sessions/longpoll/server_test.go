@@ -344,3 +344,20 @@ func TestNoPings(t *testing.T) {
 		t.Fatalf("idle poll answered after %v with %q", time.Since(start), r2.body)
 	}
 }
+
+// A body with more commands than a session may queue closes the session
+// with too_many_requests (as on a WebSocket), without blocking anything.
+func TestTooManyCommands(t *testing.T) {
+	e := newEnv(t, Options{})
+	r, _ := e.post("/lp", "", "")
+	id := r.wait(t).pollID()
+	r2, _ := e.post("/lp", id, strings.Repeat(`{"command":"message","identifier":"x","data":"{}"}`+"\n", 600))
+	r2.wait(t)
+	if !strings.Contains(r2.body, `"reason":"too_many_requests"`) {
+		t.Fatalf("flood: %d %q", r2.status, r2.body)
+	}
+	r3, _ := e.post("/lp", id, "")
+	if r3.wait(t).status != 401 {
+		t.Fatalf("after the flood: %d", r3.status)
+	}
+}
