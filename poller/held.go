@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"net/http"
 	"strconv"
 	"time"
 
@@ -166,7 +165,7 @@ func (c *Conn) Finish() bool {
 // headers are written as given.
 func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 	closing := !c.KeepAlive()
-	b := AppendResponseHead(make([]byte, 0, 128+len(body)), status, headers)
+	b := frames.AppendResponseHead(make([]byte, 0, 128+len(body)), status, headers)
 	b = b[:len(b)-2]
 	if closing {
 		b = append(b, "Connection: close\r\n"...)
@@ -177,24 +176,6 @@ func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 	b = append(b, body...)
 	_ = c.Write(b)
 	return c.Finish()
-}
-
-// AppendResponseHead appends an HTTP/1.1 status line, headers and the blank
-// line ending the head. The caller adds framing headers (Content-Length,
-// Transfer-Encoding) itself when it needs them.
-func AppendResponseHead(dst []byte, status int, headers []frames.Header) []byte {
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(dst, ' ')
-	dst = append(dst, http.StatusText(status)...)
-	dst = append(dst, "\r\n"...)
-	for _, h := range headers {
-		dst = append(dst, h.Key...)
-		dst = append(dst, ": "...)
-		dst = append(dst, h.Value...)
-		dst = append(dst, "\r\n"...)
-	}
-	return append(dst, "\r\n"...)
 }
 
 // resumeSignal is holdRead/resumeRead for the engines whose reader blocks

@@ -52,7 +52,7 @@ func (h *testHandler) ServeHeld(c *Conn, req *HTTPRequest) HTTPReceiver {
 		c.Respond(200, []frames.Header{{Key: "X-Test", Value: "1"}}, []byte("echo:"+body))
 		return heldTestRecv{&h.held}
 	case strings.Contains(req.URI, "stream"):
-		_ = c.Write(AppendResponseHead(nil, 200, []frames.Header{{Key: "Content-Type", Value: "text/event-stream"}}))
+		_ = c.Write(frames.AppendResponseHead(nil, 200, []frames.Header{{Key: "Content-Type", Value: "text/event-stream"}}))
 		_ = c.Write([]byte("hello\n"))
 	}
 	h.held.conns <- heldCall{c: c, body: body, uri: req.URI}

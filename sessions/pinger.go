@@ -42,7 +42,7 @@ func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger
 // whose deadline passed is disconnected with no_pong. It reports whether
 // the session was cut off.
 func (p *pinger) expectPong(s *Session, now time.Time) bool {
-	if p.pongTimeout <= 0 || !(s.wire.proto.Extended() || p.native) {
+	if p.pongTimeout <= 0 || !(s.wire.proto.Extended() || p.native && s.canPong()) {
 		return false
 	}
 	due := s.pongDue.Load()

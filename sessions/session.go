@@ -239,6 +239,25 @@ func (s *Session) Receive(payload []byte) {
 	}
 }
 
+// ReceiveCommand queues a command the transport built itself (an SSE
+// request's subscriptions, from its query or body) instead of decoding a
+// client message; the same bounds apply as to Receive. Call it from the
+// transport's goroutine, like Receive.
+func (s *Session) ReceiveCommand(m *encoders.Message, size int) {
+	s.node.stats.ClientMessages.Add(1)
+	if !s.push(task{kind: taskCommand, msg: m, size: size}) {
+		s.node.stats.FailedClientMessages.Add(1)
+		s.tooManyRequests()
+	}
+}
+
+// canPong reports whether the client can answer a native ping: only a
+// transport that sends one (a WebSocket) gets a pong deadline from it.
+func (s *Session) canPong() bool {
+	_, ok := s.conn.(NativePinger)
+	return ok
+}
+
 // tooManyRequests cuts off a client that sends faster than its commands
 // can be handled (RPC is the bound) rather than queue without limit. Debug
 // level: the client controls how often this happens.

@@ -160,6 +160,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}
 	a.httpSrv = api.NewHTTPServer(wsh.plainHTTP(a.router.Serve), api.DefaultHTTPTimeouts)
+	a.setupSSE(wsh)
 
 	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
 	ws, err := poller.New(cfg.Server.Poller, poller.Options{
@@ -185,7 +186,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	a.setupAPI()
 	a.setupMetrics()
-	a.setupHeld(&wsh.heldRoutes)
+	a.setupHeld(wsh)
 	return a, nil
 }
 
@@ -273,6 +274,7 @@ func (a *app) start() error {
 	for _, p := range a.cfg.Server.Path {
 		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
+	a.logSSE()
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
 	for _, f := range a.startLines {
 		f()

@@ -10,7 +10,7 @@ import (
 
 // setupDurableStreams serves --ds: a held route on the main port under
 // --ds_path.
-func (a *app) setupDurableStreams(routes *heldRoutes) {
+func (a *app) setupDurableStreams(wsh *wsHandler) {
 	cfg := a.cfg.DS
 	if !cfg.Enabled {
 		return
@@ -26,7 +26,6 @@ func (a *app) setupDurableStreams(routes *heldRoutes) {
 		SSETTL:       time.Duration(cfg.SSETTL) * time.Second,
 		Public:       a.cfg.Streams.Public || a.cfg.Public,
 		Secret:       a.cfg.Streams.Secret,
-		Head:         poller.AppendResponseHead,
 	}, durablestreams.Deps{Node: a.node, Hub: a.hub, Broker: a.broker}, log)
 	// Before the node's shutdown: live readers get their answer (410, end
 	// of stream) while the connections are still there.
@@ -34,7 +33,8 @@ func (a *app) setupDurableStreams(routes *heldRoutes) {
 	cors := newHeldCORS(a.cfg.Server.AllowedOrigins)
 	// Reads have no body; a small one is read and ignored so that a write
 	// attempt gets the reference's 405, a larger one 413.
-	routes.add(heldRoute{path: cfg.Path, prefix: true, maxBody: 4096, serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
+	closeHandedOff(a.httpSrv)
+	wsh.held = append(wsh.held, heldRoute{match: pathRoute(cfg.Path, true, 4096), serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
 		r := srv.Serve(c, req.Method, &req.Request, cors.headers(req, "GET, HEAD, OPTIONS"))
 		if r == nil {
 			return nil

@@ -1,119 +1,54 @@
 package main
 
 import (
-	"net/http"
-	"strings"
-	"sync"
+	"github.com/valyala/fasthttp"
 
-	"github.com/densecable/densecable/api/broadcast"
-	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/poller"
 )
 
-// heldRoute is an HTTP endpoint the event loop serves itself instead of
-// fasthttp (poller.HTTPHandler): long polling, Durable Streams, SSE. The
-// route answers every method on its path (405 and CORS preflights too).
+// heldRoute is a transport served on requests the event loop holds
+// (poller.HTTPHandler): SSE, long polling, Durable Streams. A transport
+// adds its route to wsHandler.held in its own file.
 type heldRoute struct {
-	path    string
-	prefix  bool // path is a prefix ("/ds" serves "/ds/<stream>")
-	maxBody int  // larger bodies get 413 from the engine
-	serve   func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver
-}
-
-// heldRoutes is the table wsHandler embeds: it makes the handler a
-// poller.HTTPHandler. Adding a held transport is a route appended here at
-// start.
-type heldRoutes struct{ routes []heldRoute }
-
-func (h *heldRoutes) add(r heldRoute) { h.routes = append(h.routes, r) }
-
-func (h *heldRoutes) route(path string) *heldRoute {
-	for i := range h.routes {
-		r := &h.routes[i]
-		if path == r.path || r.prefix && strings.HasPrefix(path, r.path+"/") {
-			return r
-		}
-	}
-	return nil
+	// match reports whether the route takes a request for method and path
+	// (without query), and the largest body it reads.
+	match func(method, path string) (maxBody int, ok bool)
+	// serve runs on the loop goroutine with the complete request (see
+	// poller.HTTPHandler.ServeHeld); nil: nobody to tell when it closes.
+	serve func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver
 }
 
 // HoldHTTP implements poller.HTTPHandler.
-func (h *heldRoutes) HoldHTTP(_, path string) (int, bool) {
-	if r := h.route(path); r != nil {
-		return r.maxBody, true
+func (h *wsHandler) HoldHTTP(method, path string) (int, bool) {
+	if r := h.heldRoute(method, path); r != nil {
+		n, _ := r.match(method, path)
+		return n, true
 	}
 	return 0, false
 }
 
 // ServeHeld implements poller.HTTPHandler.
-func (h *heldRoutes) ServeHeld(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
-	r := h.route(req.Path())
-	if r == nil { // HoldHTTP said yes: the table does not change after start
-		c.Respond(http.StatusNotFound, nil, nil)
-		return nil
+func (h *wsHandler) ServeHeld(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
+	if r := h.heldRoute(req.Method, req.Path()); r != nil {
+		return r.serve(c, req)
 	}
-	return r.serve(c, req)
+	c.Respond(404, nil, nil) // HoldHTTP took it: cannot happen
+	return nil
 }
 
-// heldCORS is the CORS answer of the held endpoints, with allowed_origins'
-// rule (broadcast.CORS): Allow-Origin is `*` without a list, the request's
-// Origin when it is allowed, absent otherwise. The protocol headers a
-// browser client must send and read are listed.
-type heldCORS struct {
-	rule  *broadcast.CORS
-	cache *sync.Map // methods → the shared "*" answer
-}
-
-const (
-	heldAllowHeaders  = "Origin, X-Requested-With, X-Request-ID, Content-Type, Accept, X-CSRF-Token, Authorization, X-Anycable-Poll-ID, X-Signed, Last-Event-ID"
-	heldExposeHeaders = "X-Anycable-Poll-ID, Stream-Next-Offset, Stream-Up-To-Date, Stream-Cursor"
-)
-
-func newHeldCORS(allowedOrigins []string) heldCORS {
-	return heldCORS{rule: broadcast.NewCORS(strings.Join(allowedOrigins, ",")), cache: &sync.Map{}}
-}
-
-// headers returns the CORS headers for req. The common answers (no
-// Origin, or any origin allowed) are shared slices: a held request keeps
-// them while it waits, so they must cost nothing per request. Callers
-// must not modify the result.
-func (c heldCORS) headers(req *poller.HTTPRequest, methods string) []frames.Header {
-	origin := req.Get("origin")
-	switch {
-	case origin == "" && c.rule.AllowsOrigin(""):
-		return c.star(methods)
-	case origin == "" || !c.rule.AllowsOrigin(origin):
-		return c.common(nil, methods)
+func (h *wsHandler) heldRoute(method, path string) *heldRoute {
+	for i := range h.held {
+		if _, ok := h.held[i].match(method, path); ok {
+			return &h.held[i]
+		}
 	}
-	return c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
+	return nil
 }
 
-func (c heldCORS) common(dst []frames.Header, methods string) []frames.Header {
-	return append(dst,
-		frames.Header{Key: "Access-Control-Allow-Methods", Value: methods},
-		frames.Header{Key: "Access-Control-Allow-Credentials", Value: "true"},
-		frames.Header{Key: "Access-Control-Allow-Headers", Value: heldAllowHeaders},
-		frames.Header{Key: "Access-Control-Expose-Headers", Value: heldExposeHeaders},
-	)
-}
-
-// star is the shared answer for requests without an Origin when every
-// origin is allowed (methods is one of a few constants per route).
-func (c heldCORS) star(methods string) []frames.Header {
-	if v, ok := c.cache.Load(methods); ok {
-		return v.([]frames.Header)
-	}
-	h := c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: "*"}}, methods)
-	v, _ := c.cache.LoadOrStore(methods, h)
-	return v.([]frames.Header)
-}
-
-// setupHeld adds the held transports' routes (after setupMetrics: they
-// register their metrics).
-func (a *app) setupHeld(routes *heldRoutes) {
-	a.setupLongPoll(routes)
-	a.setupDurableStreams(routes)
-}
-
-// baseURL is the main listener's URL for log lines (after Listen).
-func (a *app) baseURL() string { return "http://" + a.ws.Addr().String() }
+// closeHandedOff makes the main port's fasthttp close each connection
+// after one response once held routes exist: a connection handed to
+// fasthttp stays with it for its keep-alive life, so a client reusing it
+// (browsers pool one origin's connections: EventSource and fetch share
+// them) would have its SSE or long-poll request answered 404 by fasthttp.
+// Its next request then opens a connection the event loop routes.
+func closeHandedOff(srv *fasthttp.Server) { srv.DisableKeepalive = true }

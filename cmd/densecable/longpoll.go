@@ -12,7 +12,7 @@ import (
 )
 
 // setupLongPoll serves --poll: a held route on the main port.
-func (a *app) setupLongPoll(routes *heldRoutes) {
+func (a *app) setupLongPoll(wsh *wsHandler) {
 	cfg := a.cfg.Poll
 	if !cfg.Enabled {
 		return
@@ -30,7 +30,8 @@ func (a *app) setupLongPoll(routes *heldRoutes) {
 	}, a.node, actioncable.Default(), a.log.With("context", "longpoll"))
 	a.closers = append(a.closers, srv.Shutdown)
 	cors := newHeldCORS(a.cfg.Server.AllowedOrigins)
-	routes.add(heldRoute{path: cfg.Path, maxBody: cfg.MaxRequestSize, serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
+	closeHandedOff(a.httpSrv)
+	wsh.held = append(wsh.held, heldRoute{match: pathRoute(cfg.Path, false, cfg.MaxRequestSize), serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
 		w := &heldPoll{c: c, cors: cors.headers(req, "POST, OPTIONS"), srv: srv}
 		if req.Method == http.MethodOptions {
 			w.Respond(http.StatusOK, nil, nil)

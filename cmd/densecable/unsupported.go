@@ -13,7 +13,6 @@ type unsupportedFeature struct {
 // unsupportedFeatures is a slice, not a map, so that the warnings come out
 // in the same order on every start.
 var unsupportedFeatures = []unsupportedFeature{
-	{"--sse (Server-Sent Events)", func(c *config.Config) bool { return c.SSE.Enabled }, []string{"sse_path"}},
 	{"--pusher_app_key (Pusher protocol)", func(c *config.Config) bool { return c.PusherEnabled() },
 		[]string{"pusher_app_id", "pusher_app_key", "pusher_secret", "pusher_api_port"}},
 	{"--graphql_path (Apollo GraphQL)", func(c *config.Config) bool { return c.Apollo.Path != "" },

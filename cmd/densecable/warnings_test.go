@@ -70,12 +70,10 @@ func TestStartupWarnings(t *testing.T) {
 		{[]string{"--broadcast_adapter=redis", "--write_buffer_size=4096"}, []string{warnWriteBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096"}, []string{warnReadBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096", "--poller=netpoll"}, nil},
-		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e"},
-			[]string{"Not supported by this densecable version, ignored: --sse (Server-Sent Events)"}},
+		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e"}, nil},
 		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5"},
 			[]string{"--metrics_rotate_interval has no effect: --metrics_log (metrics in the log) is not supported by this densecable version"}},
 		{[]string{"--broadcast_adapter=redis", "--sse_path=/e", "--statsd_prefix=x"}, []string{
-			"--sse_path has no effect: --sse (Server-Sent Events) is not supported by this densecable version",
 			"--statsd_prefix has no effect: --statsd_host (StatsD metrics) is not supported by this densecable version",
 		}},
 	} {
@@ -92,7 +90,6 @@ func TestStartupWarningsOrder(t *testing.T) {
 		"--graphql_path=/g", "--ocpp_path=/o", "--statsd_host=s:1", "--metrics_log", "--enable_ws_compression",
 		"--netpoll_enabled=false", "--write_buffer_size=1", "--read_buffer_size=1")
 	want := []string{
-		"Not supported by this densecable version, ignored: --sse (Server-Sent Events)",
 		"Not supported by this densecable version, ignored: --pusher_app_key (Pusher protocol)",
 		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
 		"Not supported by this densecable version, ignored: --ocpp_path (OCPP)",

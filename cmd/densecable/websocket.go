@@ -87,8 +87,8 @@ type wsHandler struct {
 	// anycable-token.* sub-protocol is stored under it unless the client
 	// sent the header itself.
 	tokenHeader string
-	// heldRoutes: HTTP endpoints held on the event loop (held.go).
-	heldRoutes
+	// held: transports on held HTTP requests (held.go).
+	held []heldRoute
 }
 
 func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node) *wsHandler {

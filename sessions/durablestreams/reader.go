@@ -113,12 +113,15 @@ func (r *reader) startPoll(next string) {
 		return
 	}
 	r.next = next
-	if f := r.first; f != nil {
-		r.done = true
-		r.mu.Unlock()
-		r.respondFrame(f)
-		return
+	for _, f := range r.pending {
+		if newer(frameOffset(f), next) {
+			r.done, r.pending = true, nil
+			r.mu.Unlock()
+			r.respondFrame(f)
+			return
+		}
 	}
+	r.pending = nil
 	r.live = true
 	r.gauge = &s.stats.PollClients
 	r.gauge.Add(1)
@@ -153,7 +156,7 @@ func (r *reader) startSSE(batch []broker.Publication, next string) {
 	s := r.srv
 	s.stats.SSERequests.Add(1)
 	h := append(append([]frames.Header(nil), r.extra...), sseHeaders...)
-	out := s.opts.Head(nil, http.StatusOK, h)
+	out := frames.AppendResponseHead(nil, http.StatusOK, h)
 	cursor := nextCursor(time.Now(), r.p.cursor)
 	if len(batch) > 0 {
 		out = appendSSE(out, appendBatch(nil, batch), next, cursor)
@@ -166,9 +169,11 @@ func (r *reader) startSSE(batch []broker.Publication, next string) {
 		return
 	}
 	err := r.c.Write(out)
+	r.next = next
 	for _, f := range r.pending {
-		if err == nil && newer(frameOffset(f), next) {
+		if off := frameOffset(f); err == nil && newer(off, r.next) {
 			err = r.c.Write(f)
+			r.next = off
 		}
 	}
 	r.pending = nil
@@ -272,20 +277,23 @@ func (r *reader) Queue(f []byte) bool {
 		return false
 	}
 	if !r.live {
-		if r.p.live == liveSSE {
-			if len(r.pending) >= r.srv.opts.MaxPendingEvents {
-				r.srv.log.Debug("durable stream reader too slow during catch-up", "stream", r.p.stream)
-				r.done = true
-				r.c.Close(0, "")
-				r.later()
-				return false
-			}
-			r.pending = append(r.pending, f)
-		} else if r.first == nil {
-			r.first = f
+		if len(r.pending) >= r.srv.opts.MaxPendingEvents {
+			r.srv.log.Debug("durable stream reader too slow during catch-up", "stream", r.p.stream)
+			r.done = true
+			r.c.Close(0, "")
+			r.later()
+			return false
 		}
+		r.pending = append(r.pending, f)
 		return false
 	}
+	// A publication delivered after the catch-up read it (the hub delivers
+	// asynchronously) is not sent twice.
+	off := frameOffset(f)
+	if !newer(off, r.next) {
+		return false
+	}
+	r.next = off
 	if r.p.live != liveSSE {
 		r.done = true
 		r.respondFrame(f) // a non-blocking write
@@ -314,8 +322,12 @@ func (r *reader) Flush() {
 	}
 }
 
-// frameOffset reads the offset out of an SSE frame's control event.
+// frameOffset reads the offset out of a live frame: a long-poll frame
+// starts with it, an SSE frame has it in its control event.
 func frameOffset(f []byte) string {
+	if i := bytes.IndexByte(f, '\n'); i > 0 && f[0] != 'e' {
+		return string(f[:i])
+	}
 	const key = `"streamNextOffset":"`
 	i := bytes.Index(f, []byte(key))
 	if i < 0 {

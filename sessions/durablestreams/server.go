@@ -37,12 +37,10 @@ type Options struct {
 	// MaxReads bounds the requests authenticating or reading history at
 	// once (default 256); more get 503.
 	MaxReads int
-	// MaxPendingEvents bounds the live events an SSE reader gathers while
+	// MaxPendingEvents bounds the live events a reader gathers while
 	// its catch-up is read (default 1,024); past it the stream is closed.
 	MaxPendingEvents int
-	// Head writes an HTTP response head (poller.AppendResponseHead).
-	Head func(dst []byte, status int, headers []frames.Header) []byte
-	Tick time.Duration // deadline resolution (default 100 ms)
+	Tick             time.Duration // deadline resolution (default 100 ms)
 }
 
 // Deps are the node's parts a read uses.

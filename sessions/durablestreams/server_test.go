@@ -114,7 +114,6 @@ func newEnv(t *testing.T, opts Options) *env {
 		opts.SSETTL = 10 * time.Second
 	}
 	opts.Tick = 5 * time.Millisecond
-	opts.Head = func(dst []byte, status int, _ []frames.Header) []byte { return append(dst, "HEAD\n"...) }
 	e := &env{srv: New(opts, Deps{Node: node, Hub: hub, Broker: b}, log), pub: pub, b: b}
 	t.Cleanup(func() {
 		e.srv.Shutdown()
@@ -214,7 +213,9 @@ func TestSSE(t *testing.T) {
 	e.publish(t, "s", `2`)
 	c.wait(t) // the TTL ends it
 	got := c.text()
-	if !strings.HasPrefix(got, "HEAD\nevent: data\ndata:[1]\n\nevent: control\ndata:{\"streamCursor\":") ||
+	_, events, _ := strings.Cut(got, "\r\n\r\n")
+	if !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") || !strings.Contains(got, "Content-Type: text/event-stream\r\n") ||
+		!strings.HasPrefix(events, "event: data\ndata:[1]\n\nevent: control\ndata:{\"streamCursor\":") ||
 		!strings.Contains(got, "event: data\ndata:[2]\n\n") || strings.Count(got, `"upToDate":true}`) != 2 {
 		t.Fatalf("sse: %q", got)
 	}

@@ -1,0 +1,137 @@
+package sse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/encoders/jsonkit"
+)
+
+// Bounds on what a request may ask for.
+const (
+	// MaxBodySize bounds a POST body (anycable-go's 64 KiB).
+	MaxBodySize = 64 << 10
+	// MaxCommands bounds the subscribe commands of one POST: each one is a
+	// command in the session's inbox (256 at most), and one more is the
+	// handler's own.
+	MaxCommands = 64
+)
+
+// Query parameters (anycable-go's names).
+const (
+	paramIdentifier   = "identifier"
+	paramChannel      = "channel"
+	paramStream       = "stream"
+	paramSignedStream = "signed_stream"
+	paramTurbo        = "turbo_signed_stream_name"
+	paramHistorySince = "history_since"
+	paramRaw          = "raw"
+)
+
+var (
+	errNoChannel    = errors.New("no channel provided")
+	errTooManyLines = fmt.Errorf("more than %d commands", MaxCommands)
+)
+
+// getCommand builds the one subscribe command of a GET request from its
+// query (the first of identifier, channel, stream, signed_stream,
+// turbo_signed_stream_name that is set) and its Last-Event-ID header
+// ("offset/epoch/stream": history from that position; any other shape is
+// ignored, a non-numeric offset is an error). history_since asks for the
+// history since a Unix time.
+func getCommand(q url.Values, lastEventID string) (*encoders.Message, error) {
+	id := q.Get(paramIdentifier)
+	if id == "" {
+		if c := q.Get(paramChannel); c != "" {
+			id = identifierJSON("channel", c, "", "")
+		} else if s := q.Get(paramStream); s != "" {
+			id = identifierJSON("channel", "$pubsub", "stream_name", s)
+		} else if s := q.Get(paramSignedStream); s != "" {
+			id = identifierJSON("channel", "$pubsub", "signed_stream_name", s)
+		} else if s := q.Get(paramTurbo); s != "" {
+			id = identifierJSON("channel", "Turbo::StreamsChannel", "signed_stream_name", s)
+		}
+	}
+	if id == "" {
+		return nil, errNoChannel
+	}
+	m := &encoders.Message{Command: "subscribe", Identifier: id}
+	if lastEventID != "" {
+		parts := strings.SplitN(lastEventID, "/", 3)
+		if len(parts) == 3 {
+			off, err := strconv.ParseUint(parts[0], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("failed to parse last event id: %s", lastEventID)
+			}
+			m.History = &encoders.HistoryRequest{Streams: map[string]encoders.StreamPosition{
+				parts[2]: {Epoch: parts[1], Offset: off},
+			}}
+		}
+	}
+	if v := q.Get(paramHistorySince); v != "" {
+		since, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse history since value: %s", v)
+		}
+		if m.History == nil {
+			m.History = &encoders.HistoryRequest{}
+		}
+		m.History.Since = since
+	}
+	return m, nil
+}
+
+// identifierJSON is {"k1":"v1"} or {"k1":"v1","k2":"v2"} (keys in order,
+// as the reference's sorted map gives them).
+func identifierJSON(k1, v1, k2, v2 string) string {
+	b := append(make([]byte, 0, 32+len(v1)+len(v2)), '{')
+	b = jsonkit.AppendString(b, k1)
+	b = append(b, ':')
+	b = jsonkit.AppendString(b, v1)
+	if k2 != "" {
+		b = append(b, ',')
+		b = jsonkit.AppendString(b, k2)
+		b = append(b, ':')
+		b = jsonkit.AppendString(b, v2)
+	}
+	return string(append(b, '}'))
+}
+
+// postCommands reads a POST body: JSON lines, each an Action Cable command
+// run as a subscribe (whatever its command field says, as the reference
+// does); blank lines are skipped. A line that is not a command fails the
+// whole request.
+func postCommands(body []byte) ([]*encoders.Message, error) {
+	var out []*encoders.Message
+	for len(body) > 0 {
+		var line []byte
+		line, body, _ = bytes.Cut(body, []byte("\n"))
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if len(out) == MaxCommands {
+			return nil, errTooManyLines
+		}
+		m := &encoders.Message{}
+		if err := jsonEnc.Decode(line, m); err != nil {
+			return nil, fmt.Errorf("failed to parse command: %w", err)
+		}
+		m.Command = "subscribe"
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// rawParam reports ?raw=1|true|t|y (any case): only data events are sent.
+func rawParam(q url.Values) bool {
+	switch strings.ToLower(q.Get(paramRaw)) {
+	case "1", "true", "t", "y":
+		return true
+	}
+	return false
+}
