@@ -72,3 +72,15 @@ func TestDurableStreamsSignedRedis(t *testing.T) {
 		"--foreign="+streams.SignStream(secret, stream+"_other"))
 	checkDurableRun(t, done, true)
 }
+
+// TestDurableStreamsNATS: history from the NATS JetStream broker, pub/sub
+// over NATS, JWT-less public streams.
+func TestDurableStreamsNATS(t *testing.T) {
+	requireNode(t)
+	requireNATS(t, sharedNATS)
+	bport := freePort(t)
+	s := startServer(t, "--norpc", "--public_streams", "--ds", "--ds_skip_auth", "--broker=nats", "--pubsub=nats",
+		"--nats_servers="+sharedNATSURL, "--broadcast_adapter=http", "--http_broadcast_port="+strconv.Itoa(bport))
+	done := runDurable(t, s, "http://"+hostPort(bport)+"/_broadcast", uniqueName("ds_nats"))
+	checkDurableRun(t, done, false)
+}

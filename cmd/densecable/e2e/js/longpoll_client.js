@@ -22,6 +22,7 @@ class LongPollClient {
     this.running = false
     this.ended = null // the status that ended the session
     this.statuses = []
+    this.inflight = new Set()
   }
 
   // request sends commands (objects) and queues the messages it gets back.
@@ -29,8 +30,18 @@ class LongPollClient {
     const headers = Object.assign({ 'Content-Type': 'application/jsonl' }, this.headers)
     if (this.id) headers['X-Anycable-Poll-ID'] = this.id
     const body = (commands || []).map((c) => JSON.stringify(c) + '\n').join('')
-    const res = await fetch(this.url, { method: 'POST', headers, body })
-    const text = await res.text()
+    const ctl = new AbortController()
+    this.inflight.add(ctl)
+    let res, text
+    try {
+      res = await fetch(this.url, { method: 'POST', headers, body, signal: ctl.signal })
+      text = await res.text()
+    } catch (err) {
+      if (ctl.signal.aborted) return 0 // stop() gave up this request
+      throw err
+    } finally {
+      this.inflight.delete(ctl)
+    }
     this.statuses.push(res.status)
     const id = res.headers.get('x-anycable-poll-id')
     if (id && !this.id) this.id = id
@@ -66,7 +77,12 @@ class LongPollClient {
   // answered and the loop polls again).
   send (...commands) { return this.request(commands) }
 
-  stop () { this.running = false }
+  // stop ends polling and abandons the request in flight (its connection
+  // closes, as when a browser tab goes away).
+  stop () {
+    this.running = false
+    for (const ctl of this.inflight) ctl.abort()
+  }
 
   take (pred, ms, what) { return this.messages.take(pred, ms, what) }
 }
