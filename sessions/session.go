@@ -11,6 +11,7 @@ import (
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/internal/deadline"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -106,8 +107,9 @@ type Session struct {
 
 	pingInterval  time.Duration
 	pingPrecision string
-	pingAt        int64 // next ping (Unix ns); guarded by pinger.mu
-	pingPos       int   // index+1 in the pinger's heap, 0 = none; guarded by pinger.mu
+	// Slot is the session's place in the pinger's heap (its next ping);
+	// guarded by pinger.mu.
+	deadline.Slot
 
 	// sidFromClient: sid is the client's X-Request-ID (checked against the
 	// session cache before the welcome).
