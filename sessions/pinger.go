@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/densecable/densecable/internal/deadline"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -26,7 +25,7 @@ type pinger struct {
 	pongTimeout time.Duration
 
 	mu   sync.Mutex
-	heap deadline.Heap[*Session] // by each session's next ping (its Slot)
+	heap []*Session // ordered by Session.pingAt; Session.pingPos is index+1
 
 	done chan struct{}
 	once sync.Once
@@ -73,16 +72,37 @@ func (p *pinger) add(s *Session, now time.Time) {
 		first += rand.N(spread)
 	}
 	p.mu.Lock()
-	if !s.Scheduled() {
-		p.heap.Set(s, now.Add(first).UnixNano())
+	if s.pingPos == 0 {
+		s.pingAt = now.Add(first).UnixNano()
+		p.heap = append(p.heap, s)
+		s.pingPos = len(p.heap)
+		p.up(len(p.heap) - 1)
 	}
 	p.mu.Unlock()
 }
 
 func (p *pinger) remove(s *Session) {
 	p.mu.Lock()
-	p.heap.Remove(s)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	i := s.pingPos - 1
+	if i < 0 {
+		return
+	}
+	last := len(p.heap) - 1
+	if i != last {
+		p.swap(i, last)
+	}
+	p.heap[last] = nil
+	p.heap = p.heap[:last]
+	s.pingPos = 0
+	if i != last {
+		p.down(i)
+		p.up(i)
+	}
+	// Give memory back after a mass disconnect.
+	if c := cap(p.heap); c > 1024 && len(p.heap) < c/4 {
+		p.heap = append(make([]*Session, 0, c/2), p.heap...)
+	}
 }
 
 // due moves every session whose ping is due at now to its next deadline
@@ -90,21 +110,57 @@ func (p *pinger) remove(s *Session) {
 func (p *pinger) due(now time.Time, batch []*Session) []*Session {
 	t := now.UnixNano()
 	p.mu.Lock()
-	for {
-		s, ok := p.heap.Peek()
-		if !ok || s.At() > t {
-			break
-		}
-		next := s.At() + int64(s.pingInterval)
+	for len(p.heap) > 0 && p.heap[0].pingAt <= t {
+		s := p.heap[0]
+		next := s.pingAt + int64(s.pingInterval)
 		if next <= t {
 			// Late (a stalled process): no catch-up burst.
 			next = t + int64(s.pingInterval)
 		}
-		p.heap.Set(s, next)
+		s.pingAt = next
+		p.down(0)
 		batch = append(batch, s)
 	}
 	p.mu.Unlock()
 	return batch
+}
+
+func (p *pinger) less(i, j int) bool { return p.heap[i].pingAt < p.heap[j].pingAt }
+
+func (p *pinger) swap(i, j int) {
+	p.heap[i], p.heap[j] = p.heap[j], p.heap[i]
+	p.heap[i].pingPos = i + 1
+	p.heap[j].pingPos = j + 1
+}
+
+func (p *pinger) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !p.less(i, parent) {
+			return
+		}
+		p.swap(i, parent)
+		i = parent
+	}
+}
+
+func (p *pinger) down(i int) {
+	n := len(p.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && p.less(r, l) {
+			m = r
+		}
+		if !p.less(m, i) {
+			return
+		}
+		p.swap(i, m)
+		i = m
+	}
 }
 
 func (p *pinger) stop() { p.once.Do(func() { close(p.done) }) }

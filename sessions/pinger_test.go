@@ -192,7 +192,7 @@ func TestPingSchedule(t *testing.T) {
 		}
 	}
 	p.remove(s)
-	if s.Scheduled() || p.heap.Len() != len(ss)-1 {
+	if s.pingPos != 0 || len(p.heap) != len(ss)-1 {
 		t.Fatal("remove left the session scheduled")
 	}
 	for now := first; now.Before(first.Add(3 * iv)); now = now.Add(pingTick) {
@@ -227,11 +227,16 @@ func TestPingHeapInvariant(t *testing.T) {
 		if step%250 != 0 {
 			continue
 		}
-		if p.heap.Len() != len(live) {
-			t.Fatalf("heap %d, live %d", p.heap.Len(), len(live))
+		if len(p.heap) != len(live) {
+			t.Fatalf("heap %d, live %d", len(p.heap), len(live))
 		}
-		if err := p.heap.Check(); err != nil {
-			t.Fatal(err)
+		for i, s := range p.heap {
+			if s.pingPos != i+1 {
+				t.Fatalf("slot %d holds a session that thinks it is at %d", i, s.pingPos-1)
+			}
+			if i > 0 && p.heap[(i-1)/2].pingAt > s.pingAt {
+				t.Fatalf("heap order broken at %d", i)
+			}
 		}
 	}
 }

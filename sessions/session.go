@@ -11,7 +11,6 @@ import (
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
-	"github.com/densecable/densecable/internal/deadline"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -107,9 +106,8 @@ type Session struct {
 
 	pingInterval  time.Duration
 	pingPrecision string
-	// Slot is the session's place in the pinger's heap (its next ping);
-	// guarded by pinger.mu.
-	deadline.Slot
+	pingAt        int64 // next ping (Unix ns); guarded by pinger.mu
+	pingPos       int   // index+1 in the pinger's heap, 0 = none; guarded by pinger.mu
 
 	// sidFromClient: sid is the client's X-Request-ID (checked against the
 	// session cache before the welcome).

@@ -21,8 +21,8 @@ func (s *Slot) Scheduled() bool { return s.pos != 0 }
 type Item interface{ DeadlineSlot() *Slot }
 
 // Heap is a min-heap of items by deadline, with no lock and no goroutine
-// of its own (Queue adds those; the session pinger uses it under its own
-// lock). Each item knows its position, so moving or removing one is
+// of its own (Queue adds those; a scheduler with its own lock and loop,
+// such as the session pinger, can use it directly). Each item knows its position, so moving or removing one is
 // O(log n).
 type Heap[T Item] struct{ items []T }
 
