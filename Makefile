@@ -51,6 +51,12 @@ bench: build
 bench-long: build
 	@bench/run.sh --long
 
+# 10,000 idle OCPP charge points next to Action Cable clients: RSS per
+# connection (docs/benchmarks.md). Smaller: OCPP_CONNS=2000 make bench-ocpp
+.PHONY: bench-ocpp
+bench-ocpp:
+	@bench/ocpp-idle.sh
+
 # A 30-minute soak (churn, broadcasts, bad clients; RSS and goroutines over
 # time). Not part of `make test`. Shorter: SOAK_DURATION=2m make soak
 soak:

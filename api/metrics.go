@@ -61,7 +61,11 @@ func NewMetrics(tags map[string]string) *Metrics {
 func (m *Metrics) Add(s MetricsSource) { m.sources = append(m.sources, s) }
 
 // RefreshEvery samples the runtime gauges until stop is closed.
-func (m *Metrics) RefreshEvery(d time.Duration, stop <-chan struct{}) {
+func (m *Metrics) RefreshEvery(d time.Duration, stop <-chan struct{}) { Every(d, stop, m.refresh) }
+
+// Every calls f every d until stop is closed, on the calling goroutine
+// (the metrics refresher and exporter loops).
+func Every(d time.Duration, stop <-chan struct{}, f func()) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -69,7 +73,7 @@ func (m *Metrics) RefreshEvery(d time.Duration, stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			m.refresh()
+			f()
 		}
 	}
 }

@@ -32,6 +32,10 @@ type Message struct {
 	DataIsString bool
 	History      *HistoryRequest
 	Presence     *PresenceRequest
+	// Then is a command to run right after this one, for protocols whose
+	// one message is two core commands (GraphQL's subscribe: subscribe,
+	// then perform). Action Cable's decoders never set it.
+	Then *Message
 }
 
 // Reset clears m for reuse without dropping its allocations where possible.

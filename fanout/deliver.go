@@ -77,6 +77,12 @@ func (d *deliverer) frameFor(h *Hub, format *Format) []byte {
 		d.cache = append(d.cache, cachedFrame{format: format})
 		return nil
 	}
+	if len(d.scratch) == 0 {
+		// The protocol has nothing to say for this broadcast (a GraphQL
+		// client and a message that is not a result).
+		d.cache = append(d.cache, cachedFrame{format: format})
+		return nil
+	}
 	frame := make([]byte, 0, f.FrameSize(len(d.scratch)))
 	frame = f.AppendFrame(frame, d.scratch, enc.FrameType() == encoders.BinaryFrame)
 	d.cache = append(d.cache, cachedFrame{format: format, frame: frame})

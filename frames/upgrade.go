@@ -63,6 +63,9 @@ type UpgradeOptions struct {
 	CheckOrigin func(origin string) bool
 	// ResponseHeaders are added to the 101 response.
 	ResponseHeaders map[string]string
+	// RequireProtocol refuses (400) a client that offered none of
+	// Protocols: an endpoint whose only language is a sub-protocol (OCPP).
+	RequireProtocol bool
 }
 
 // TokenProtocolPrefix marks a sub-protocol entry that carries a JWT.
@@ -128,6 +131,9 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 			if k, err := base64.StdEncoding.DecodeString(headerValue(head, "sec-websocket-key")); err != nil || len(k) != 16 {
 				return nil, errBadRequest
 			}
+			if opts.RequireProtocol && !offersAny(offered, opts.Protocols) {
+				return nil, errBadRequest
+			}
 			if opts.CheckOrigin != nil && !opts.CheckOrigin(req.Get("origin")) {
 				return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason("Forbidden"))
 			}
@@ -143,6 +149,17 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 	}
 	req.Protocol = hs.Protocol
 	return req, out.Bytes(), nil
+}
+
+func offersAny(offered, wanted []string) bool {
+	for _, w := range wanted {
+		for _, o := range offered {
+			if o == w {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var errBadRequest = ws.RejectConnectionError(ws.RejectionStatus(400), ws.RejectionReason("Bad Request"))

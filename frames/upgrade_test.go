@@ -62,6 +62,26 @@ func TestUpgradeWithoutKnownProtocol(t *testing.T) {
 	}
 }
 
+// An endpoint that speaks only a sub-protocol (OCPP) refuses a client that
+// offers none of its protocols with 400, and accepts one that does.
+func TestUpgradeRequiredProtocol(t *testing.T) {
+	opts := &UpgradeOptions{Protocols: []string{"ocpp1.6"}, RequireProtocol: true}
+	head := strings.Replace(sampleHead, "actioncable-v1-ext-json, anycable-token.tok123, actioncable-v1-json", "ocpp2.0, ocpp1.6", 1)
+	if req, _, err := Upgrade([]byte(head), opts); err != nil || req.Protocol != "ocpp1.6" {
+		t.Fatalf("offered: protocol %q, err %v", req.Protocol, err)
+	}
+	for _, offered := range []string{"ocpp2.0", ""} {
+		h := strings.Replace(sampleHead, "actioncable-v1-ext-json, anycable-token.tok123, actioncable-v1-json", offered, 1)
+		if offered == "" {
+			h = strings.Replace(sampleHead, "Sec-WebSocket-Protocol: actioncable-v1-ext-json, anycable-token.tok123, actioncable-v1-json\r\n", "", 1)
+		}
+		_, resp, err := Upgrade([]byte(h), opts)
+		if err == nil || !strings.HasPrefix(string(resp), "HTTP/1.1 400") {
+			t.Errorf("offered %q: want 400, got %v\n%s", offered, err, resp)
+		}
+	}
+}
+
 func TestUpgradeRejectsOrigin(t *testing.T) {
 	_, resp, err := Upgrade([]byte(sampleHead), &UpgradeOptions{
 		CheckOrigin: func(o string) bool { return o == "https://other.com" },

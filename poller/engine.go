@@ -5,12 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/internal/heartbeat"
 )
 
 // engine is what every engine (epoll, netpoll, TLS) shares: the settings,
@@ -24,6 +26,9 @@ type engine struct {
 	http    *fasthttp.Server
 	log     *slog.Logger
 	stats   Stats
+
+	beatOnce  sync.Once // the sweeper's heartbeat (heartbeat.go)
+	sweepBeat *heartbeat.Beat
 }
 
 func (e *engine) Stats() StatsSnapshot { return e.stats.snapshot() }

@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/internal/heartbeat"
 )
 
 // epollServer is the default engine: raw epoll, level-triggered. An idle
@@ -44,11 +46,14 @@ type epollServer struct {
 type loop struct {
 	s    *epollServer
 	epfd int
-	wake int // eventfd that interrupts epoll_wait at shutdown
+	wake int // eventfd that interrupts epoll_wait: shutdown, the watchdog's wake-up
 	buf  []byte
 
-	mu    sync.Mutex
-	conns map[int]*Conn
+	mu     sync.Mutex
+	conns  map[int]*Conn
+	exited bool // descriptors closed; guarded by mu (heartbeat.go)
+
+	beat *heartbeat.Beat // one tick per epoll_wait return (heartbeat.go)
 }
 
 func newEpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *epollServer {
@@ -63,7 +68,7 @@ func (s *epollServer) Addr() net.Addr {
 }
 
 func (s *epollServer) Listen() error {
-	ln, err := newListener(s.opts.Addr, s.opts.MaxConn, &s.stats, s.log)
+	ln, err := newListener(s.opts.Addr, s.opts.Listener, s.opts.MaxConn, &s.stats, s.log)
 	if err != nil {
 		return err
 	}
@@ -94,7 +99,9 @@ func (s *epollServer) newLoop() (*loop, error) {
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
 		return nil, err
 	}
-	return &loop{s: s, epfd: epfd, wake: wake, buf: make([]byte, 64<<10), conns: make(map[int]*Conn)}, nil
+	l := &loop{s: s, epfd: epfd, wake: wake, buf: make([]byte, 64<<10), conns: make(map[int]*Conn)}
+	l.beat = newLoopBeat(l, fmt.Sprintf("epoll loop %d", len(s.loops)))
+	return l, nil
 }
 
 func (s *epollServer) Serve() error {
@@ -106,7 +113,7 @@ func (s *epollServer) Serve() error {
 			l.run()
 		}()
 	}
-	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stopping, conns: s.snapshot, paused: s.pausedC, resume: s.resumeAccept}
+	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stopping, conns: s.snapshot, paused: s.pausedC, resume: s.resumeAccept, beat: s.sweeperBeat()}
 	go sw.run()
 	wg.Wait()
 	close(s.done)
@@ -223,15 +230,20 @@ func (l *loop) run() {
 			l.s.log.Error("epoll_wait failed", "error", err)
 			return
 		}
+		l.beat.Tick()
 		for i := 0; i < n; i++ {
 			ev := &events[i]
 			fd := int(ev.Fd)
 			switch fd {
 			case l.wake:
+				l.drainWake()
 				select {
 				case <-l.s.stopping:
+					l.mu.Lock()
+					l.exited = true
 					_ = unix.Close(l.epfd)
 					_ = unix.Close(l.wake)
+					l.mu.Unlock()
 					return
 				default:
 				}

@@ -38,7 +38,7 @@ func newNetpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log 
 
 func (s *netpollServer) Listen() error {
 	tuneNetpoll(s.opts.ReadBufferSize)
-	ln, err := newListener(s.opts.Addr, s.opts.MaxConn, &s.stats, s.log)
+	ln, err := newListener(s.opts.Addr, s.opts.Listener, s.opts.MaxConn, &s.stats, s.log)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *netpollServer) Addr() net.Addr {
 }
 
 func (s *netpollServer) Serve() error {
-	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stop, conns: s.snapshot}
+	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stop, conns: s.snapshot, beat: s.sweeperBeat()}
 	go sw.run()
 	return s.loop.Serve(s.ln)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/internal/heartbeat"
 )
 
 // Server is one listener with its event loop. Two engines implement it:
@@ -33,6 +34,8 @@ type Server interface {
 	// Shutdown closes every connection left and stops the loop.
 	Shutdown(ctx context.Context) error
 	Stats() StatsSnapshot
+	// Heartbeats are the loops the systemd watchdog checks (heartbeat.go).
+	Heartbeats() []*heartbeat.Beat
 }
 
 // Engines lists the engine names New accepts.
@@ -65,6 +68,10 @@ func New(engine string, opts Options, h Handler, httpServer *fasthttp.Server, lo
 // Options configures the server.
 type Options struct {
 	Addr string
+	// Listener, when set, is used instead of binding Addr: the socket
+	// systemd passed (socket activation). StopAccepting closes only this
+	// process's descriptor; the socket and its backlog stay with systemd.
+	Listener net.Listener
 	// MaxMessageSize limits an inbound WebSocket message (close 1009 above).
 	MaxMessageSize int
 	// MaxPending limits queued output per connection (0 = unlimited).

@@ -47,7 +47,7 @@ func (s *stdServer) Addr() net.Addr {
 }
 
 func (s *stdServer) Listen() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
+	ln, err := listenTCP(s.opts.Addr, s.opts.Listener)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *stdServer) Listen() error {
 }
 
 func (s *stdServer) Serve() error {
-	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stop, conns: s.snapshot}
+	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stop, conns: s.snapshot, beat: s.sweeperBeat()}
 	go sw.run()
 	for {
 		if !s.waitAccept() {

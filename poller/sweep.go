@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/internal/heartbeat"
 )
 
 // sweeper enforces every connection's timeouts from one goroutine per
@@ -20,6 +21,8 @@ type sweeper struct {
 	// acceptRecheck until it reports that accepting is back on.
 	paused <-chan struct{}
 	resume func() bool
+	// beat proves to the systemd watchdog that this goroutine goes round.
+	beat *heartbeat.Beat
 }
 
 func (sw *sweeper) run() {
@@ -37,10 +40,16 @@ func (sw *sweeper) run() {
 		}
 	}()
 	var all []*Conn
+	var wake <-chan struct{}
+	if sw.beat != nil {
+		wake = sw.beat.C()
+	}
 	for {
 		select {
 		case <-sw.stop:
 			return
+		case <-wake:
+			sw.beat.Tick()
 		case <-sw.paused:
 			if recheck == nil {
 				recheck = time.NewTicker(acceptRecheck)
@@ -52,6 +61,9 @@ func (sw *sweeper) run() {
 				recheck, recheckC = nil, nil
 			}
 		case now := <-t.C:
+			if sw.beat != nil {
+				sw.beat.Tick()
+			}
 			all = sw.conns(all[:0])
 			for _, c := range all {
 				// Each connection is checked under its own lock only, never

@@ -13,6 +13,10 @@ import (
 
 // handleCommand runs one client command on the session's worker.
 func (n *Node) handleCommand(s *Session, m *encoders.Message) {
+	if d := s.wire.driver; d != nil {
+		d.Handle(s.pstate, m, (*driven)(s))
+		return
+	}
 	if !s.connected {
 		// Authentication failed or is not done: nothing to act for.
 		n.stats.FailedClientMessages.Add(1)
@@ -136,21 +140,23 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 	n.commitSession(s)
 }
 
-func (n *Node) perform(s *Session, m *encoders.Message) {
+// perform calls a channel action; it returns the application's reply, nil
+// when there was none to apply.
+func (n *Node) perform(s *Session, m *encoders.Message) *rpcpb.CommandResponse {
 	ch, ok := s.channels[m.Identifier]
 	if !ok {
 		n.stats.FailedClientMessages.Add(1)
 		n.log.Debug("unknown subscription", "sid", s.sid, "identifier", m.Identifier)
-		return
+		return nil
 	}
 	if !m.DataIsString {
 		n.stats.FailedClientMessages.Add(1)
 		n.log.Debug("perform data must be a string", "sid", s.sid, "identifier", m.Identifier)
-		return
+		return nil
 	}
 	if n.rpc == nil {
 		n.log.Debug("perform is not supported without RPC", "sid", s.sid)
-		return
+		return nil
 	}
 	res, err := n.rpc.Command(context.Background(), s.sid, &rpcpb.CommandMessage{
 		Command:               "message",
@@ -161,15 +167,16 @@ func (n *Node) perform(s *Session, m *encoders.Message) {
 	})
 	if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
 		n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
-		return
+		return nil
 	}
 	if _, still := s.channels[m.Identifier]; !still {
-		return
+		return nil
 	}
 	n.applyReply(s, m.Identifier, res)
 	if changesState(res) {
 		n.commitSession(s)
 	}
+	return res
 }
 
 // applyReply applies a command response: streams first (so nothing
@@ -202,12 +209,19 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 	if e := res.GetEnv(); e != nil {
 		s.cstate = mergeState(s.cstate, e.GetCstate())
 	}
+	ends := false
 	for _, t := range res.GetTransmissions() {
-		s.sendTransmission(identifier, t)
+		ends = s.sendTransmission(identifier, t) || ends
 	}
 	n.applyRPCPresence(s, identifier, res.GetPresence())
 	if res.GetDisconnect() {
 		s.close(protocol.CloseCommandFailed)
+		return
+	}
+	if ends && ch != nil && s.channels[identifier] == ch {
+		// The protocol says the application is done with it (GraphQL's
+		// more:false): unsubscribe as the client would.
+		n.unsubscribe(s, &encoders.Message{Command: "unsubscribe", Identifier: identifier})
 	}
 }
 
@@ -220,13 +234,23 @@ func (n *Node) whisper(s *Session, m *encoders.Message) {
 		return
 	}
 	stream := ch.istate["$w"]
+	var data []byte
+	if w := s.wire.whisperer; w != nil {
+		var reply []byte
+		data, reply = w.Whisper(s.sid, m.Identifier, stream, ch.istate, m)
+		if len(reply) > 0 {
+			s.sendPayload(reply)
+		}
+	}
 	if stream == "" {
 		n.log.Debug("whisper stream not found", "sid", s.sid, "identifier", m.Identifier)
 		return
 	}
-	data := m.RawData
-	if m.DataIsString {
-		data, _ = json.Marshal(m.Data)
+	if s.wire.whisperer == nil {
+		data = m.RawData
+		if m.DataIsString {
+			data, _ = json.Marshal(m.Data)
+		}
 	}
 	if data == nil {
 		return

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/fanout"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/internal/loggate"
@@ -144,10 +145,13 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 		pingInterval:  n.opts.PingInterval,
 		pingPrecision: n.opts.PingPrecision,
 	}
+	if iv := s.wire.policy.PingInterval; iv > 0 {
+		s.pingInterval = iv
+	}
 	if st, ok := p.(protocol.Stateful); ok {
 		s.pstate = st.NewState()
 	}
-	s.sid, s.sidFromClient = n.claimSID(req.Get("x-request-id"))
+	s.sid, s.sidFromClient = n.claimSID(req.Get("x-request-id"), s.wire.sidMaker)
 	s.req = req
 	s.url = requestURL(req, n.opts.TLS)
 	s.headers = envHeaders(req, c.RemoteIP(), n.opts.Headers, n.opts.ProxyCookies)
@@ -161,7 +165,17 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	if pl, ok := c.(Pingless); ok && pl.Pingless() {
 		s.pingInterval = 0
 	}
-	s.push(task{kind: taskConnect})
+	if h := s.wire.handshaker; h != nil {
+		// The client authenticates with a message (Receive queues the
+		// connect); until then it holds a deadline in the pinger's heap.
+		s.awaitingHandshake.Store(true)
+		n.pinger.addDeadline(s, time.Now().Add(h.HandshakeTimeout()))
+		return s
+	}
+	if s.wire.driver == nil {
+		// A Driver connects when its protocol's handshake arrives.
+		s.push(task{kind: taskConnect})
+	}
 	return s
 }
 
@@ -176,8 +190,22 @@ func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
 	if n.wires == nil {
 		n.wires = make(map[wireKey]*wire)
 	}
-	w := &wire{proto: p, format: n.formats.Get(p.Encoder(), f)}
+	w := &wire{proto: p, framer: f}
 	w.limiter, _ = p.(protocol.Limiter)
+	w.sidMaker, _ = p.(protocol.SIDMaker)
+	w.whisperer, _ = p.(protocol.Whisperer)
+	if sp, ok := p.(protocol.SessionPolicy); ok {
+		w.policy = sp.Policy()
+	}
+	w.driver, _ = p.(protocol.Driver)
+	if w.driver != nil {
+		w.format = n.formats.Get(p.Encoder(), rawFramer{})
+	} else {
+		w.format = n.formats.Get(p.Encoder(), f)
+	}
+	w.screener, _ = p.(protocol.Screener)
+	w.transmitter, _ = p.(protocol.Transmitter)
+	w.handshaker, _ = p.(protocol.Handshaker)
 	n.wires[k] = w
 	return w
 }
@@ -216,12 +244,17 @@ func validRequestID(id string) bool {
 }
 
 // claimSID chooses a new session's sid: the client's X-Request-ID when it is
-// valid and no live session has it, otherwise a generated one. It reports
-// whether the client's id was taken (the session cache is checked later,
-// on the worker: it may need I/O).
-func (n *Node) claimSID(requestID string) (string, bool) {
+// valid and no live session has it, otherwise a generated one (in the
+// protocol's format when it has a SIDMaker). It reports whether the
+// client's id was taken (the session cache is checked later, on the
+// worker: it may need I/O).
+func (n *Node) claimSID(requestID string, mk protocol.SIDMaker) (string, bool) {
+	valid := validRequestID
+	if mk != nil {
+		valid = mk.ValidSID
+	}
 	if requestID != "" {
-		if validRequestID(requestID) {
+		if valid(requestID) {
 			n.sidMu.Lock()
 			_, taken := n.sids[requestID]
 			if !taken {
@@ -234,11 +267,23 @@ func (n *Node) claimSID(requestID string) (string, bool) {
 		}
 		n.log.Debug("X-Request-ID not used as the sid", "request_id", truncate(requestID, maxRequestIDLen))
 	}
-	sid := newSID()
+	if mk == nil {
+		sid := newSID()
+		n.sidMu.Lock()
+		n.sids[sid] = struct{}{}
+		n.sidMu.Unlock()
+		return sid, false
+	}
+	// A protocol's ids may be shorter than a nanoid: draw until unused.
 	n.sidMu.Lock()
-	n.sids[sid] = struct{}{}
-	n.sidMu.Unlock()
-	return sid, false
+	defer n.sidMu.Unlock()
+	for {
+		sid := mk.NewSID()
+		if _, taken := n.sids[sid]; !taken {
+			n.sids[sid] = struct{}{}
+			return sid, false
+		}
+	}
 }
 
 // releaseSID frees the session's sid for later sessions.
@@ -259,7 +304,7 @@ func (n *Node) checkCachedSID(s *Session) {
 	if err == nil && b == nil {
 		return
 	}
-	sid, _ := n.claimSID("")
+	sid, _ := n.claimSID("", s.wire.sidMaker)
 	n.log.Debug("X-Request-ID names a cached session, not used as the sid", "request_id", s.sid, "sid", sid)
 	n.releaseSID(s)
 	s.mu.Lock() // logSID readers
@@ -275,12 +320,18 @@ func truncate(s string, n int) string {
 }
 
 // connect authenticates the session (authenticators, then RPC Connect).
-func (n *Node) connect(s *Session) {
+// m is a protocol.Handshaker's connect command (nil at the upgrade).
+func (n *Node) connect(s *Session, m *encoders.Message) {
 	if s.closed.Load() {
 		return
 	}
 	req := s.req
 	s.req = nil
+	if h := s.wire.handshaker; h != nil && m != nil {
+		var extra []frames.Header
+		req, extra = h.Handshake(req, m)
+		s.headers = append(s.headers, extra...)
+	}
 	n.checkCachedSID(s)
 	if n.tryRestore(s, req) {
 		return
@@ -320,6 +371,11 @@ func (n *Node) authorized(s *Session, res AuthResult) bool {
 	case AuthReject:
 		n.stats.FailedAuths.Add(1)
 		s.sendDisconnect(res.Reason, false)
+		if res.Code != 0 {
+			s.closed.Store(true)
+			s.conn.Close(res.Code, res.Reason)
+			break
+		}
 		s.close(protocol.CloseAuthFailed)
 	default:
 		s.close(protocol.CloseAuthError)
@@ -348,17 +404,20 @@ func (n *Node) closed(s *Session) {
 	}
 	s.released = true
 	n.releaseSID(s)
+	n.pinger.remove(s) // a handshake deadline is there before connect
 	if !s.connected {
 		return
 	}
 	s.connected = false
-	n.pinger.remove(s)
 	n.mu.Lock()
 	delete(n.sessions, s)
 	n.mu.Unlock()
 	n.stats.Clients.Add(-1)
 	subscriptions := make([]string, 0, len(s.channels))
 	for id, ch := range s.channels {
+		if s.wire.policy.LeaveOnClose {
+			n.presenceRemove(s, ch)
+		}
 		for _, st := range ch.streams {
 			n.hub.Unsubscribe(s, st, id)
 		}
@@ -380,7 +439,7 @@ func (n *Node) closed(s *Session) {
 }
 
 func (n *Node) wantsDisconnect(s *Session) bool {
-	if n.rpc == nil {
+	if n.rpc == nil || s.wire.policy.NoDisconnectCall {
 		return false
 	}
 	switch n.opts.DisconnectMode {

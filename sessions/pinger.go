@@ -1,10 +1,12 @@
 package sessions
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/densecable/densecable/internal/heartbeat"
 	"github.com/densecable/densecable/sessions/protocol"
 )
 
@@ -29,10 +31,12 @@ type pinger struct {
 
 	done chan struct{}
 	once sync.Once
+	// beat proves to the systemd watchdog that the scheduler goes round.
+	beat *heartbeat.Beat
 }
 
 func newPinger(precision string, native bool, pongTimeout time.Duration) *pinger {
-	p := &pinger{precision: precision, native: native, pongTimeout: pongTimeout, done: make(chan struct{})}
+	p := &pinger{precision: precision, native: native, pongTimeout: pongTimeout, done: make(chan struct{}), beat: heartbeat.NewChan("ping scheduler")}
 	go p.run()
 	return p
 }
@@ -81,6 +85,21 @@ func (p *pinger) add(s *Session, now time.Time) {
 	p.mu.Unlock()
 }
 
+// addDeadline puts a session that has not authenticated yet (a
+// protocol.Handshaker's) in the heap at its handshake deadline: run closes
+// it then if it is still waiting, or pings it on from there if it is not.
+// One heap slot, as for pings: no timer per connection.
+func (p *pinger) addDeadline(s *Session, at time.Time) {
+	p.mu.Lock()
+	if s.pingPos == 0 {
+		s.pingAt = at.UnixNano()
+		p.heap = append(p.heap, s)
+		s.pingPos = len(p.heap)
+		p.up(len(p.heap) - 1)
+	}
+	p.mu.Unlock()
+}
+
 func (p *pinger) remove(s *Session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -113,7 +132,10 @@ func (p *pinger) due(now time.Time, batch []*Session) []*Session {
 	for len(p.heap) > 0 && p.heap[0].pingAt <= t {
 		s := p.heap[0]
 		next := s.pingAt + int64(s.pingInterval)
-		if next <= t {
+		if s.pingInterval <= 0 {
+			// A handshake deadline with pings off: run removes it.
+			next = math.MaxInt64
+		} else if next <= t {
 			// Late (a stalled process): no catch-up burst.
 			next = t + int64(s.pingInterval)
 		}
@@ -174,16 +196,26 @@ func (p *pinger) run() {
 		select {
 		case <-p.done:
 			return
+		case <-p.beat.C():
+			p.beat.Tick()
 		case now := <-t.C:
+			p.beat.Tick()
 			batch = p.due(now, batch[:0])
 			clear(cache)
 			for i, s := range batch {
 				batch[i] = nil
+				if s.awaitingHandshake.Load() || s.pingInterval <= 0 {
+					p.handshakeDue(s)
+					continue
+				}
 				if p.expectPong(s, now) {
 					continue
 				}
 				if f := pingFrame(cache, s, now); f != nil {
-					s.Send(f)
+					s.write(f)
+				}
+				if d := s.wire.driver; d != nil && d.Due(s.pstate, now.UnixNano()) {
+					s.push(task{kind: taskTick})
 				}
 				if np, ok := s.conn.(NativePinger); ok && p.native && !s.closed.Load() {
 					if err := np.NativePing(); err != nil {
@@ -193,6 +225,22 @@ func (p *pinger) run() {
 			}
 		}
 	}
+}
+
+// handshakeDue ends a session whose handshake deadline passed without its
+// connect command; a session that sent it but pings nothing leaves the heap.
+func (p *pinger) handshakeDue(s *Session) {
+	if s.awaitingHandshake.CompareAndSwap(true, false) {
+		s.node.stats.FailedClientMessages.Add(1)
+		s.node.log.Debug("no handshake in time, disconnecting", "sid", s.logSID())
+		s.close(protocol.CloseNoHandshake)
+		p.remove(s)
+		return
+	}
+	if s.pingInterval <= 0 {
+		p.remove(s)
+	}
+	// Otherwise it connected meanwhile: due rescheduled its slot as a ping.
 }
 
 type pingKey struct {
@@ -216,8 +264,8 @@ func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
 		ts = now.Unix()
 	}
 	payload, err := s.wire.proto.AppendPing(nil, ts)
-	if err != nil {
-		return nil
+	if err != nil || len(payload) == 0 {
+		return nil // a protocol without pings of its own (OCPP)
 	}
 	f := s.wire.frame(nil, payload)
 	cache[k] = f

@@ -47,8 +47,17 @@ func (n *Node) presenceAdd(s *Session, identifier string, ch *channel, id string
 	}
 	s.presence.Store(true)
 	if ev != nil {
-		n.broadcastPresence(stream, ev)
+		n.broadcastPresence(stream, ev, s.presenceExclude())
 	}
+}
+
+// presenceExclude is the sid a session's own join or leave skips (the
+// protocol's PresenceOthersOnly), "" for everyone.
+func (s *Session) presenceExclude() string {
+	if s.wire.policy.PresenceOthersOnly {
+		return s.sid
+	}
+	return ""
 }
 
 // maxPresenceInfo bounds what a client may store as its presence info.
@@ -75,13 +84,14 @@ func (n *Node) presenceRemove(s *Session, ch *channel) {
 		return
 	}
 	if ev != nil {
-		n.broadcastPresence(stream, ev)
+		n.broadcastPresence(stream, ev, s.presenceExclude())
 	}
 }
 
 // broadcastPresence sends a join or leave event to the presence stream as a
-// transient "presence" message; the payload's keys come out sorted.
-func (n *Node) broadcastPresence(stream string, ev *broker.PresenceEvent) {
+// transient "presence" message, skipping session exclude ("": nobody); the
+// payload's keys come out sorted.
+func (n *Node) broadcastPresence(stream string, ev *broker.PresenceEvent, exclude string) {
 	for _, o := range n.observers {
 		if ev.Type == "join" {
 			o.PresenceJoined(stream, ev.ID, ev.Info)
@@ -100,14 +110,14 @@ func (n *Node) broadcastPresence(stream string, ev *broker.PresenceEvent) {
 	n.pub.HandleBroadcast(&broker.Publication{
 		Stream: stream,
 		Data:   string(b),
-		Meta:   broker.Meta{BroadcastType: "presence", Transient: true},
+		Meta:   broker.Meta{BroadcastType: "presence", Transient: true, ExcludeSocket: exclude},
 	})
 }
 
 // ExpiredPresence is the broker's callback for presence that timed out.
 func (n *Node) ExpiredPresence(stream string, events []broker.PresenceEvent) {
 	for i := range events {
-		n.broadcastPresence(stream, &events[i])
+		n.broadcastPresence(stream, &events[i], "")
 	}
 }
 

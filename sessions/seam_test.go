@@ -232,8 +232,8 @@ func TestSecondProtocolPlugsIn(t *testing.T) {
 func TestObserverHearsPresence(t *testing.T) {
 	obs := &events{}
 	n := newLineNode(t, obs)
-	n.broadcastPresence("p", &broker.PresenceEvent{Type: "join", ID: "u1"})
-	n.broadcastPresence("p", &broker.PresenceEvent{Type: "leave", ID: "u1"})
+	n.broadcastPresence("p", &broker.PresenceEvent{Type: "join", ID: "u1"}, "")
+	n.broadcastPresence("p", &broker.PresenceEvent{Type: "leave", ID: "u1"}, "")
 	if !obs.has("joined p u1") || !obs.has("left p u1") {
 		t.Fatalf("observer heard %v", obs.got)
 	}

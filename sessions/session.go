@@ -62,13 +62,17 @@ const (
 	taskConnect taskKind = iota
 	taskCommand
 	taskClosed
-	taskTest // runs testHook; tests only
+	taskTest      // runs testHook; tests only
+	taskBroadcast // a broadcast for a protocol.Driver (frame)
+	taskTick      // a protocol.Driver's time-outs are due
 )
 
 type task struct {
 	kind taskKind
 	msg  *encoders.Message
 	size int // a command's frame length, counted against maxInboxBytes
+	// frame is a taskBroadcast's payload (shared, read-only).
+	frame []byte
 }
 
 // channel is one subscription: its streams and its channel state.
@@ -98,6 +102,8 @@ type Session struct {
 	cstate      map[string]string
 	channels    map[string]*channel
 	connected   bool
+	// authTried: a Driver's session asked to connect (once only).
+	authTried bool
 	// presence: the session joined some presence set (keep it alive);
 	// read by the keepalive goroutine.
 	presence atomic.Bool
@@ -122,6 +128,9 @@ type Session struct {
 	scheduled  bool
 
 	closed atomic.Bool // the socket is gone or going
+	// awaitingHandshake: a protocol.Handshaker's session has not sent its
+	// connect command yet (the pinger enforces the deadline).
+	awaitingHandshake atomic.Bool
 	// pongDue is when the client must have said something since the last
 	// ping (Unix ns; 0 = nothing expected). Any message clears it.
 	pongDue atomic.Int64
@@ -146,8 +155,17 @@ func (s *Session) Protocol() protocol.Protocol { return s.wire.proto }
 func (s *Session) Identifiers() string { return s.identifiers }
 
 // Send implements fanout.Subscriber: queue a shared frame, cutting off a
-// client that does not keep up.
+// client that does not keep up. A Driver's broadcasts go to the Driver.
 func (s *Session) Send(frame []byte) {
+	if s.wire.driver != nil {
+		s.deliver(frame)
+		return
+	}
+	s.write(frame)
+}
+
+// write queues a frame on the transport.
+func (s *Session) write(frame []byte) {
 	if s.closed.Load() {
 		return
 	}
@@ -158,6 +176,10 @@ func (s *Session) Send(frame []byte) {
 
 // Queue implements fanout.Subscriber: gather a broadcast frame.
 func (s *Session) Queue(frame []byte) bool {
+	if s.wire.driver != nil {
+		s.deliver(frame)
+		return false
+	}
 	if s.closed.Load() {
 		return false
 	}
@@ -185,7 +207,7 @@ func (s *Session) writeFailed(err error) {
 		s.node.log.Debug("client too slow, disconnecting", "sid", s.sid)
 		code, reason := s.wire.proto.CloseFor(protocol.CloseTooSlow)
 		b, _ := s.wire.proto.AppendDisconnect(nil, "too_slow", true)
-		s.conn.CloseWith(s.frame(b), code, reason)
+		s.closeWith(b, code, reason)
 		return
 	}
 	s.conn.Close(s.wire.proto.CloseFor(protocol.CloseNormal))
@@ -225,7 +247,16 @@ func (s *Session) Receive(payload []byte) {
 	if err := s.wire.proto.Decode(payload, msg); err != nil {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.node.log.Debug("failed to decode incoming message", "sid", s.logSID(), "error", err)
+		s.refuse(err)
 		return
+	}
+	if sc := s.wire.screener; sc != nil {
+		if err := sc.Screen(s.pstate, msg); err != nil {
+			s.node.stats.FailedClientMessages.Add(1)
+			s.node.log.Debug("command refused by the protocol", "sid", s.logSID(), "command", msg.Command, "error", err)
+			s.refuse(err)
+			return
+		}
 	}
 	if l := s.wire.limiter; l != nil && !l.Allow(s.pstate, msg) {
 		s.node.stats.FailedClientMessages.Add(1)
@@ -233,7 +264,16 @@ func (s *Session) Receive(payload []byte) {
 		s.tooManyRequests()
 		return
 	}
-	if !s.push(task{kind: taskCommand, msg: msg, size: len(payload)}) {
+	kind := taskCommand
+	if msg.Command == "connect" && s.wire.handshaker != nil {
+		if !s.awaitingHandshake.CompareAndSwap(true, false) {
+			s.node.stats.FailedClientMessages.Add(1)
+			s.node.log.Debug("connect command after the handshake", "sid", s.logSID())
+			return
+		}
+		kind = taskConnect
+	}
+	if !s.push(task{kind: kind, msg: msg, size: len(payload)}) {
 		s.node.stats.FailedClientMessages.Add(1)
 		s.tooManyRequests()
 	}
@@ -258,6 +298,41 @@ func (s *Session) canPong() bool {
 	return ok
 }
 
+// refuse answers input the protocol refused with a *protocol.Refusal: its
+// reply, then its close (code 0: the connection stays). Other errors only
+// drop the message.
+func (s *Session) refuse(err error) {
+	var r *protocol.Refusal
+	if !errors.As(err, &r) {
+		// Bad input the protocol answers but forgives (pusher:error).
+		var er protocol.ErrorReply
+		if errors.As(err, &er) {
+			s.sendPayload(er.AppendErrorReply(nil))
+		}
+		return
+	}
+	if r.Code == 0 {
+		if len(r.Reply) > 0 {
+			s.sendPayload(r.Reply)
+		}
+		return
+	}
+	if s.closed.Swap(true) {
+		return
+	}
+	s.closeWith(r.Reply, r.Code, r.Reason)
+}
+
+// closeWith closes with a last message when the protocol rendered one.
+func (s *Session) closeWith(last []byte, code uint16, reason string) {
+	if len(last) == 0 {
+		s.conn.Close(code, reason)
+		return
+	}
+	s.node.stats.ServerMessages.Add(1)
+	s.conn.CloseWith(s.frame(last), code, reason)
+}
+
 // tooManyRequests cuts off a client that sends faster than its commands
 // can be handled (RPC is the bound) rather than queue without limit. Debug
 // level: the client controls how often this happens.
@@ -267,13 +342,8 @@ func (s *Session) tooManyRequests() {
 	}
 	s.node.log.Debug("too many queued commands, disconnecting", "sid", s.logSID(), "max_commands", maxInbox, "max_bytes", maxInboxBytes)
 	code, reason := s.wire.proto.CloseFor(protocol.CloseTooManyRequests)
-	b, err := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
-	if err != nil {
-		s.conn.Close(code, reason)
-		return
-	}
-	s.node.stats.ServerMessages.Add(1)
-	s.conn.CloseWith(s.frame(b), code, reason)
+	b, _ := s.wire.proto.AppendDisconnect(nil, "too_many_requests", true)
+	s.closeWith(b, code, reason)
 }
 
 // logSID reads the sid from a goroutine other than the session's worker
@@ -303,7 +373,7 @@ const (
 // large but allowed message is never refused).
 func (s *Session) push(t task) bool {
 	s.mu.Lock()
-	if t.kind == taskCommand {
+	if t.kind == taskCommand || t.kind == taskBroadcast {
 		if s.inboxCmds >= maxInbox || (s.inboxCmds > 0 && s.inboxBytes+t.size > maxInboxBytes) {
 			s.mu.Unlock()
 			return false
@@ -335,7 +405,7 @@ func (s *Session) runTasks() {
 		t := s.inbox[0]
 		s.inbox[0] = task{}
 		s.inbox = s.inbox[1:]
-		if t.kind == taskCommand {
+		if t.kind == taskCommand || t.kind == taskBroadcast {
 			s.inboxCmds--
 			s.inboxBytes -= t.size
 		}
@@ -347,17 +417,27 @@ func (s *Session) runTasks() {
 func (s *Session) run(t task) {
 	switch t.kind {
 	case taskConnect:
-		s.node.connect(s)
+		s.node.connect(s, t.msg)
 	case taskCommand:
-		if s.closed.Load() {
-			s.node.stats.CanceledCommands.Add(1)
-			return
+		for m := t.msg; m != nil; m = m.Then {
+			if s.closed.Load() {
+				s.node.stats.CanceledCommands.Add(1)
+				return
+			}
+			s.node.handleCommand(s, m)
 		}
-		s.node.handleCommand(s, t.msg)
 	case taskClosed:
 		s.node.closed(s)
 	case taskTest:
 		s.testHook()
+	case taskBroadcast:
+		if !s.closed.Load() {
+			s.wire.driver.Deliver(s.pstate, t.frame, (*driven)(s))
+		}
+	case taskTick:
+		if !s.closed.Load() {
+			s.wire.driver.Tick(s.pstate, time.Now().UnixNano(), (*driven)(s))
+		}
 	}
 }
 
@@ -384,18 +464,25 @@ func (s *Session) sendWelcome(restored bool, ids []string) {
 
 // sendTransmission hands a transmission of the application (for the
 // subscription identifier, "" for the connection) to the protocol, which
-// may reshape or drop it.
-func (s *Session) sendTransmission(identifier, msg string) {
+// may reshape or drop it. ends: a protocol.Transmitter says it ends the
+// subscription.
+func (s *Session) sendTransmission(identifier, msg string) (ends bool) {
+	if t := s.wire.transmitter; t != nil {
+		ends, err := t.Transmit(s.pstate, identifier, msg, s.sendPayload)
+		if err != nil {
+			s.node.stats.FailedServerMessages.Add(1)
+			s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
+		}
+		return ends
+	}
 	b, err := s.wire.proto.AppendTransmission(nil, identifier, msg)
 	if err != nil {
 		s.node.stats.FailedServerMessages.Add(1)
 		s.node.log.Error("failed to encode transmission", "sid", s.sid, "error", err)
-		return
-	}
-	if len(b) == 0 {
-		return // the protocol keeps it to itself
+		return false
 	}
 	s.sendPayload(b)
+	return false
 }
 
 func (s *Session) sendDisconnect(reason string, reconnect bool) {
@@ -406,9 +493,14 @@ func (s *Session) sendDisconnect(reason string, reconnect bool) {
 	s.sendPayload(b)
 }
 
+// sendPayload frames and sends one message; an empty one is what a
+// protocol renders for "nothing to say" and is not sent.
 func (s *Session) sendPayload(p []byte) {
+	if len(p) == 0 {
+		return
+	}
 	s.node.stats.ServerMessages.Add(1)
-	s.Send(s.frame(p))
+	s.write(s.frame(p))
 }
 
 // frame wraps a payload for the session's transport.
@@ -422,8 +514,18 @@ type wire struct {
 	proto  protocol.Protocol
 	format *fanout.Format
 	// limiter is proto's protocol.Limiter, if any: resolved once here, not
-	// by a type assertion per client message.
-	limiter protocol.Limiter
+	// by a type assertion per client message; so are the other hooks.
+	limiter     protocol.Limiter
+	sidMaker    protocol.SIDMaker
+	whisperer   protocol.Whisperer
+	policy      protocol.Policy
+	screener    protocol.Screener
+	transmitter protocol.Transmitter
+	handshaker  protocol.Handshaker
+	// driver is proto's protocol.Driver, if any; its format is unframed
+	// (rawFramer), so framer is the transport's.
+	driver protocol.Driver
+	framer frames.Framer
 }
 
 type wireKey struct {
@@ -433,7 +535,7 @@ type wireKey struct {
 
 // frame appends payload framed for the transport to dst (nil: exact size).
 func (w *wire) frame(dst, p []byte) []byte {
-	f := w.format.Framer
+	f := w.framer
 	if dst == nil {
 		dst = make([]byte, 0, f.FrameSize(len(p)))
 	}

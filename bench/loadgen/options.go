@@ -50,7 +50,7 @@ type common struct {
 func (o *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.url, "url", "ws://127.0.0.1:8080/cable", "Action Cable server URL (ws://, IPv4)")
 	fs.StringVar(&o.origin, "origin", "http://localhost", "Origin header")
-	fs.StringVar(&o.encoding, "encoding", "json", "json, msgpack or protobuf")
+	fs.StringVar(&o.encoding, "encoding", "json", "json, msgpack, protobuf, pusher (--url ws://HOST:PORT/app/KEY, --channel a channel name) or graphql (graphql-transport-ws at the URL's path: idle and connect)")
 	fs.StringVar(&o.channel, "channel", `{"channel":"BenchmarkChannel"}`, "channel identifier to subscribe to")
 	fs.IntVar(&o.srcIPs, "src-ips", 0, "number of loopback source addresses from --src-base (0: one per 16,000 connections)")
 	fs.StringVar(&o.srcBase, "src-base", "127.0.0.2", "first source address")

@@ -239,6 +239,11 @@ type PusherConfig struct {
 	AppKey  string // --pusher_app_key
 	Secret  string // --pusher_secret (= secret)
 	APIPort int    // --pusher_api_port (0 = main port)
+	// --pusher_webhook_url and --pusher_webhook_events (nil = all).
+	WebhookURL, WebhookEvents []string
+	// ClientEventRate is --pusher_client_event_rate: client events a
+	// connection may send per second (0 = no limit).
+	ClientEventRate int
 }
 
 // DSConfig is the Durable Streams read endpoint.

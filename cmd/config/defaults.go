@@ -66,6 +66,7 @@ func Default() *Config {
 			NATSChannel:  "__anycable_internal__",
 		},
 		Broker: BrokerConfig{HistoryLimit: 100, HistoryTTL: 300, SessionsTTL: 300, PresenceTTL: 15},
+		Pusher: PusherConfig{ClientEventRate: 10},
 		Redis: RedisConfig{
 			URL:                       DefaultRedisURL,
 			SentinelDiscoveryInterval: 30,

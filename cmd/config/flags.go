@@ -338,6 +338,12 @@ var flagTable = []flagDef{
 		func(c *Config) any { return &c.Pusher.Secret }),
 	def("pusher_api_port", kInt, "pusher.api_port", areaPusher, "separate port for the Pusher HTTP API (0 = main port)",
 		func(c *Config) any { return &c.Pusher.APIPort }),
+	def("pusher_webhook_url", kList, "pusher.webhook_url", areaPusher, "Pusher webhook URLs, comma-separated (none = no webhooks)",
+		func(c *Config) any { return &c.Pusher.WebhookURL }),
+	def("pusher_webhook_events", kLowerList, "pusher.webhook_events", areaPusher, "Pusher webhook events to send (default: all)",
+		func(c *Config) any { return &c.Pusher.WebhookEvents }),
+	def("pusher_client_event_rate", kInt, "pusher.client_event_rate", areaPusher, "client events a Pusher connection may send per second; past it the connection is closed with 4301 (0 = no limit)",
+		func(c *Config) any { return &c.Pusher.ClientEventRate }),
 
 	// Durable Streams.
 	def("ds", kBool, "ds.enabled", areaDS, "enable the Durable Streams endpoint",

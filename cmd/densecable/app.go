@@ -55,6 +55,7 @@ type app struct {
 
 	bstats    *broker.Stats
 	metrics   *api.Metrics
+	mout      metricsOutput
 	apiSrv    *fasthttp.Server
 	apiOnMain bool
 	broker    broker.Broker
@@ -74,6 +75,9 @@ type app struct {
 	redisHealth, natsHealth broker.Health
 
 	stopOnce sync.Once
+	sd       sdHooks // systemd: passed sockets, notify, watchdog (systemd.go)
+
+	pusher *pusherAPI // Pusher HTTP API and webhooks (pusherapi.go)
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
@@ -113,7 +117,11 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		hubOpts.OnStreamAdded = a.pubsub.Subscribe
 		hubOpts.OnStreamRemoved = a.pubsub.Unsubscribe
 	}
-	observers := protocolObservers()
+	observers, err := a.protocolObservers()
+	if err != nil {
+		a.stopCluster(context.Background())
+		return nil, err
+	}
 	if len(observers) > 0 {
 		// Protocols' observers (webhooks) hear streams come and go too. The
 		// node exists before the first subscriber can.
@@ -153,9 +161,13 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	a.node = sessions.NewNode(nodeOptions(cfg), deps, log.With("context", "node"))
 
+	if err := a.setupSystemd(); err != nil {
+		a.stopCluster(context.Background())
+		return nil, err
+	}
 	a.router = api.NewRouter()
 	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
-	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node)
+	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node, wsProtocols(cfg, a.broker, a.pusherClientEvent()))
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}
@@ -165,6 +177,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	writeTimeout := time.Duration(cfg.WS.WriteTimeout) * time.Second
 	ws, err := poller.New(cfg.Server.Poller, poller.Options{
 		Addr:           net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port)),
+		Listener:       a.socket(socketMain),
 		MaxMessageSize: cfg.WS.MaxMessageSize,
 		MaxPending:     int(cfg.WS.MaxPendingSize),
 		WriteTimeout:   writeTimeout,
@@ -185,6 +198,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.setupAPI()
+	a.setupPusherAPI()
 	a.setupMetrics()
 	a.setupHeld(wsh)
 	return a, nil
@@ -275,6 +289,10 @@ func (a *app) start() error {
 		a.log.Info(fmt.Sprintf("Handle WebSocket connections at http://%s%s", a.ws.Addr(), p))
 	}
 	a.logSSE()
+	a.logPusherEndpoint()
+	if p := a.cfg.Apollo.Path; p != "" {
+		a.log.Info(fmt.Sprintf("Handle GraphQL WebSocket connections at http://%s%s", a.ws.Addr(), p))
+	}
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
 	for _, f := range a.startLines {
 		f()
@@ -285,12 +303,15 @@ func (a *app) start() error {
 	if err := a.startAPI(); err != nil {
 		return err
 	}
-	if p := a.cfg.Metrics.HTTP; p != "" {
-		a.log.Info(fmt.Sprintf("Serve metrics at http://%s%s", a.ws.Addr(), p))
+	if err := a.startPusherAPI(); err != nil {
+		return err
 	}
 	a.stopStats = make(chan struct{})
 	go a.metrics.RefreshEvery(time.Duration(max(a.cfg.Metrics.StatsRefreshInterval, 1))*time.Second, a.stopStats)
-	return nil
+	if err := a.startMetrics(a.stopStats); err != nil {
+		return err
+	}
+	return a.notifyReady()
 }
 
 // stop shuts down in anycable-go's order: stop accepting, tell clients,
@@ -303,6 +324,7 @@ func (a *app) doStop(ctx context.Context) {
 	for _, f := range a.beforeStop {
 		f()
 	}
+	a.notifyStopping()
 	if a.stopStats != nil {
 		close(a.stopStats)
 	}
@@ -319,6 +341,7 @@ func (a *app) doStop(ctx context.Context) {
 	if a.apiSrv != nil {
 		_ = a.apiSrv.ShutdownWithContext(httpCtx)
 	}
+	a.stopMetrics(httpCtx)
 	cancel()
 	for _, b := range a.listeners {
 		if err := b.Shutdown(ctx); err != nil {
@@ -326,8 +349,12 @@ func (a *app) doStop(ctx context.Context) {
 		}
 	}
 	a.node.Shutdown(ctx)
-	a.hub.Shutdown()
+	a.stopPusherAPI(ctx)
+	// The hub's gates close after the pub/sub has stopped: a publication
+	// that arrives from another node meanwhile (a presence leave) must not
+	// meet a closed gate.
 	a.stopCluster(ctx)
+	a.hub.Shutdown()
 	if a.rpc != nil {
 		_ = a.rpc.Close()
 	}

@@ -58,8 +58,11 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	default:
 		buf = append(buf, "DBG"...)
 	}
-	buf = append(buf, ' ')
-	buf = append(buf, r.Message...)
+	if r.Message != "" {
+		// The metrics log line has no message: its attributes follow the level.
+		buf = append(buf, ' ')
+		buf = append(buf, r.Message...)
+	}
 	r.Attrs(func(a slog.Attr) bool {
 		buf = appendAttr(buf, h.group, a)
 		return true

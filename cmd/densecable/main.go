@@ -19,6 +19,7 @@ import (
 	"go.uber.org/automaxprocs/maxprocs"
 
 	"github.com/densecable/densecable/cmd/config"
+	"github.com/densecable/densecable/internal/doctor"
 )
 
 func main() {
@@ -26,6 +27,11 @@ func main() {
 }
 
 func run(args []string) int {
+	// A subcommand name is never a flag, so the server's flags stay
+	// exactly anycable-go's.
+	if len(args) > 0 && args[0] == "doctor" {
+		return doctor.Main(args[1:], os.Stdout, os.Stderr, doctor.RealHost())
+	}
 	cfg, action, err := config.Parse(args, os.Getenv, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "densecable:", err)
@@ -59,6 +65,7 @@ func run(args []string) int {
 	// Only a signal stops the server: a Redis or NATS outage makes
 	// components report unhealthy, never exit.
 	<-sig
+	a.notifyStopping()
 	log.Info("Shutting down... (hit Ctrl-C to stop immediately or wait for up to " + fmt.Sprint(cfg.Shutdown.Timeout) + "s for graceful shutdown)")
 	go func() {
 		<-sig

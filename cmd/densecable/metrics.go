@@ -1,11 +1,22 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
 	"github.com/densecable/densecable/api"
+	"github.com/densecable/densecable/cmd/config"
+	"github.com/densecable/densecable/internal/metricsexport"
 )
 
 // setupMetrics registers every component's counters and mounts the
-// Prometheus endpoint when --metrics_http is set.
+// Prometheus endpoint when --metrics_http is set: on the main router, or on
+// its own listener when --metrics_host/--metrics_port say so.
 func (a *app) setupMetrics() {
 	m := api.NewMetrics(a.cfg.Metrics.Tags)
 	a.metrics = m
@@ -52,6 +63,88 @@ func (a *app) setupMetrics() {
 		})
 	}
 	if p := a.cfg.Metrics.HTTP; p != "" {
-		a.router.Handle(p, m.Handler)
+		if _, separate := metricsAddr(a.cfg); separate {
+			// Only the metrics path: the public port does not serve it, and
+			// the metrics port serves nothing else.
+			r := api.NewRouter()
+			r.Handle(p, m.Handler)
+			a.mout.srv = api.NewHTTPServer(r.Serve, api.DefaultHTTPTimeouts)
+		} else {
+			a.router.Handle(p, m.Handler)
+		}
+	}
+}
+
+// metricsOutput is what serves or pushes the metrics besides the main
+// router: the separate Prometheus listener and the log/StatsD exporter.
+type metricsOutput struct {
+	srv *fasthttp.Server
+	ln  net.Listener
+}
+
+// metricsAddr is the Prometheus listener address; separate when
+// --metrics_host or --metrics_port name another one than the main server's
+// (as anycable-go: the port defaults to the main port, the host to the
+// main host).
+func metricsAddr(c *config.Config) (string, bool) {
+	host, port := c.Metrics.Host, c.Metrics.Port
+	if host == "" {
+		host = c.Server.Host
+	}
+	if port == 0 {
+		port = c.Server.Port
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), host != c.Server.Host || port != c.Server.Port
+}
+
+// startMetrics opens the separate metrics listener and starts the exporter
+// goroutine (one, until stop is closed) when the log or StatsD is on.
+func (a *app) startMetrics(stop <-chan struct{}) error {
+	if p := a.cfg.Metrics.HTTP; p != "" {
+		addr := a.ws.Addr().String()
+		if a.mout.srv != nil {
+			bind, _ := metricsAddr(a.cfg)
+			ln, err := a.listen(socketMetrics, bind)
+			if err != nil {
+				return fmt.Errorf("metrics listener %s: %w", bind, err)
+			}
+			a.mout.ln = ln
+			go func() { _ = a.mout.srv.Serve(&api.RetryListener{Listener: ln, Log: a.log}) }()
+			addr = ln.Addr().String()
+		}
+		a.log.Info(fmt.Sprintf("Serve metrics at http://%s%s", addr, p))
+	}
+	opts := exportOptions(a.cfg.Metrics)
+	if !opts.Enabled() {
+		return nil
+	}
+	e, err := metricsexport.New(opts, a.metrics, a.log.With("context", "metrics"))
+	if err != nil {
+		return err
+	}
+	go e.Run(stop)
+	return nil
+}
+
+// exportOptions maps the flags to the exporter. An mruby formatter, which
+// turns the log on in anycable-go, gets the plain line (and a warning).
+func exportOptions(mc config.MetricsConfig) metricsexport.Options {
+	return metricsexport.Options{
+		Interval:            time.Duration(mc.RotateInterval) * time.Second,
+		Log:                 mc.Log || mc.LogFormatter != "",
+		LogFilter:           metricsexport.Filter(mc.LogFilter),
+		StatsdHost:          mc.StatsdHost,
+		StatsdPrefix:        mc.StatsdPrefix,
+		StatsdTagsFormat:    mc.StatsdTagsFormat,
+		StatsdMaxPacketSize: mc.StatsdMaxPacketSize,
+		Tags:                mc.Tags,
+	}
+}
+
+// stopMetrics closes the separate metrics listener (the exporter stops
+// with the stats channel).
+func (a *app) stopMetrics(ctx context.Context) {
+	if a.mout.ln != nil {
+		_ = a.mout.srv.ShutdownWithContext(ctx)
 	}
 }

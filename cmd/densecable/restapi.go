@@ -49,7 +49,7 @@ func (a *app) startAPI() error {
 	if host == "" {
 		host = a.cfg.Server.Host
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(a.cfg.API.Port)))
+	ln, err := a.listen(socketAPI, net.JoinHostPort(host, strconv.Itoa(a.cfg.API.Port)))
 	if err != nil {
 		return fmt.Errorf("api listener: %w", err)
 	}

@@ -13,15 +13,8 @@ type unsupportedFeature struct {
 // unsupportedFeatures is a slice, not a map, so that the warnings come out
 // in the same order on every start.
 var unsupportedFeatures = []unsupportedFeature{
-	{"--pusher_app_key (Pusher protocol)", func(c *config.Config) bool { return c.PusherEnabled() },
-		[]string{"pusher_app_id", "pusher_app_key", "pusher_secret", "pusher_api_port"}},
-	{"--graphql_path (Apollo GraphQL)", func(c *config.Config) bool { return c.Apollo.Path != "" },
-		[]string{"graphql_channel", "graphql_action"}},
-	{"--ocpp_path (OCPP)", func(c *config.Config) bool { return c.OCPP.Path != "" }, []string{"ocpp_granular_actions"}},
-	{"--statsd_host (StatsD metrics)", func(c *config.Config) bool { return c.Metrics.StatsdHost != "" },
-		[]string{"statsd_prefix", "statsd_max_packet_size", "statsd_tags_format"}},
-	{"--metrics_log (metrics in the log)", func(c *config.Config) bool { return c.Metrics.Log },
-		[]string{"metrics_log_filter", "metrics_log_formatter", "metrics_rotate_interval"}},
+	// The plain metrics log is served; an mruby formatter is not.
+	{"--metrics_log_formatter (mruby metrics formatter)", func(c *config.Config) bool { return c.Metrics.LogFormatter != "" }, nil},
 	{"--enable_ws_compression", func(c *config.Config) bool { return c.WS.EnableCompression }, nil},
 }
 

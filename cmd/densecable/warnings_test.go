@@ -70,12 +70,14 @@ func TestStartupWarnings(t *testing.T) {
 		{[]string{"--broadcast_adapter=redis", "--write_buffer_size=4096"}, []string{warnWriteBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096"}, []string{warnReadBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096", "--poller=netpoll"}, nil},
-		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e"}, nil},
-		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5"},
-			[]string{"--metrics_rotate_interval has no effect: --metrics_log (metrics in the log) is not supported by this densecable version"}},
-		{[]string{"--broadcast_adapter=redis", "--sse_path=/e", "--statsd_prefix=x"}, []string{
-			"--statsd_prefix has no effect: --statsd_host (StatsD metrics) is not supported by this densecable version",
-		}},
+		// SSE, long polling and Durable Streams are served: no warning.
+		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e", "--poll", "--poll_interval=3", "--ds", "--ds_path=/d"}, nil},
+		// The metrics log and StatsD are served: no warning for them.
+		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5", "--metrics_log", "--metrics_log_filter=clients_num"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--statsd_host=127.0.0.1:8125", "--statsd_prefix=x", "--statsd_tags_format=graphite"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--metrics_log", "--metrics_log_formatter=f.rb"},
+			[]string{"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)"}},
+		{[]string{"--broadcast_adapter=redis", "--sse_path=/e", "--statsd_prefix=x"}, nil},
 	} {
 		if got := startWarnings(t, parseConfig(t, tc.args...)); !slices.Equal(got, tc.want) {
 			t.Errorf("%q:\n got %q\nwant %q", tc.args, got, tc.want)
@@ -87,14 +89,10 @@ func TestStartupWarnings(t *testing.T) {
 // were once read from a map).
 func TestStartupWarningsOrder(t *testing.T) {
 	cfg := parseConfig(t, "--broadcast_adapter=http", "--sse", "--poll", "--ds", "--pusher_app_id=a", "--pusher_app_key=b",
-		"--graphql_path=/g", "--ocpp_path=/o", "--statsd_host=s:1", "--metrics_log", "--enable_ws_compression",
+		"--graphql_path=/g", "--ocpp_path=/o", "--statsd_host=s:1", "--metrics_log_formatter=f.rb", "--enable_ws_compression",
 		"--netpoll_enabled=false", "--write_buffer_size=1", "--read_buffer_size=1")
 	want := []string{
-		"Not supported by this densecable version, ignored: --pusher_app_key (Pusher protocol)",
-		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
-		"Not supported by this densecable version, ignored: --ocpp_path (OCPP)",
-		"Not supported by this densecable version, ignored: --statsd_host (StatsD metrics)",
-		"Not supported by this densecable version, ignored: --metrics_log (metrics in the log)",
+		"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)",
 		"Not supported by this densecable version, ignored: --enable_ws_compression",
 		warnNetpoll, warnWriteBuffer, warnReadBuffer, warnOpenHTTP,
 	}

@@ -7,62 +7,139 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
+	"github.com/densecable/densecable/broker"
+	"github.com/densecable/densecable/cmd/config"
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/sessions"
 	"github.com/densecable/densecable/sessions/actioncable"
+	"github.com/densecable/densecable/sessions/graphql"
+	"github.com/densecable/densecable/sessions/ocpp"
 	"github.com/densecable/densecable/sessions/protocol"
+	"github.com/densecable/densecable/sessions/pusher"
 )
 
 // wsProtocols lists the protocol adapters: those chosen by a WebSocket
-// sub-protocol, in the server's preference order (the first one the client
-// also offered wins), and those chosen by a path prefix (Pusher's /app/KEY).
-// Adding a protocol is a package under sessions/ and a line here.
-func wsProtocols() []namedProtocol {
+// sub-protocol on --path, in the server's preference order (the first one
+// the client also offered wins), and those mounted at a path of their own
+// (Pusher's /app/KEY, --graphql_path, --ocpp_path). Adding a protocol is a
+// package under sessions/ and a line here.
+func wsProtocols(cfg *config.Config, b broker.Broker, onClientEvent func(channel, event string, data []byte, socketID, userID string)) []namedProtocol {
 	var out []namedProtocol
 	for _, name := range actioncable.Subprotocols {
 		p, _ := actioncable.For(name)
 		out = append(out, namedProtocol{subprotocol: name, proto: p})
 	}
+	if cfg.OCPP.Path != "" {
+		out = append(out, namedProtocol{path: cfg.OCPP.Path, subprotocol: ocpp.Subprotocol, proto: ocpp.New(ocpp.Options{Path: cfg.OCPP.Path, GranularActions: cfg.OCPP.GranularActions})})
+	}
+	if cfg.PusherEnabled() {
+		// Mounted at /app, not /app/KEY: a wrong key gets Pusher's 4001.
+		out = append(out, namedProtocol{path: pusher.Path, proto: pusherProtocol(cfg, b, onClientEvent)})
+	}
+	if gql := cfg.Apollo; gql.Path != "" {
+		// No "" entry: a client naming neither sub-protocol is refused (400).
+		o := graphql.Options{Channel: gql.Channel, Action: gql.Action, JWTParam: cfg.JWT.Param}
+		out = append(out, namedProtocol{path: gql.Path, subprotocol: graphql.TransportWS, proto: graphql.New(graphql.TransportWS, o)},
+			namedProtocol{path: gql.Path, subprotocol: graphql.LegacyWS, proto: graphql.New(graphql.LegacyWS, o)})
+	}
 	return out
 }
 
 // protocolObservers are the protocols' listeners for stream and presence
-// transitions (webhooks); a protocol that has one adds it here. None yet.
-func protocolObservers() []protocol.Observer { return nil }
-
-type namedProtocol struct {
-	// subprotocol selects it when negotiated ("": not by sub-protocol).
-	subprotocol string
-	// path selects it for WebSocket requests under this path prefix, which
-	// is a WebSocket endpoint besides --path ("": not by path).
-	path  string
-	proto protocol.Protocol
+// transitions (webhooks); a protocol that has one adds it here.
+func (a *app) protocolObservers() ([]protocol.Observer, error) {
+	var out []protocol.Observer
+	o, err := a.pusherObserver()
+	if o != nil {
+		out = append(out, o)
+	}
+	return out, err
 }
 
-// protocolFor returns the adapter for a request: by path first, then by the
-// negotiated sub-protocol; a client that negotiated none speaks Action
-// Cable JSON.
+// namedProtocol is one protocol adapter and how a request selects it.
+//
+// Without a path it serves --path, chosen by subprotocol. With a path it
+// serves that path and everything below it (path "/ocpp" serves
+// "/ocpp/CP-1"); the entries sharing a path form one endpoint, chosen among
+// by subprotocol, where the entry with subprotocol "" serves clients that
+// negotiated none. An endpoint without such an entry refuses (400) a client
+// that offers none of its sub-protocols.
+type namedProtocol struct {
+	subprotocol string
+	path        string
+	proto       protocol.Protocol
+}
+
+// pathEndpoint is a WebSocket endpoint besides --path: the protocols
+// mounted at one path and their upgrade options.
+type pathEndpoint struct {
+	path      string
+	protocols []namedProtocol
+	opts      frames.UpgradeOptions
+}
+
+func (e *pathEndpoint) matches(path string) bool {
+	return path == e.path || strings.HasPrefix(path, e.path+"/")
+}
+
+// protocolFor returns the adapter for a request: a path endpoint's first,
+// then --path's by the negotiated sub-protocol; a client that negotiated
+// none speaks the endpoint's default (Action Cable JSON on --path).
 func (h *wsHandler) protocolFor(path, subprotocol string) protocol.Protocol {
-	if p := h.protocolByPath(path); p != nil {
-		return p
+	list, def := h.protocols, actioncable.Default()
+	if e := h.endpointFor(path); e != nil {
+		list, def = e.protocols, nil
 	}
-	for _, p := range h.protocols {
-		if p.subprotocol != "" && p.subprotocol == subprotocol {
+	for _, p := range list {
+		if p.subprotocol == subprotocol {
 			return p.proto
 		}
 	}
-	return actioncable.Default()
+	if def == nil {
+		// The endpoint requires a sub-protocol, so the upgrade refused
+		// the client before it got here; the first entry is a safe answer.
+		return list[0].proto
+	}
+	return def
 }
 
-func (h *wsHandler) protocolByPath(path string) protocol.Protocol {
-	for _, p := range h.protocols {
-		if p.path != "" && strings.HasPrefix(path, p.path) {
-			return p.proto
+func (h *wsHandler) endpointFor(path string) *pathEndpoint {
+	for i := range h.endpoints {
+		if h.endpoints[i].matches(path) {
+			return &h.endpoints[i]
 		}
 	}
 	return nil
+}
+
+// splitProtocols separates --path's protocols from the path endpoints,
+// grouping the latter by path in the order first seen.
+func splitProtocols(all []namedProtocol, base frames.UpgradeOptions) (main []namedProtocol, endpoints []pathEndpoint) {
+	for _, p := range all {
+		if p.path == "" {
+			main = append(main, p)
+			continue
+		}
+		p.path = strings.TrimSuffix(p.path, "/")
+		i := 0
+		for i < len(endpoints) && endpoints[i].path != p.path {
+			i++
+		}
+		if i == len(endpoints) {
+			endpoints = append(endpoints, pathEndpoint{path: p.path, opts: base})
+			endpoints[i].opts.RequireProtocol = true
+		}
+		e := &endpoints[i]
+		e.protocols = append(e.protocols, p)
+		if p.subprotocol == "" {
+			e.opts.RequireProtocol = false
+		} else {
+			e.opts.Protocols = append(e.opts.Protocols, p.subprotocol)
+		}
+	}
+	return main, endpoints
 }
 
 func subprotocolNames(protocols []namedProtocol) []string {
@@ -81,8 +158,10 @@ type wsHandler struct {
 	paths *poller.PathMatcher
 	opts  frames.UpgradeOptions
 	node  *sessions.Node
-	// protocols: see wsProtocols.
+	// protocols serve --path; endpoints are the other paths (see
+	// wsProtocols).
 	protocols []namedProtocol
+	endpoints []pathEndpoint
 	// tokenHeader is x-<jwt_param> when JWT is on: a token sent as the
 	// anycable-token.* sub-protocol is stored under it unless the client
 	// sent the header itself.
@@ -91,20 +170,23 @@ type wsHandler struct {
 	held []heldRoute
 }
 
-func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node) *wsHandler {
-	h := &wsHandler{paths: poller.NewPathMatcher(paths), node: node, protocols: wsProtocols()}
-	h.opts = frames.UpgradeOptions{
-		Protocols:       subprotocolNames(h.protocols),
-		ResponseHeaders: map[string]string{"X-AnyCable-Version": version},
-	}
+func newWSHandler(paths []string, allowedOrigins []string, version string, node *sessions.Node, protocols []namedProtocol) *wsHandler {
+	h := &wsHandler{paths: poller.NewPathMatcher(paths), node: node}
+	base := frames.UpgradeOptions{ResponseHeaders: map[string]string{"X-AnyCable-Version": version}}
 	if len(allowedOrigins) > 0 {
-		h.opts.CheckOrigin = originChecker(allowedOrigins)
+		base.CheckOrigin = originChecker(allowedOrigins)
 	}
+	h.protocols, h.endpoints = splitProtocols(protocols, base)
+	h.opts = base
+	h.opts.Protocols = subprotocolNames(h.protocols)
 	return h
 }
 
 func (h *wsHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
-	if h.paths.Match(path) || h.protocolByPath(path) != nil {
+	if e := h.endpointFor(path); e != nil {
+		return &e.opts
+	}
+	if h.paths.Match(path) {
 		return &h.opts
 	}
 	return nil

@@ -1,19 +1,27 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/densecable/densecable/cmd/config"
 	"github.com/densecable/densecable/sessions/actioncable"
 )
 
-// A protocol is chosen by its path prefix first, then by the negotiated
+// A protocol is chosen by its path endpoint first, then by the negotiated
 // sub-protocol; without either a client speaks Action Cable JSON. A
-// protocol's path is a WebSocket endpoint besides --path.
+// protocol's path (and everything below it) is a WebSocket endpoint besides
+// --path; an endpoint without a default protocol requires a sub-protocol.
 func TestProtocolChoice(t *testing.T) {
-	h := newWSHandler([]string{"/cable"}, nil, "test", nil)
-	byPath, _ := actioncable.For("actioncable-v1-ext-protobuf") // stands for a path-chosen protocol
-	h.protocols = append(h.protocols, namedProtocol{path: "/app/", proto: byPath})
+	byPath, _ := actioncable.For("actioncable-v1-ext-protobuf") // stands for Pusher at /app/KEY
 	msgpack, _ := actioncable.For("actioncable-v1-msgpack")
+	extJSON, _ := actioncable.For("actioncable-v1-ext-json") // stands for a sub-protocol-only endpoint
+	protocols := append(wsProtocols(config.Default(), nil, nil),
+		namedProtocol{path: "/app/key1", proto: byPath},
+		namedProtocol{path: "/ocpp/", subprotocol: "ocpp1.6", proto: extJSON},
+		namedProtocol{path: "/ocpp", subprotocol: "ocpp2.0.1", proto: msgpack},
+	)
+	h := newWSHandler([]string{"/cable"}, nil, "test", nil, protocols)
 	for _, c := range []struct {
 		path, sub string
 		want      any
@@ -24,19 +32,27 @@ func TestProtocolChoice(t *testing.T) {
 		{"/cable", "unknown", actioncable.Default()},
 		{"/app/key1", "", byPath},
 		{"/app/key1", "actioncable-v1-msgpack", byPath},
+		{"/ocpp/CP-1", "ocpp1.6", extJSON},
+		{"/ocpp/CP-1", "ocpp2.0.1", msgpack},
 	} {
 		if got := h.protocolFor(c.path, c.sub); got != c.want {
 			t.Errorf("%s %q: %v, want %v", c.path, c.sub, got, c.want)
 		}
 	}
-	for path, want := range map[string]bool{"/cable": true, "/app/key1": true, "/other": false} {
+	for path, want := range map[string]bool{"/cable": true, "/app/key1": true, "/app/key2": false, "/ocpp/CP-1": true, "/ocppx": false, "/other": false} {
 		if got := h.UpgradeOptions(path) != nil; got != want {
 			t.Errorf("UpgradeOptions(%s): %v, want %v", path, got, want)
 		}
 	}
-	for _, name := range subprotocolNames(h.protocols) {
-		if name == "" {
-			t.Fatal("a path-chosen protocol was offered as a sub-protocol")
+	if o := h.UpgradeOptions("/ocpp/CP-1"); !o.RequireProtocol || strings.Join(o.Protocols, ",") != "ocpp1.6,ocpp2.0.1" {
+		t.Errorf("ocpp endpoint options: %+v", o)
+	}
+	if o := h.UpgradeOptions("/app/key1"); o.RequireProtocol || len(o.Protocols) != 0 {
+		t.Errorf("pusher endpoint options: %+v", o)
+	}
+	for _, name := range h.opts.Protocols {
+		if !strings.HasPrefix(name, "actioncable-") {
+			t.Errorf("--path offers %q, a path endpoint's sub-protocol", name)
 		}
 	}
 }

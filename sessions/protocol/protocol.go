@@ -13,6 +13,8 @@
 package protocol
 
 import (
+	"time"
+
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
@@ -45,6 +47,7 @@ const (
 	CloseNoPong                           // the client did not answer pings in time
 	CloseTooSlow                          // the client does not read its output fast enough
 	CloseTooManyRequests                  // the client sends faster than it is served
+	CloseNoHandshake                      // a Handshaker's client did not authenticate in time
 )
 
 // Protocol renders the core's output and reads client input. A value is
@@ -106,6 +109,9 @@ type AuthResult struct {
 	Outcome     AuthOutcome
 	Identifiers string
 	Reason      string
+	// Code, when not 0, is the close code of an AuthReject (Pusher's 4001
+	// wrong key, 4007 protocol version); 0 means CloseFor(CloseAuthFailed).
+	Code uint16
 }
 
 // ConnectAuthorizer is an optional Protocol hook: the protocol decides a
@@ -153,4 +159,159 @@ type Observer interface {
 	// broker accepted the change, once per change).
 	PresenceJoined(stream, id string, info []byte)
 	PresenceLeft(stream, id string)
+}
+
+// SIDMaker is an optional Protocol hook: the protocol chooses the format of
+// its session ids (Pusher's socket_id "1234.5678", which clients send back
+// as exclude_socket). Without it the core makes 21-character nanoids.
+type SIDMaker interface {
+	// NewSID returns a fresh random id; the core draws again on a clash
+	// with a live session.
+	NewSID() string
+	// ValidSID reports whether a client's X-Request-ID may be used as the
+	// sid (it appears in logs and broker keys: keep the format tight).
+	ValidSID(id string) bool
+}
+
+// Policy is how the core treats one protocol's sessions where protocols
+// differ (see SessionPolicy). The zero value is Action Cable's behaviour.
+type Policy struct {
+	// PingInterval replaces the node's ping interval (0: keep it). Pusher
+	// clients answer every ping, so pinging them every 3 s would cost a
+	// message each way.
+	PingInterval time.Duration
+	// PresenceOthersOnly: a presence join or leave is not sent to the
+	// session that caused it (Pusher's member_added goes to the other
+	// members only).
+	PresenceOthersOnly bool
+	// LeaveOnClose: a closed session leaves its presence sets at once
+	// instead of when presence_ttl runs out (no session resume to wait for).
+	LeaveOnClose bool
+	// NoDisconnectCall: the application never hears of these sessions'
+	// end, whatever --disconnect_mode says (Pusher sessions never call it).
+	NoDisconnectCall bool
+}
+
+// SessionPolicy is an optional Protocol hook giving its Policy; the core
+// reads it once per protocol.
+type SessionPolicy interface {
+	Policy() Policy
+}
+
+// Whisperer is an optional Protocol hook for client-to-client messages
+// (Pusher client events): it shapes what the core publishes to the
+// subscription's whisper stream (to every other subscriber), or refuses
+// with a message to the sender. Without it the command's data is published
+// as it is. It runs on the session's worker.
+type Whisperer interface {
+	// Whisper gets the sender's sid, the subscription's identifier, its
+	// whisper stream ("" when whispers are not allowed on it) and channel
+	// state, and the command. It returns the publication's data (nil:
+	// publish nothing) and a rendered message for the sender (nil: none).
+	Whisper(sid, identifier, stream string, state map[string]string, m *Command) (data, reply []byte)
+}
+
+// ErrorReply is an optional interface of an error Decode returns: the
+// message the client gets for its bad input (Pusher's pusher:error).
+// Without it bad input is only logged.
+type ErrorReply interface {
+	error
+	// AppendErrorReply renders the message for the client.
+	AppendErrorReply(dst []byte) []byte
+}
+
+// Driver is an optional Protocol hook for protocols whose messages are not
+// the core's commands one to one (OCPP: a BootNotification is Connect +
+// subscribe + perform, the server acknowledges calls itself, and server
+// calls wait for the client's answer one at a time). A Driver's connection
+// is not authenticated when it opens: Handle calls Session.Connect when the
+// protocol's handshake arrives. Broadcasts to its streams reach Deliver,
+// not the transport. Handle, Deliver and Tick run on the session's worker,
+// one at a time, so the state needs no lock for them.
+type Driver interface {
+	Stateful
+	// Handle runs one decoded client message (whether or not connected).
+	Handle(state any, m *Command, s Session)
+	// Deliver gets a broadcast for this connection: the Encoder's output,
+	// unframed. It may send it (Session.Send), hold it, or drop it.
+	Deliver(state any, msg []byte, s Session)
+	// Due reports whether Tick has work at now (Unix ns). The core's pinger
+	// asks at each of the session's pings, from its own goroutine: it must
+	// be cheap and safe next to the other methods (an atomic load).
+	Due(state any, now int64) bool
+	// Tick runs the work Due announced (time-outs).
+	Tick(state any, now int64, s Session)
+}
+
+// Session is what a Driver may ask of the core for its connection, from
+// Handle, Deliver and Tick only.
+type Session interface {
+	// Connect authenticates the connection (authenticators, then RPC
+	// Connect) the first time; it reports whether it is connected. A
+	// refusal closes the connection (CloseAuthFailed).
+	Connect() bool
+	// Subscribe subscribes to the channel identifier (at once true when
+	// already subscribed); it reports whether the subscription exists.
+	Subscribe(identifier string) bool
+	// Perform calls a channel action with data (Action Cable perform data,
+	// JSON text with "action"). The application's transmissions have gone
+	// through AppendTransmission; they are returned too, with ok false when
+	// the call failed.
+	Perform(identifier, data string) (transmissions []string, ok bool)
+	// Send writes one message (unframed) to the client.
+	Send(payload []byte)
+	// URL is the connection's request URL (env url).
+	URL() string
+	// Debug logs at debug level with the session's sid (bad client input).
+	Debug(msg string, args ...any)
+}
+
+// Refusal is an error Decode or Screen may return to answer bad input in
+// the protocol's own terms: Reply (a rendered message, may be nil) is sent,
+// then the connection closes with Code and Reason, unless Code is 0 (the
+// command is only dropped). Any other error drops the message (logged).
+type Refusal struct {
+	Code   uint16
+	Reason string
+	Reply  []byte
+}
+
+func (r *Refusal) Error() string {
+	if r.Reason == "" {
+		return "refused"
+	}
+	return r.Reason
+}
+
+// Handshaker is an optional Protocol hook for protocols whose client
+// authenticates with a message rather than with the upgrade (GraphQL's
+// connection_init). The core does not connect at the upgrade; it connects
+// when Decode yields the command "connect", and closes the connection
+// (CloseNoHandshake) when none came within HandshakeTimeout — a
+// deadline kept in the pinger's heap, not a timer per connection.
+type Handshaker interface {
+	HandshakeTimeout() time.Duration
+	// Handshake turns the connect command m into the request the
+	// authenticators and the RPC Connect see (req plus what m carries,
+	// such as a token), and headers added to the RPC env whatever
+	// --headers selects. It runs on the session's worker.
+	Handshake(req *frames.Request, m *Command) (auth *frames.Request, env []frames.Header)
+}
+
+// Screener is an optional Protocol hook: it checks a decoded command
+// against the connection's protocol state (Stateful) on the transport's
+// goroutine, before the core queues it, and refuses it with a *Refusal
+// (a command out of order, a duplicate operation id).
+type Screener interface {
+	Screen(state any, m *Command) error
+}
+
+// Transmitter is an optional Protocol hook used instead of
+// AppendTransmission: it renders one transmission of the application as
+// any number of messages (emit takes each; the slice is not kept) and
+// reports whether it ends the subscription identifier (GraphQL's
+// more:false); the core then unsubscribes it as a client's unsubscribe
+// would. It runs on the session's worker; state is NewState's value.
+type Transmitter interface {
+	Transmit(state any, identifier, msg string, emit func([]byte)) (ends bool, err error)
 }

@@ -47,7 +47,10 @@ func New(pub Publisher, log *slog.Logger) *App {
 }
 
 // Connect accepts every connection with a random id.
-func (a *App) Connect(_ context.Context, _ *rpcpb.ConnectionRequest) *rpcpb.ConnectionResponse {
+func (a *App) Connect(_ context.Context, req *rpcpb.ConnectionRequest) *rpcpb.ConnectionResponse {
+	if res := graphqlConnect(req); res != nil {
+		return res
+	}
 	var raw [8]byte
 	v := rand.Uint64()
 	for i := range raw {
@@ -71,6 +74,12 @@ func (a *App) Disconnect(_ context.Context, _ *rpcpb.DisconnectRequest) *rpcpb.D
 
 // Command handles subscribe, unsubscribe and message (perform).
 func (a *App) Command(ctx context.Context, req *rpcpb.CommandMessage) *rpcpb.CommandResponse {
+	if res, ok := a.ocppCommand(ctx, req); ok {
+		return res
+	}
+	if res := graphqlCommand(req); res != nil {
+		return res
+	}
 	switch req.GetCommand() {
 	case "subscribe":
 		return a.subscribe(req.GetIdentifier())

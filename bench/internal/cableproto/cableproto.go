@@ -68,8 +68,12 @@ func ByName(name string) (Codec, error) {
 		return Msgpack{}, nil
 	case "protobuf":
 		return Protobuf{}, nil
+	case "pusher":
+		return Pusher{}, nil
+	case "graphql":
+		return GraphQL{}, nil
 	}
-	return nil, fmt.Errorf("cableproto: unknown encoding %q (want json, msgpack or protobuf)", name)
+	return nil, fmt.Errorf("cableproto: unknown encoding %q (want json, msgpack, protobuf, pusher or graphql)", name)
 }
 
 // Names lists the supported encodings.

@@ -294,3 +294,27 @@ func FuzzParseProtobuf(f *testing.F) {
 		}
 	})
 }
+
+func TestPusherCodec(t *testing.T) {
+	c, err := ByName("pusher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(c.AppendCommand(nil, "subscribe", "bench", "")); got != `{"event":"pusher:subscribe","data":{"channel":"bench"}}` {
+		t.Fatalf("subscribe: %s", got)
+	}
+	for in, want := range map[string]Reply{
+		`{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.2\",\"activity_timeout\":30}"}`: {Kind: KindWelcome},
+		`{"event":"pusher_internal:subscription_succeeded","channel":"bench","data":"{}"}`:                   {Kind: KindConfirm},
+		`{"event":"pusher:ping","data":{}}`:                                                         {Kind: KindPing},
+		`{"event":"pusher:error","data":{"code":4301,"message":"x"}}`:                               {Kind: KindDisconnect},
+		`{"event":"pusher_internal:member_added","channel":"c","data":"{}"}`:                        {Kind: KindOther},
+		`{"event":"bench","channel":"c","data":{"action":"broadcast","payload":{"sendTime":"12"}}}`: {Kind: KindMessage, Action: ActionBroadcast, SendTime: 12},
+		`{"event":"bench","channel":"c","data":"text"}`:                                             {Kind: KindMessage},
+	} {
+		var r Reply
+		if err := c.ParseReply([]byte(in), &r); err != nil || r != want {
+			t.Errorf("%s: %+v (%v), want %+v", in, r, err, want)
+		}
+	}
+}

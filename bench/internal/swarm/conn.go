@@ -135,6 +135,10 @@ func (l *loopState) process(s *Swarm, idx int, buf []byte, now int64) int {
 		l.st.Upgraded++
 		c.state = stWelcome
 		off = n
+		if g, ok := l.cfg.Codec.(cableproto.Greeter); ok {
+			l.cmdBuf = g.AppendHello(l.cmdBuf[:0])
+			l.send(s, idx, l.opcode(), l.cmdBuf)
+		}
 	}
 	for c.state != stClosed {
 		f, n, err := wsframe.Parse(buf[off:], l.cfg.MaxMessage)
@@ -210,6 +214,10 @@ func (l *loopState) message(s *Swarm, idx int, payload []byte, now int64) {
 			c.state = stSubscribing
 			l.cmdBuf = l.cfg.Codec.AppendCommand(l.cmdBuf[:0], "subscribe", l.cfg.Identifier, "")
 			l.send(s, idx, l.opcode(), l.cmdBuf)
+			if p, ok := l.cfg.Codec.(cableproto.Prober); ok {
+				l.cmdBuf = p.AppendProbe(l.cmdBuf[:0])
+				l.send(s, idx, l.opcode(), l.cmdBuf)
+			}
 		}
 	case cableproto.KindConfirm:
 		if c.state == stSubscribing {

@@ -94,6 +94,8 @@ type Broker struct {
 	hbMu     sync.Mutex
 	hbRev    uint64 // revision of this node's last heartbeat
 
+	occ occupancyReaper // occupancy.go
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }

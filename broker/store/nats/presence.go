@@ -169,11 +169,16 @@ func (b *Broker) removeFromDoc(ctx context.Context, stream, id, sid, node string
 // most.
 func (b *Broker) casDoc(ctx context.Context, stream, id string,
 	change func(state jetstream.KeyValue, key string, e jetstream.KeyValueEntry) (bool, error)) (bool, error) {
+	return b.casKey(ctx, presenceKey(stream, id), change)
+}
+
+// casKey is casDoc for any key of the state bucket.
+func (b *Broker) casKey(ctx context.Context, key string,
+	change func(state jetstream.KeyValue, key string, e jetstream.KeyValueEntry) (bool, error)) (bool, error) {
 	_, _, state, err := b.handles()
 	if err != nil {
 		return false, err
 	}
-	key := presenceKey(stream, id)
 	for range casAttempts {
 		e, err := getEntry(ctx, state, key)
 		if err != nil {
@@ -185,7 +190,7 @@ func (b *Broker) casDoc(ctx context.Context, stream, id string,
 		}
 		return ok, err
 	}
-	return false, errors.New("too many concurrent presence changes")
+	return false, errors.New("too many concurrent changes of " + key)
 }
 
 func isCASConflict(err error) bool {

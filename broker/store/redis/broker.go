@@ -7,6 +7,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ type Config struct {
 	// SweepBatch bounds the streams handled per sweep round (256 when
 	// zero).
 	SweepBatch int
+	// OccupancyTTL is how long a node counts as alive after its last
+	// occupancy change or keep-alive (30 s when zero).
+	OccupancyTTL time.Duration
 }
 
 // Broker implements broker.Broker on Redis.
@@ -44,6 +48,8 @@ type Broker struct {
 	batch       int
 	onExpire    broker.ExpiredPresence
 	log         *slog.Logger
+	node        string        // this process in occupancy sets (occupancy.go)
+	occTTL      time.Duration // see Config.OccupancyTTL
 
 	epoch atomic.Pointer[string] // last epoch seen, for logs and Epoch
 
@@ -85,6 +91,8 @@ func NewWithConfig(client rueidis.Client, cfg Config, onExpire broker.ExpiredPre
 		batch:       cfg.SweepBatch,
 		onExpire:    onExpire,
 		log:         broker.Logger(logger, "context", "broker", "provider", "redis"),
+		node:        broker.NanoID(16),
+		occTTL:      cmp.Or(cfg.OccupancyTTL, 30*time.Second),
 	}
 }
 

@@ -32,9 +32,16 @@ type proc struct {
 // startProc starts bin with args and registers its stop with t.Cleanup.
 func startProc(t *testing.T, name, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = childEnv()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = childEnv()
+	return startCmd(t, name, cmd)
+}
+
+// startCmd is startProc for a command the test prepared (environment,
+// inherited descriptors).
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, out: &syncBuffer{}, done: make(chan struct{}), cmd: cmd}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

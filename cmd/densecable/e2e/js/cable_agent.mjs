@@ -32,7 +32,6 @@
 // Reconnects are quick (100 ms) instead of @anycable/core's seconds-long
 // backoff, so a test does not wait for them.
 
-import readline from 'readline'
 import WebSocket from 'ws'
 import { createCable } from '@anycable/core'
 import lib from './lib.js'
@@ -227,16 +226,7 @@ const ops = {
 }
 
 async function main () {
-  const rl = readline.createInterface({ input: process.stdin })
-  for await (const line of rl) {
-    if (line.trim() === '') continue
-    const cmd = JSON.parse(line)
-    if (cmd.op === 'quit') break
-    const op = ops[cmd.op]
-    if (!op) throw new Error('unknown op ' + cmd.op)
-    const result = await op(cmd)
-    lib.emit('r' + cmd.seq, result)
-  }
+  await lib.serveCommands(ops)
   for (const { cable } of cables.values()) cable.disconnect()
   return {}
 }

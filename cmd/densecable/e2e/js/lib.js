@@ -142,4 +142,20 @@ function sameJSON (a, b) {
   return isDeepStrictEqual(a, b)
 }
 
-module.exports = { emit, fail, run, within, sleep, Mailbox, stdinLines, broadcast, parseArgs, need, sameJSON }
+// serveCommands is the agents' loop: one JSON command a line on stdin,
+// {"seq": N, "op": name, ...}, run by ops[name] and answered with
+// {"event": "r<N>", ...its result}, until {"op": "quit"} or the end of
+// stdin.
+async function serveCommands (ops) {
+  const rl = readline.createInterface({ input: process.stdin })
+  for await (const line of rl) {
+    if (line.trim() === '') continue
+    const cmd = JSON.parse(line)
+    if (cmd.op === 'quit') break
+    const op = ops[cmd.op]
+    if (!op) throw new Error('unknown op ' + cmd.op)
+    emit('r' + cmd.seq, await op(cmd))
+  }
+}
+
+module.exports = { emit, fail, run, within, sleep, Mailbox, stdinLines, broadcast, parseArgs, need, sameJSON, serveCommands }
