@@ -33,6 +33,9 @@ func TestLongPollNoRPC(t *testing.T) {
 			done := runNode(t, 60*time.Second, "longpoll_scenario.js", "--url="+s.httpURL("/lp"),
 				"--broadcast=http://"+hostPort(bport)+"/_broadcast", "--mode=norpc", "--expiry=1")
 			checkLongPollRun(t, done, true)
+			if jsonOf(done.field("whisper")) != `{"typing":"b"}` || done.field("bGotOwnWhisper") != float64(0) {
+				t.Errorf("whisper: a got %s, the sender got its own %v times", jsonOf(done.field("whisper")), done.field("bGotOwnWhisper"))
+			}
 		})
 	}
 }

@@ -47,6 +47,14 @@ run(async () => {
     await c.take(isData((d) => d.text === 'hello'), T, n + ' broadcast')
   }
 
+  let whisper = null
+  if (!rpc) {
+    // Whispers on a public stream reach the other subscribers, not the sender.
+    await b.send({ command: 'whisper', identifier, data: { typing: 'b' } })
+    const w = await a.take(isData((d) => d.typing === 'b'), T, 'a whisper')
+    whisper = w.message
+  }
+
   if (rpc) {
     await a.send({ command: 'message', identifier, data: JSON.stringify({ action: 'speak', text: 'from a' }) })
     await b.take(isData((d) => d.text === 'from a'), T, 'b perform broadcast')
@@ -72,5 +80,5 @@ run(async () => {
     expired = await status('POST', { 'X-Anycable-Poll-ID': id }, '')
   }
   a.stop()
-  return { bad, expired, aStatuses: [...new Set(a.statuses)] }
+  return { bad, expired, whisper, bGotOwnWhisper: b.messages.count(isData((d) => d.typing === 'b')), aStatuses: [...new Set(a.statuses)] }
 })
