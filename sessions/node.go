@@ -162,6 +162,9 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	if v := q.Get("ptp"); v != "" {
 		s.pingPrecision = v
 	}
+	if pl, ok := c.(Pingless); ok && pl.Pingless() {
+		s.pingInterval = 0
+	}
 	if h := s.wire.handshaker; h != nil {
 		// The client authenticates with a message (Receive queues the
 		// connect); until then it holds a deadline in the pinger's heap.

@@ -65,6 +65,11 @@ type app struct {
 	rc        rueidis.Client
 	closers   []func()
 	stopStats chan struct{}
+	// startLines log the endpoints set up by optional transports.
+	startLines []func()
+	// beforeStop run first when stopping (held transports answer their
+	// waiting requests).
+	beforeStop []func()
 
 	// Health of the shared Redis client and NATS connection.
 	redisHealth, natsHealth broker.Health
@@ -195,6 +200,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a.setupAPI()
 	a.setupPusherAPI()
 	a.setupMetrics()
+	a.setupHeld(wsh)
 	return a, nil
 }
 
@@ -288,6 +294,9 @@ func (a *app) start() error {
 	}
 	a.logSSE()
 	a.log.Info(fmt.Sprintf("Handle health requests at http://%s%s", a.ws.Addr(), a.cfg.Server.HealthPath))
+	for _, f := range a.startLines {
+		f()
+	}
 	if err := a.startBroadcasting(); err != nil {
 		return err
 	}
@@ -312,6 +321,9 @@ func (a *app) stop(ctx context.Context) {
 }
 
 func (a *app) doStop(ctx context.Context) {
+	for _, f := range a.beforeStop {
+		f()
+	}
 	a.notifyStopping()
 	if a.stopStats != nil {
 		close(a.stopStats)

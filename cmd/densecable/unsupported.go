@@ -13,10 +13,6 @@ type unsupportedFeature struct {
 // unsupportedFeatures is a slice, not a map, so that the warnings come out
 // in the same order on every start.
 var unsupportedFeatures = []unsupportedFeature{
-	{"--poll (long polling)", func(c *config.Config) bool { return c.Poll.Enabled },
-		[]string{"poll_path", "poll_interval", "poll_flush_interval", "poll_max_request_size", "poll_keepalive_timeout"}},
-	{"--ds (Durable Streams)", func(c *config.Config) bool { return c.DS.Enabled },
-		[]string{"ds_path", "ds_skip_auth", "ds_poll_interval", "ds_sse_ttl"}},
 	// The plain metrics log is served; an mruby formatter is not.
 	{"--metrics_log_formatter (mruby metrics formatter)", func(c *config.Config) bool { return c.Metrics.LogFormatter != "" }, nil},
 	{"--enable_ws_compression", func(c *config.Config) bool { return c.WS.EnableCompression }, nil},

@@ -70,7 +70,8 @@ func TestStartupWarnings(t *testing.T) {
 		{[]string{"--broadcast_adapter=redis", "--write_buffer_size=4096"}, []string{warnWriteBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096"}, []string{warnReadBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096", "--poller=netpoll"}, nil},
-		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e"}, nil},
+		// SSE, long polling and Durable Streams are served: no warning.
+		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e", "--poll", "--poll_interval=3", "--ds", "--ds_path=/d"}, nil},
 		// The metrics log and StatsD are served: no warning for them.
 		{[]string{"--broadcast_adapter=redis", "--metrics_rotate_interval=5", "--metrics_log", "--metrics_log_filter=clients_num"}, nil},
 		{[]string{"--broadcast_adapter=redis", "--statsd_host=127.0.0.1:8125", "--statsd_prefix=x", "--statsd_tags_format=graphite"}, nil},
@@ -92,8 +93,6 @@ func TestStartupWarningsOrder(t *testing.T) {
 		"--graphql_path=/g", "--ocpp_path=/o", "--statsd_host=s:1", "--metrics_log_formatter=f.rb", "--enable_ws_compression",
 		"--netpoll_enabled=false", "--write_buffer_size=1", "--read_buffer_size=1")
 	want := []string{
-		"Not supported by this densecable version, ignored: --poll (long polling)",
-		"Not supported by this densecable version, ignored: --ds (Durable Streams)",
 		"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)",
 		"Not supported by this densecable version, ignored: --enable_ws_compression",
 		warnNetpoll, warnWriteBuffer, warnReadBuffer, warnOpenHTTP,
