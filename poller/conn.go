@@ -87,7 +87,13 @@ type Conn struct {
 func (c *Conn) SetDataOpCode(op ws.OpCode) { c.dataOp = op }
 
 // Framer implements sessions.Transport: messages travel as WebSocket frames.
-func (c *Conn) Framer() frames.Framer { return frames.WebSocketFramer() }
+// A connection that agreed on permessage-deflate gets the compressing one.
+func (c *Conn) Framer() frames.Framer {
+	if c.asm.Deflate {
+		return frames.DeflateFramer()
+	}
+	return frames.WebSocketFramer()
+}
 
 // NativePing implements sessions.NativePinger: a WebSocket ping frame, for
 // --enable_ws_native_pings.

@@ -100,7 +100,6 @@ func TestStartupWarningsOrder(t *testing.T) {
 		"Not supported by this densecable version, ignored: --pusher_app_key (Pusher protocol)",
 		"Not supported by this densecable version, ignored: --graphql_path (Apollo GraphQL)",
 		"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)",
-		"Not supported by this densecable version, ignored: --enable_ws_compression",
 		warnNetpoll, warnWriteBuffer, warnReadBuffer, warnOpenHTTP,
 	}
 	for range 20 {

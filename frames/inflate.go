@@ -1,0 +1,98 @@
+package frames
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// ErrBadDeflate is a compressed message that does not inflate.
+var ErrBadDeflate = &CloseError{Code: CloseInvalidPayload, Reason: "invalid compressed data"}
+
+// inflateEnd restores the 00 00 ff ff the sender removed (RFC 7692
+// §7.2.2) and adds an empty final stored block, so that the stream ends
+// where the message does.
+var inflateEnd = []byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff}
+
+// Inflate appends the inflated message p (without context takeover: every
+// message has its own window) to dst. The inflated size is bounded: more
+// than max bytes (max > 0) is ErrTooBig, whatever the compression ratio,
+// and at most max+1 bytes are ever produced. Bad data is ErrBadDeflate.
+func Inflate(dst, p []byte, max int) ([]byte, error) {
+	in := inflaters.Get().(*inflater)
+	defer inflaters.Put(in)
+	in.src = messageReader{p: p, tail: inflateEnd}
+	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
+		return dst, ErrBadDeflate
+	}
+	start := len(dst)
+	guess := 2*len(p) + 64
+	if max > 0 && guess > max+1 {
+		guess = max + 1
+	}
+	dst = slices.Grow(dst, guess)
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)] // let append pick the growth
+		}
+		room := dst[len(dst):cap(dst)]
+		if max > 0 && len(dst)-start+len(room) > max+1 {
+			room = room[:max+1-(len(dst)-start)]
+		}
+		n, err := in.r.Read(room)
+		dst = dst[:len(dst)+n]
+		if max > 0 && len(dst)-start > max {
+			return dst[:start], ErrTooBig
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return dst, nil
+		case err != nil:
+			return dst[:start], ErrBadDeflate
+		}
+	}
+}
+
+// inflater is a pooled decompressor (its 32 KB window and tables): a
+// connection holds none between messages.
+type inflater struct {
+	src messageReader
+	r   io.ReadCloser
+}
+
+var inflaters = sync.Pool{New: func() any {
+	in := &inflater{}
+	in.r = flate.NewReader(&in.src)
+	return in
+}}
+
+// messageReader reads p then tail. It is an io.ByteReader so that the
+// decompressor reads it directly, without a bufio.Reader of its own.
+type messageReader struct{ p, tail []byte }
+
+func (m *messageReader) Read(b []byte) (int, error) {
+	if len(m.p) == 0 {
+		m.p, m.tail = m.tail, nil
+		if len(m.p) == 0 {
+			return 0, io.EOF
+		}
+	}
+	n := copy(b, m.p)
+	m.p = m.p[n:]
+	return n, nil
+}
+
+func (m *messageReader) ReadByte() (byte, error) {
+	if len(m.p) == 0 {
+		m.p, m.tail = m.tail, nil
+		if len(m.p) == 0 {
+			return 0, io.EOF
+		}
+	}
+	c := m.p[0]
+	m.p = m.p[1:]
+	return c, nil
+}
