@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/gobwas/ws"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -31,22 +30,15 @@ var deflating = &deflateFramer{}
 type deflateFramer struct{}
 
 func (f *deflateFramer) AppendFrame(dst, payload []byte, binary bool) []byte {
-	op := ws.OpText
-	if binary {
-		op = ws.OpBinary
-	}
 	if len(payload) < MinDeflateSize {
-		return AppendFrame(dst, op, payload)
+		return webSocket.AppendFrame(dst, payload, binary)
 	}
 	return f.compressed(dst, payload, binary)
 }
 
 // compressed frames payload compressed unless that does not make it smaller.
 func (*deflateFramer) compressed(dst, payload []byte, binary bool) []byte {
-	op := ws.OpText
-	if binary {
-		op = ws.OpBinary
-	}
+	op := dataOp(binary)
 	d := deflaters.Get().(*deflater)
 	defer d.release()
 	c := d.compress(payload)

@@ -278,3 +278,13 @@ func BenchmarkDeflateFramer(b *testing.B) {
 		})
 	}
 }
+
+// Without a message size limit the inflated size is still bounded.
+func TestAssemblerInflateBoundWithoutLimit(t *testing.T) {
+	a := &Assembler{Deflate: true}
+	bomb := clientFrame(t, true, ws.OpBinary, deflateRaw(make([]byte, MaxInflateUnlimited+1)))
+	bomb[0] |= 0x40
+	if _, _, err := pushFrame(t, a, bomb); !errors.Is(err, ErrTooBig) {
+		t.Fatalf("17 MB from a small frame with no limit: %v", err)
+	}
+}

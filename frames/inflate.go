@@ -12,6 +12,11 @@ import (
 // ErrBadDeflate is a compressed message that does not inflate.
 var ErrBadDeflate = &CloseError{Code: CloseInvalidPayload, Reason: "invalid compressed data"}
 
+// MaxInflateUnlimited bounds an inflated message when no message size
+// limit is set (--max_message_size=0): the wire size is then unbounded, but
+// a few kilobytes must not become gigabytes.
+const MaxInflateUnlimited = 16 << 20
+
 // inflateEnd restores the 00 00 ff ff the sender removed (RFC 7692
 // §7.2.2) and adds an empty final stored block, so that the stream ends
 // where the message does.
@@ -73,12 +78,17 @@ var inflaters = sync.Pool{New: func() any {
 // decompressor reads it directly, without a bufio.Reader of its own.
 type messageReader struct{ p, tail []byte }
 
-func (m *messageReader) Read(b []byte) (int, error) {
+// next moves on to the tail when p is read; false at the end.
+func (m *messageReader) next() bool {
 	if len(m.p) == 0 {
 		m.p, m.tail = m.tail, nil
-		if len(m.p) == 0 {
-			return 0, io.EOF
-		}
+	}
+	return len(m.p) > 0
+}
+
+func (m *messageReader) Read(b []byte) (int, error) {
+	if !m.next() {
+		return 0, io.EOF
 	}
 	n := copy(b, m.p)
 	m.p = m.p[n:]
@@ -86,11 +96,8 @@ func (m *messageReader) Read(b []byte) (int, error) {
 }
 
 func (m *messageReader) ReadByte() (byte, error) {
-	if len(m.p) == 0 {
-		m.p, m.tail = m.tail, nil
-		if len(m.p) == 0 {
-			return 0, io.EOF
-		}
+	if !m.next() {
+		return 0, io.EOF
 	}
 	c := m.p[0]
 	m.p = m.p[1:]

@@ -169,7 +169,11 @@ func (a *Assembler) reset() {
 func (a *Assembler) finish(m Message) (Message, bool, error) {
 	if a.compressed {
 		a.compressed = false
-		p, err := Inflate(nil, m.Payload, a.MaxSize)
+		max := a.MaxSize
+		if max <= 0 {
+			max = MaxInflateUnlimited
+		}
+		p, err := Inflate(nil, m.Payload, max)
 		if err != nil {
 			return Message{}, false, err
 		}
