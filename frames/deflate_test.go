@@ -288,3 +288,44 @@ func TestAssemblerInflateBoundWithoutLimit(t *testing.T) {
 		t.Fatalf("17 MB from a small frame with no limit: %v", err)
 	}
 }
+
+// Whatever the client offers, the server agrees at most once, and only to
+// what it can keep: no context takeover both ways, a 32 KB window, and
+// only when the client offered permessage-deflate.
+func FuzzDeflateNegotiation(f *testing.F) {
+	f.Add("permessage-deflate; client_max_window_bits")
+	f.Add("permessage-deflate; server_max_window_bits=10, permessage-deflate")
+	f.Add("x-webkit-deflate-frame, permessage-deflate; foo")
+	f.Fuzz(func(t *testing.T, offer string) {
+		if strings.ContainsAny(offer, "\r\n") {
+			return
+		}
+		head := strings.TrimSuffix(sampleHead, "\r\n") + "Sec-WebSocket-Extensions: " + offer + "\r\n\r\n"
+		req, resp, err := Upgrade([]byte(head), &UpgradeOptions{Compression: true})
+		if err != nil {
+			if req.Deflate {
+				t.Fatal("refused upgrade with deflate agreed")
+			}
+			return
+		}
+		got := ""
+		for _, line := range strings.Split(string(resp), "\r\n") {
+			if k, v, ok := strings.Cut(line, ": "); ok && strings.EqualFold(k, "Sec-WebSocket-Extensions") {
+				got = v
+			}
+		}
+		if req.Deflate != (got != "") {
+			t.Fatalf("deflate %v with response %q", req.Deflate, got)
+		}
+		if !req.Deflate {
+			return
+		}
+		if !strings.Contains(offer, "permessage-deflate") {
+			t.Fatalf("agreed %q to an offer without permessage-deflate: %q", got, offer)
+		}
+		const base = "permessage-deflate;server_no_context_takeover;client_no_context_takeover"
+		if got != base && got != base+";server_max_window_bits=15" {
+			t.Fatalf("agreed %q", got)
+		}
+	})
+}
