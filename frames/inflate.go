@@ -28,7 +28,7 @@ var inflateEnd = []byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff}
 // and at most max+1 bytes are ever produced. Bad data is ErrBadDeflate.
 func Inflate(dst, p []byte, max int) ([]byte, error) {
 	in := inflaters.Get().(*inflater)
-	defer inflaters.Put(in)
+	defer in.release()
 	in.src = messageReader{p: p, tail: inflateEnd}
 	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
 		return dst, ErrBadDeflate
@@ -73,6 +73,13 @@ var inflaters = sync.Pool{New: func() any {
 	in.r = flate.NewReader(&in.src)
 	return in
 }}
+
+// release returns the inflater to the pool without the message it read,
+// which must not stay reachable from the pool.
+func (in *inflater) release() {
+	in.src = messageReader{}
+	inflaters.Put(in)
+}
 
 // messageReader reads p then tail. It is an io.ByteReader so that the
 // decompressor reads it directly, without a bufio.Reader of its own.
