@@ -28,11 +28,15 @@ var webSocket = &wsFramer{}
 type wsFramer struct{}
 
 func (*wsFramer) AppendFrame(dst, payload []byte, binary bool) []byte {
-	op := ws.OpText
+	return AppendFrame(dst, dataOp(binary), payload)
+}
+
+// dataOp is the opcode of a data message.
+func dataOp(binary bool) ws.OpCode {
 	if binary {
-		op = ws.OpBinary
+		return ws.OpBinary
 	}
-	return AppendFrame(dst, op, payload)
+	return ws.OpText
 }
 
 func (*wsFramer) FrameSize(n int) int { return FrameSize(n) }

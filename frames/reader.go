@@ -30,7 +30,15 @@ func HeaderSize(b0, b1 byte) int {
 // HeaderSize(b[0], b[1]) bytes. It rejects what no client may send: unmasked
 // frames, reserved bits (no extension is negotiated), unknown opcodes and
 // malformed control frames.
-func ParseHeader(b []byte) (h ws.Header, n int, err error) {
+func ParseHeader(b []byte) (h ws.Header, n int, err error) { return ParseHeaderExt(b, false) }
+
+// rsv1 is RSV1 in ws.Header.Rsv: permessage-deflate's "compressed" bit.
+const rsv1 = 0x4
+
+// ParseHeaderExt is ParseHeader for a connection that may have agreed on
+// permessage-deflate: then RSV1 is allowed on the first frame of a data
+// message (RFC 7692 §6.1), never on a control or continuation frame.
+func ParseHeaderExt(b []byte, deflate bool) (h ws.Header, n int, err error) {
 	if len(b) < 2 {
 		return h, 0, ErrBadControl
 	}
@@ -61,7 +69,7 @@ func ParseHeader(b []byte) (h ws.Header, n int, err error) {
 		copy(h.Mask[:], b[pos:pos+4])
 	}
 	switch {
-	case h.Rsv != 0:
+	case h.Rsv&^rsv1 != 0, h.Rsv != 0 && (!deflate || (h.OpCode != ws.OpText && h.OpCode != ws.OpBinary)):
 		return h, 0, ErrReservedBits
 	case !h.Masked:
 		return h, 0, ErrNotMasked
@@ -96,9 +104,13 @@ type Message struct {
 // The zero value (with MaxSize set) is ready to use.
 type Assembler struct {
 	MaxSize int
-	op      ws.OpCode
-	buf     []byte
-	active  bool
+	// Deflate: permessage-deflate was agreed; a message whose first frame
+	// has RSV1 is inflated (bounded by MaxSize) before it is returned.
+	Deflate    bool
+	op         ws.OpCode
+	buf        []byte
+	active     bool
+	compressed bool
 }
 
 // Push takes one unmasked frame. It returns a message when one is complete
@@ -122,7 +134,7 @@ func (a *Assembler) Push(h ws.Header, payload []byte) (m Message, done bool, err
 		m = Message{OpCode: a.op, Payload: a.buf}
 		a.active = false
 		a.buf = nil // the message owns the buffer now
-		return m, true, validate(m)
+		return a.finish(m)
 	}
 	if a.active {
 		// A new data frame before the previous message ended.
@@ -132,9 +144,9 @@ func (a *Assembler) Push(h ws.Header, payload []byte) (m Message, done bool, err
 	if a.MaxSize > 0 && len(payload) > a.MaxSize {
 		return m, false, ErrTooBig
 	}
+	a.compressed = a.Deflate && h.Rsv&rsv1 != 0
 	if h.Fin {
-		m = Message{OpCode: h.OpCode, Payload: payload}
-		return m, true, validate(m)
+		return a.finish(Message{OpCode: h.OpCode, Payload: payload})
 	}
 	a.active = true
 	a.op = h.OpCode
@@ -151,6 +163,23 @@ func (a *Assembler) Active() bool { return a.active }
 func (a *Assembler) reset() {
 	a.active = false
 	a.buf = nil
+}
+
+// finish inflates a compressed message and validates it.
+func (a *Assembler) finish(m Message) (Message, bool, error) {
+	if a.compressed {
+		a.compressed = false
+		max := a.MaxSize
+		if max <= 0 {
+			max = MaxInflateUnlimited
+		}
+		p, err := Inflate(nil, m.Payload, max)
+		if err != nil {
+			return Message{}, false, err
+		}
+		m.Payload = p
+	}
+	return m, true, validate(m)
 }
 
 func validate(m Message) error {

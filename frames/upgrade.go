@@ -20,6 +20,10 @@ type Request struct {
 	Protocol string
 	// Token is the value of the first anycable-token.<TOKEN> sub-protocol.
 	Token string
+	// Deflate says permessage-deflate was agreed (without context
+	// takeover): frames may carry RSV1 and messages go out through
+	// DeflateFramer.
+	Deflate bool
 }
 
 // Header is one request header.
@@ -66,6 +70,8 @@ type UpgradeOptions struct {
 	// RequireProtocol refuses (400) a client that offered none of
 	// Protocols: an endpoint whose only language is a sub-protocol (OCPP).
 	RequireProtocol bool
+	// Compression accepts a permessage-deflate offer (deflate.go).
+	Compression bool
 }
 
 // TokenProtocolPrefix marks a sub-protocol entry that carries a JWT.
@@ -143,11 +149,16 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 			return responseHeaders(opts.ResponseHeaders), nil
 		},
 	}
+	var offer deflateOffer
+	if opts.Compression {
+		u.Negotiate = offer.negotiate
+	}
 	hs, err := u.Upgrade(headRW{Reader: bytes.NewReader(head), Writer: &out})
 	if err != nil {
 		return req, out.Bytes(), err
 	}
 	req.Protocol = hs.Protocol
+	req.Deflate = offer.accepted
 	return req, out.Bytes(), nil
 }
 

@@ -124,12 +124,16 @@ func (c *Conn) signalResumed() {
 func (c *Conn) SetDataOpCode(op ws.OpCode) { c.dataOp = op }
 
 // Framer implements sessions.Transport: messages travel as WebSocket frames.
-// A held HTTP response frames with what SetFramer set.
+// A held HTTP response frames with what SetFramer set; a connection that
+// agreed on permessage-deflate gets the compressing one.
 func (c *Conn) Framer() frames.Framer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h := c.held; h != nil && h.framer != nil {
 		return h.framer
+	}
+	if c.asm.Deflate {
+		return frames.DeflateFramer()
 	}
 	return frames.WebSocketFramer()
 }

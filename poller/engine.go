@@ -110,7 +110,7 @@ func (e *engine) serveHTTP(nc net.Conn, remote net.Addr) {
 // against the limits before any payload is buffered; false means the
 // connection is closing with the matching close code.
 func (e *engine) frameHeader(c *Conn, b []byte) (ws.Header, bool) {
-	h, _, err := frames.ParseHeader(b)
+	h, _, err := frames.ParseHeaderExt(b, c.asm.Deflate)
 	if err == nil {
 		err = checkSize(h, &c.asm, e.opts.MaxMessageSize)
 	}

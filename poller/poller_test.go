@@ -28,8 +28,11 @@ func (r testRecv) OnMessage(op ws.OpCode, p []byte) { r.h.msgs <- string(p) }
 func (r testRecv) OnClose()                         {}
 
 func (h *testHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
-	if path == "/ws" {
+	switch path {
+	case "/ws":
 		return &frames.UpgradeOptions{}
+	case "/wsz": // permessage-deflate (deflate_test.go)
+		return &frames.UpgradeOptions{Compression: true}
 	}
 	return nil
 }

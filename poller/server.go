@@ -198,6 +198,7 @@ func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *
 		c.Close(0, "")
 		return false
 	}
+	c.asm.Deflate = req.Deflate // before Open: the session asks for its Framer
 	recv := h.Open(c, req)
 	c.mu.Lock() // the sweeper and closers read these
 	c.state = stateWS

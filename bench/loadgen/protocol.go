@@ -32,6 +32,7 @@ type childInit struct {
 	Base       int      `json:"base"`
 	TimeoutMS  int64    `json:"timeout_ms"`
 	LoopUS     int64    `json:"loop_us,omitempty"`
+	Deflate    bool     `json:"deflate,omitempty"`
 }
 
 // response is one child → parent line: an answer (ID set) or an event.

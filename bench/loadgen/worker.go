@@ -41,6 +41,7 @@ func swarmConfig(in *childInit, onResult func(swarm.Result)) (swarm.Config, erro
 		Timeout:      time.Duration(in.TimeoutMS) * time.Millisecond,
 		OnResult:     onResult,
 		LoopInterval: time.Duration(in.LoopUS) * time.Microsecond,
+		Deflate:      in.Deflate,
 	}
 	for _, s := range in.SourceIPs {
 		ip, err := netip.ParseAddr(s)

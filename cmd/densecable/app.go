@@ -168,6 +168,9 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a.router = api.NewRouter()
 	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
 	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node, wsProtocols(cfg, a.broker, a.pusherClientEvent()))
+	if cfg.WS.EnableCompression {
+		wsh.enableCompression()
+	}
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
 	}

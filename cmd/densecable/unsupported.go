@@ -15,7 +15,6 @@ type unsupportedFeature struct {
 var unsupportedFeatures = []unsupportedFeature{
 	// The plain metrics log is served; an mruby formatter is not.
 	{"--metrics_log_formatter (mruby metrics formatter)", func(c *config.Config) bool { return c.Metrics.LogFormatter != "" }, nil},
-	{"--enable_ws_compression", func(c *config.Config) bool { return c.WS.EnableCompression }, nil},
 }
 
 // startupWarnings lists, in a fixed order, what a configuration asks for

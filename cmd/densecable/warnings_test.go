@@ -94,7 +94,6 @@ func TestStartupWarningsOrder(t *testing.T) {
 		"--netpoll_enabled=false", "--write_buffer_size=1", "--read_buffer_size=1")
 	want := []string{
 		"Not supported by this densecable version, ignored: --metrics_log_formatter (mruby metrics formatter)",
-		"Not supported by this densecable version, ignored: --enable_ws_compression",
 		warnNetpoll, warnWriteBuffer, warnReadBuffer, warnOpenHTTP,
 	}
 	for range 20 {

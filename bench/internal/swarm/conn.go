@@ -7,6 +7,7 @@ import (
 
 	"github.com/densecable/densecable/bench/internal/cableproto"
 	"github.com/densecable/densecable/bench/internal/wsframe"
+	"github.com/densecable/densecable/frames"
 )
 
 // readChunk is how much one read asks for.
@@ -141,7 +142,11 @@ func (l *loopState) process(s *Swarm, idx int, buf []byte, now int64) int {
 		}
 	}
 	for c.state != stClosed {
-		f, n, err := wsframe.Parse(buf[off:], l.cfg.MaxMessage)
+		parse := wsframe.Parse
+		if l.cfg.Deflate {
+			parse = wsframe.ParseDeflate
+		}
+		f, n, err := parse(buf[off:], l.cfg.MaxMessage)
 		if err != nil {
 			l.drop(s, idx, "frame: "+err.Error())
 			return off
@@ -180,6 +185,7 @@ func (l *loopState) frame(s *Swarm, idx int, f wsframe.Frame, now int64) {
 			}
 			if f.Op != wsframe.OpContinuation {
 				ex.fragOp = f.Op
+				ex.fragZ = f.Compressed
 				ex.frag = ex.frag[:0]
 			}
 			if len(ex.frag)+len(f.Payload) > l.cfg.MaxMessage {
@@ -192,11 +198,24 @@ func (l *loopState) frame(s *Swarm, idx int, f wsframe.Frame, now int64) {
 			}
 			msg := ex.frag
 			ex.frag = nil
-			l.message(s, idx, msg, now)
+			l.dataMessage(s, idx, msg, ex.fragZ, now)
 			return
 		}
-		l.message(s, idx, f.Payload, now)
+		l.dataMessage(s, idx, f.Payload, f.Compressed, now)
 	}
+}
+
+// dataMessage inflates a compressed message (with the server's own,
+// bounded inflater) and handles it.
+func (l *loopState) dataMessage(s *Swarm, idx int, payload []byte, compressed bool, now int64) {
+	if compressed {
+		var err error
+		if payload, err = frames.Inflate(nil, payload, l.cfg.MaxMessage); err != nil {
+			l.drop(s, idx, "inflate: "+err.Error())
+			return
+		}
+	}
+	l.message(s, idx, payload, now)
 }
 
 // message handles one complete Action Cable message.

@@ -31,6 +31,8 @@ type extra struct {
 	out    []byte // bytes the socket did not accept yet
 	frag   []byte // fragments of a message in progress
 	fragOp byte
+	// fragZ: the message in progress is compressed (permessage-deflate).
+	fragZ bool
 }
 
 // loopState is everything the loop goroutine owns.

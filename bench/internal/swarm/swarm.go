@@ -43,6 +43,8 @@ type Config struct {
 	Timeout time.Duration
 	// MaxMessage bounds one server message (default 1 MiB).
 	MaxMessage int
+	// Deflate offers permessage-deflate and inflates compressed messages.
+	Deflate bool
 	// LoopInterval, when set, is the shortest time between two polls: the
 	// loop sleeps out the rest after a short batch, so that messages
 	// accumulate and one read syscall takes several. Under heavy fan-out
@@ -119,6 +121,9 @@ func New(cfg Config) (*Swarm, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Request.Protocol = cfg.Codec.Subprotocol()
+	if cfg.Deflate {
+		cfg.Request.Extensions = "permessage-deflate"
+	}
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("swarm: epoll_create1: %w", err)

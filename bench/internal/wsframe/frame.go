@@ -34,21 +34,33 @@ type Frame struct {
 	Fin     bool
 	Op      byte
 	Payload []byte
+	// Compressed is RSV1 on the first frame of a message (permessage-deflate;
+	// only from ParseDeflate).
+	Compressed bool
 }
 
 // Parse reads one frame from the start of b. It returns the number of bytes
 // the frame occupies; n == 0 with a nil error means b holds only part of a
 // frame and the caller must read more. maxPayload bounds the payload size.
-func Parse(b []byte, maxPayload int) (f Frame, n int, err error) {
+func Parse(b []byte, maxPayload int) (f Frame, n int, err error) { return parse(b, maxPayload, false) }
+
+// ParseDeflate is Parse on a connection that offered permessage-deflate:
+// RSV1 on a text or binary frame marks a compressed message.
+func ParseDeflate(b []byte, maxPayload int) (f Frame, n int, err error) {
+	return parse(b, maxPayload, true)
+}
+
+func parse(b []byte, maxPayload int, deflate bool) (f Frame, n int, err error) {
 	if len(b) < 2 {
 		return f, 0, nil
 	}
 	b0, b1 := b[0], b[1]
-	if b0&0x70 != 0 {
-		return f, 0, ErrReservedBits
-	}
 	f.Fin = b0&0x80 != 0
 	f.Op = b0 & 0x0F
+	f.Compressed = deflate && b0&0x40 != 0 && (f.Op == OpText || f.Op == OpBinary)
+	if b0&0x70 != 0 && !(f.Compressed && b0&0x30 == 0) {
+		return f, 0, ErrReservedBits
+	}
 	switch f.Op {
 	case OpContinuation, OpText, OpBinary:
 	case OpClose, OpPing, OpPong:

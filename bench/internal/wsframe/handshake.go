@@ -47,6 +47,9 @@ type Request struct {
 	Path     string // request target, including any query
 	Origin   string // optional
 	Protocol string // optional Sec-WebSocket-Protocol
+	// Extensions is an optional Sec-WebSocket-Extensions offer
+	// (loadgen --deflate offers permessage-deflate).
+	Extensions string
 }
 
 // AppendRequest appends the HTTP/1.1 upgrade request for key.
@@ -64,6 +67,10 @@ func AppendRequest(dst []byte, r *Request, key []byte) []byte {
 	if r.Protocol != "" {
 		dst = append(dst, "\r\nSec-WebSocket-Protocol: "...)
 		dst = append(dst, r.Protocol...)
+	}
+	if r.Extensions != "" {
+		dst = append(dst, "\r\nSec-WebSocket-Extensions: "...)
+		dst = append(dst, r.Extensions...)
 	}
 	return append(dst, "\r\n\r\n"...)
 }
