@@ -17,6 +17,9 @@ func (d *driven) s() *Session { return (*Session)(d) }
 func (d *driven) Connect() bool {
 	s := d.s()
 	if !s.connected && !s.authTried {
+		if _, timed := s.wire.proto.(protocol.HandshakeTimer); timed && !s.awaitingHandshake.CompareAndSwap(true, false) {
+			return false // the deadline passed first: the session is closing
+		}
 		s.authTried = true
 		s.node.connect(s, nil)
 	}

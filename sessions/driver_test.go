@@ -143,3 +143,37 @@ func TestDriverBroadcastsBounded(t *testing.T) {
 		t.Fatalf("closed with %d, want the too-slow code", code)
 	}
 }
+
+// timedDriver is a Driver with a handshake deadline (OCPP's BootNotification).
+type timedDriver struct {
+	driverProto
+	timeout time.Duration
+}
+
+func (d timedDriver) HandshakeTimeout() time.Duration { return d.timeout }
+
+// A Driver that is a HandshakeTimer must call Session.Connect in time: a
+// client that never completes its handshake is closed at the deadline (one
+// heap slot, no timer), one that does is connected and pinged on.
+func TestDriverHandshakeDeadline(t *testing.T) {
+	n, _ := newTestNode(t, Options{Workers: 2, PingInterval: 100 * time.Millisecond}, Deps{Authenticators: []Authenticator{okAuth{}}})
+	p := timedDriver{timeout: 300 * time.Millisecond}
+	late, lc := connectWith(n, p, "/drv/late")
+	onTime, oc := connectWith(n, p, "/drv/on-time")
+	send(onTime, "connect")
+	waitFor(t, "on-time connected", func() bool { _, ok := oc.find("connected http://localhost/drv/on-time"); return ok })
+	send(late, "hello") // messages before the handshake do not extend it
+	waitFor(t, "late one closed", func() bool { closed, _, _ := lc.closeInfo(); return closed })
+	if _, code, _ := lc.closeInfo(); code != 4000+uint16(protocol.CloseNoHandshake) {
+		t.Fatalf("closed with %d, want the no-handshake code", code)
+	}
+	// The on-time client's slot turned into its ping schedule: Tick still runs.
+	send(onTime, "due")
+	waitFor(t, "tick after the deadline", func() bool { _, ok := oc.find("tick"); return ok })
+	if closed, _, _ := oc.closeInfo(); closed {
+		t.Fatal("a client that completed its handshake in time was closed")
+	}
+	if got := n.Stats().Clients.Load(); got != 1 {
+		t.Fatalf("clients: %d, want 1", got)
+	}
+}

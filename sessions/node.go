@@ -165,15 +165,14 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	if pl, ok := c.(Pingless); ok && pl.Pingless() {
 		s.pingInterval = 0
 	}
-	if h := s.wire.handshaker; h != nil {
-		// The client authenticates with a message (Receive queues the
-		// connect); until then it holds a deadline in the pinger's heap.
+	if ht, ok := p.(protocol.HandshakeTimer); ok {
+		// The client authenticates with a message (Receive queues a
+		// Handshaker's connect; a Driver calls Session.Connect); until
+		// then it holds a deadline in the pinger's heap.
 		s.awaitingHandshake.Store(true)
-		n.pinger.addDeadline(s, time.Now().Add(h.HandshakeTimeout()))
-		return s
+		n.pinger.addDeadline(s, time.Now().Add(ht.HandshakeTimeout()))
 	}
-	if s.wire.driver == nil {
-		// A Driver connects when its protocol's handshake arrives.
+	if s.wire.handshaker == nil && s.wire.driver == nil {
 		s.push(task{kind: taskConnect})
 	}
 	return s

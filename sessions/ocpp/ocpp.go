@@ -36,6 +36,10 @@ const (
 	// CallTimeout is how long a server call waits for its answer (queued
 	// or in flight) before the error action hears "Timeout".
 	CallTimeout = 30 * time.Second
+	// BootTimeout is how long a station may stay connected without a
+	// BootNotification (it holds a socket and a session, and costs the
+	// application nothing, so nothing else would end it).
+	BootTimeout = 30 * time.Second
 )
 
 // Options configure the protocol.
@@ -47,14 +51,18 @@ type Options struct {
 	GranularActions bool
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
+	// BootTimeout bounds the wait for BootNotification (BootTimeout by
+	// default; tests shorten it).
+	BootTimeout time.Duration
 }
 
 // Protocol is OCPP 1.6 over the session core; one value serves every
 // charge point.
 type Protocol struct {
-	prefix   string
-	granular bool
-	now      func() time.Time
+	prefix      string
+	granular    bool
+	now         func() time.Time
+	bootTimeout time.Duration
 }
 
 // New returns the protocol.
@@ -62,12 +70,16 @@ func New(o Options) *Protocol {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Protocol{prefix: strings.TrimSuffix(o.Path, "/"), granular: o.GranularActions, now: o.Now}
+	if o.BootTimeout <= 0 {
+		o.BootTimeout = BootTimeout
+	}
+	return &Protocol{prefix: strings.TrimSuffix(o.Path, "/"), granular: o.GranularActions, now: o.Now, bootTimeout: o.BootTimeout}
 }
 
 var _ interface {
 	protocol.Protocol
 	protocol.Driver
+	protocol.HandshakeTimer
 } = (*Protocol)(nil)
 
 func (p *Protocol) Name() string              { return Subprotocol }
@@ -119,9 +131,15 @@ func (p *Protocol) CloseFor(kind protocol.CloseKind) (uint16, string) {
 		return frames.CloseGoingAway, "Server restart"
 	case protocol.CloseTooManyRequests:
 		return frames.ClosePolicyViolation, "Too many messages"
+	case protocol.CloseNoHandshake:
+		return frames.ClosePolicyViolation, "No BootNotification"
 	}
 	return frames.CloseNormal, ""
 }
+
+// HandshakeTimeout implements protocol.HandshakeTimer: BootNotification
+// must arrive within BootTimeout of the upgrade.
+func (p *Protocol) HandshakeTimeout() time.Duration { return p.bootTimeout }
 
 // RejectSubscription: a rejection reaches the station as a refused boot.
 func (p *Protocol) RejectSubscription(string) string { return "" }

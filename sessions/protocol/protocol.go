@@ -283,6 +283,17 @@ func (r *Refusal) Error() string {
 	return r.Reason
 }
 
+// HandshakeTimer bounds the time from the upgrade to a protocol's own
+// handshake: a Handshaker's connect command, or a Driver's first
+// Session.Connect (OCPP's BootNotification). A client that has not
+// completed it within HandshakeTimeout is closed (CloseNoHandshake); the
+// deadline is one slot in the pinger's heap, not a timer per connection.
+// A Handshaker must implement it; for a Driver it is optional (without it
+// the client may wait as long as it likes before its handshake).
+type HandshakeTimer interface {
+	HandshakeTimeout() time.Duration
+}
+
 // Handshaker is an optional Protocol hook for protocols whose client
 // authenticates with a message rather than with the upgrade (GraphQL's
 // connection_init). The core does not connect at the upgrade; it connects
@@ -290,7 +301,7 @@ func (r *Refusal) Error() string {
 // (CloseNoHandshake) when none came within HandshakeTimeout — a
 // deadline kept in the pinger's heap, not a timer per connection.
 type Handshaker interface {
-	HandshakeTimeout() time.Duration
+	HandshakeTimer
 	// Handshake turns the connect command m into the request the
 	// authenticators and the RPC Connect see (req plus what m carries,
 	// such as a token), and headers added to the RPC env whatever
