@@ -19,7 +19,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -37,30 +36,36 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:29280", "listen address (the WebSocket endpoint is any path; /health answers 200)")
 	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "densecable-floor:", err)
 		os.Exit(1)
 	}
-	s := &server{log: log, conns: map[*conn]struct{}{}}
 	go func() {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, syscall.SIGTERM, os.Interrupt)
 		<-ch
 		_ = ln.Close()
 	}()
+	newServer().run(ln) // returns when the listener is closed
+}
+
+func newServer() *server {
+	return &server{conns: map[*conn]struct{}{}}
+}
+
+// run accepts until ln is closed.
+func (s *server) run(ln net.Listener) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			return // listener closed: exit
+			return
 		}
 		go s.serve(c.(*net.TCPConn))
 	}
 }
 
 type server struct {
-	log *slog.Logger
 	// mu guards conns and serialises broadcasts: one writer, like
 	// densecable's per-stream gate.
 	mu    sync.Mutex
