@@ -74,3 +74,9 @@ bench-compare:
 
 clean:
 	rm -rf $(BIN)
+
+# densecable against the one-write floor (bench/floor), alternating in one
+# run: CPU per delivery, paced and burst (docs/benchmarks.md).
+.PHONY: bench-floor
+bench-floor:
+	@bench/floor.sh

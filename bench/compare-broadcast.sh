@@ -8,6 +8,9 @@
 #   (built into a temporary directory from `git archive`, the working tree
 #   is not touched). Example, the broadcast batching change:
 #     bench/compare-broadcast.sh 1ae6f58^ 1ae6f58
+# SCENARIO=connect measures connect + subscribe of CONNS clients instead
+#   (server CPU per connection; docs/benchmarks.md):
+#     SCENARIO=connect bench/compare-broadcast.sh main HEAD
 # Environment: ROUNDS (3), CONNS (5000), SAMPLE (100), ENCODING (json),
 #   BENCH_OUT (default: mktemp -d),
 #   BENCH_WS_PORT, BENCH_BROADCAST_PORT, BENCH_RPC_PORT (29180, 29190, 29151).
@@ -24,6 +27,12 @@ ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-5000}"
 SAMPLE="${SAMPLE:-100}"
 ENCODING="${ENCODING:-json}"
+SCENARIO="${SCENARIO:-broadcast}"
+case $SCENARIO in
+broadcast) SCENARIO_FLAGS=(broadcast --steps "$CONNS" --sample-size "$SAMPLE") ;;
+connect) SCENARIO_FLAGS=(connect --conns "$CONNS") ;;
+*) bench_die "SCENARIO must be broadcast or connect" ;;
+esac
 WS_PORT="${BENCH_WS_PORT:-29180}"
 BCAST_PORT="${BENCH_BROADCAST_PORT:-29190}"
 RPC_PORT="${BENCH_RPC_PORT:-29151}"
@@ -57,9 +66,9 @@ run_one() { # binary label round
     bench_die "$2 did not become healthy, see $log"
   fi
   echo "compare-broadcast: round $3, $2" >&2
-  timeout 600 bin/densecable-loadgen broadcast --url "ws://127.0.0.1:$WS_PORT/cable" --server-pid "$s" \
+  timeout 600 bin/densecable-loadgen "${SCENARIO_FLAGS[@]}" --url "ws://127.0.0.1:$WS_PORT/cable" --server-pid "$s" \
     --label "$2 #$3" --out "$OUT/results.jsonl" --json --log-level warn --encoding "$ENCODING" \
-    --steps "$CONNS" --sample-size "$SAMPLE" >>"$OUT/loadgen.log" 2>&1 ||
+    >>"$OUT/loadgen.log" 2>&1 ||
     echo "compare-broadcast: loadgen failed for $2 round $3, see $OUT/loadgen.log" >&2
   bench_stop "$s" 40
 }
@@ -76,3 +85,7 @@ done
 
 echo "A = $LABEL_A, B = $LABEL_B; results in $OUT ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 bin/densecable-loadgen report "$OUT/results.jsonl"
+if [[ $SCENARIO == connect ]] && command -v jq >/dev/null; then
+  echo "server CPU per connect + subscribe (µs), per round:"
+  jq -r 'select(.ok > 0) | "\(.label)\t\(.server_cpu_s * 1e6 / .ok | floor)"' "$OUT/results.jsonl"
+fi
