@@ -20,6 +20,9 @@ type testHandler struct {
 	msgs   chan string
 	opened chan *Conn
 	held   heldTestState // held HTTP requests (held_test.go)
+	// onOpen, when set, is called from Open and its receiver returned
+	// (close_test.go).
+	onOpen func(c *Conn) Receiver
 }
 
 type testRecv struct{ h *testHandler }
@@ -36,6 +39,9 @@ func (h *testHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
 
 func (h *testHandler) Open(c *Conn, _ *frames.Request) Receiver {
 	h.opened <- c
+	if h.onOpen != nil {
+		return h.onOpen(c)
+	}
 	return testRecv{h}
 }
 
