@@ -37,6 +37,7 @@ func TestCloseDuringOpen(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			s, h := startEngine(t, engine, Options{})
 			var closes, opens atomic.Int32
+			h.mu.Lock()
 			h.onOpen = func(c *Conn) Receiver {
 				last := ws.MustCompileFrame(ws.NewTextFrame([]byte("bye")))
 				if opens.Add(1)%2 == 1 {
@@ -46,6 +47,7 @@ func TestCloseDuringOpen(t *testing.T) {
 				}
 				return countingRecv{&closes}
 			}
+			h.mu.Unlock()
 			for i := 0; i < 30; i++ {
 				sync := i%2 == 0
 				conn, r := wsDial(t, s, engine)

@@ -20,8 +20,8 @@ type testHandler struct {
 	msgs   chan string
 	opened chan *Conn
 	held   heldTestState // held HTTP requests (held_test.go)
-	// onOpen, when set, is called from Open and its receiver returned
-	// (close_test.go).
+	// onOpen, when set (under mu), is called from Open and its receiver
+	// returned (close_test.go).
 	onOpen func(c *Conn) Receiver
 }
 
@@ -39,8 +39,11 @@ func (h *testHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
 
 func (h *testHandler) Open(c *Conn, _ *frames.Request) Receiver {
 	h.opened <- c
-	if h.onOpen != nil {
-		return h.onOpen(c)
+	h.mu.Lock()
+	onOpen := h.onOpen
+	h.mu.Unlock()
+	if onOpen != nil {
+		return onOpen(c)
 	}
 	return testRecv{h}
 }
