@@ -20,6 +20,9 @@ type testHandler struct {
 	msgs   chan string
 	opened chan *Conn
 	held   heldTestState // held HTTP requests (held_test.go)
+	// onOpen, when set (under mu), is called from Open and its receiver
+	// returned (close_test.go).
+	onOpen func(c *Conn) Receiver
 }
 
 type testRecv struct{ h *testHandler }
@@ -39,6 +42,12 @@ func (h *testHandler) UpgradeOptions(path string) *frames.UpgradeOptions {
 
 func (h *testHandler) Open(c *Conn, _ *frames.Request) Receiver {
 	h.opened <- c
+	h.mu.Lock()
+	onOpen := h.onOpen
+	h.mu.Unlock()
+	if onOpen != nil {
+		return onOpen(c)
+	}
 	return testRecv{h}
 }
 

@@ -199,11 +199,23 @@ func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *
 		return false
 	}
 	c.asm.Deflate = req.Deflate // before Open: the session asks for its Framer
-	recv := h.Open(c, req)
+	// A WebSocket before Open runs: a handler may refuse the connection
+	// from Open or from another goroutine at once (the sessions core
+	// authenticates on a worker), and that close must send its close
+	// frame (CloseWith sends none before the upgrade).
 	c.mu.Lock() // the sweeper and closers read these
 	c.state = stateWS
-	c.recv = recv
 	c.mu.Unlock()
+	recv := h.Open(c, req)
+	c.mu.Lock()
+	c.recv = recv
+	closed := c.closed
+	c.mu.Unlock()
+	if closed && recv != nil {
+		// The socket closed during Open, when there was no receiver to
+		// tell: it hears now, once.
+		recv.OnClose()
+	}
 	return true
 }
 
