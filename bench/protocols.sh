@@ -128,6 +128,7 @@ broadcast() {
   bench_wait_for "$holder" 300 subscribed || bench_die "$BCAST $row clients did not connect, see $OUT/holder-$row.log"
   sleep 1 # the last confirmations are written
   read -r us bytes < <(bench_broadcast_cpu "$WS_PORT" "$BCAST_PORT" "$STREAM" "$BCAST" "$MESSAGES")
+  [[ -n ${us:-} ]] || bench_die "broadcast to $row: no measure (see above)"
   record "$row" broadcast "$us" "$bytes"
   bench_stop "$holder" 20
   bench_stop "$SERVER_PID" 40
