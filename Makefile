@@ -45,8 +45,17 @@ $(E2E_JS)/node_modules/.package-lock.json: $(E2E_JS)/package-lock.json $(E2E_JS)
 fuzz:
 	@bench/fuzz-all.sh $(FUZZTIME)
 
+# BENCH_PROTOCOLS=0 skips the one-table run of every protocol and
+# transport (bench/protocols.sh, several minutes at 10,000 connections).
 bench: build
 	@bench/run.sh
+	@if [ "$${BENCH_PROTOCOLS:-1}" != 0 ]; then bench/protocols.sh; fi
+
+# Every protocol and transport in one table (docs/benchmarks.md). Smaller:
+# PROTO_CONNS=1000 PROTO_BCAST=500 make bench-protocols
+.PHONY: bench-protocols
+bench-protocols: build
+	@bench/protocols.sh
 
 bench-long: build
 	@bench/run.sh --long

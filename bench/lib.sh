@@ -163,3 +163,51 @@ bench_build_densecable() {
   rm -rf -- "$src"
   echo "$dir/densecable-$name"
 }
+
+# bench_start_server LOG HTTP_PORT BROADCAST_PORT CMD...: start a server
+# (bench_start), then wait until /health answers on HTTP_PORT and, when
+# BROADCAST_PORT is not empty, the broadcaster listens. Its PID is in
+# SERVER_PID; dies with the log's name when it does not come up.
+bench_start_server() {
+  local log=$1 port=$2 bport=$3
+  shift 3
+  bench_start "$log" "$@"
+  SERVER_PID=$BENCH_LAST_PID
+  bench_wait_health "http://127.0.0.1:$port/health" "$SERVER_PID" || bench_die "server did not start, see $log"
+  [[ -z $bport ]] || bench_wait_port "$bport" "$SERVER_PID" || bench_die "broadcaster did not start, see $log"
+}
+
+# bench_metric HTTP_PORT NAME: one value from the server's /metrics
+# (matching NAME with or without a prefix).
+bench_metric() {
+  curl -fsS "http://127.0.0.1:$1/metrics" | awk -v m="$2" '!done && ($1 ~ ("_" m "$") || $1 == m) {print $2; done = 1}'
+}
+
+# bench_broadcast_cpu HTTP_PORT BROADCAST_PORT STREAM SUBSCRIBERS BROADCASTS:
+# with SUBSCRIBERS clients already on STREAM (the caller waits for them),
+# publish BROADCASTS messages in one HTTP broadcast request and print the
+# server's CPU (user + system) per delivery in µs and the bytes sent per
+# delivery. Done when every publication arrived and the bytes sent grow by
+# less than a tenth of one broadcast's in a second (pings keep them moving).
+bench_broadcast_cpu() {
+  local port=$1 bport=$2 stream=$3 subs=$4 n=$5 sent0 cpu0 cpu1 body prev cur i
+  sent0=$(bench_metric "$port" data_sent_total)
+  cpu0=$(bench_cpu_ticks "$SERVER_PID")
+  body="[$(for i in $(seq 1 "$n"); do
+    printf '%s{"stream":"%s","data":"{\\"event\\":\\"bench\\",\\"data\\":{\\"action\\":\\"broadcast\\",\\"n\\":%d}}"}' \
+      "$([[ $i -gt 1 ]] && echo ,)" "$stream" "$i"
+  done)]"
+  curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' --data "$body" "http://127.0.0.1:$bport/_broadcast"
+  _bench_arrived() { [[ $(bench_metric "$port" broadcast_msg_total) -ge $n ]]; }
+  bench_wait_for "$SERVER_PID" 60 _bench_arrived || bench_die "publications did not arrive"
+  prev=$(bench_metric "$port" data_sent_total)
+  while true; do
+    sleep 1
+    cur=$(bench_metric "$port" data_sent_total)
+    (((cur - prev) * 10 < subs * 60)) && break
+    prev=$cur
+  done
+  cpu1=$(bench_cpu_ticks "$SERVER_PID")
+  awk -v t=$((cpu1 - cpu0)) -v hz="$BENCH_CLK_TCK" -v d=$((subs * n)) -v a="$sent0" -v b="$cur" \
+    'BEGIN {printf "%.2f %.0f\n", t / hz * 1e6 / d, (b - a) / d}'
+}

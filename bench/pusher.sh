@@ -38,12 +38,9 @@ bench_check_ports "$WS_PORT" "$BCAST_PORT"
 start_server() {
   local name=$1
   shift
-  bench_start "$OUT/server-$name.log" env ANYCABLE_DISABLE_TELEMETRY=true "$BIN/densecable" \
+  bench_start_server "$OUT/server-$name.log" "$WS_PORT" "$BCAST_PORT" env ANYCABLE_DISABLE_TELEMETRY=true "$BIN/densecable" \
     --host 127.0.0.1 --port "$WS_PORT" --norpc --public --pusher_app_id bench --pusher_app_key "$KEY" \
     --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --metrics_http /metrics --log_level warn "$@"
-  SERVER_PID=$BENCH_LAST_PID
-  bench_wait_health "http://127.0.0.1:$WS_PORT/health" "$SERVER_PID" || bench_die "server did not start, see $OUT/server-$name.log"
-  bench_wait_port "$BCAST_PORT" "$SERVER_PID" || bench_die "broadcaster did not start"
 }
 
 # loadgen_args PROTO: the client flags for one protocol.
@@ -54,8 +51,6 @@ loadgen_args() {
     echo --encoding json --url "ws://127.0.0.1:$WS_PORT/cable" --channel "{\"channel\":\"\$pubsub\",\"stream_name\":\"$STREAM\"}"
   fi
 }
-
-metric() { curl -fsS "http://127.0.0.1:$WS_PORT/metrics" | awk -v m="$1" '$1 ~ ("_" m "$") || $1 == m {print $2; exit}'; }
 
 for proto in actioncable pusher; do
   echo "pusher bench: idle $IDLE_CONNS $proto" >&2
@@ -73,30 +68,9 @@ for proto in actioncable pusher; do
   bench_start "$OUT/loadgen-broadcast-$proto.log" "$BIN/densecable-loadgen" idle $(loadgen_args "$proto") \
     --conns "$SUBSCRIBERS" --hold 600s --label "densecable $proto" --log-level warn
   LOADGEN_PID=$BENCH_LAST_PID
-  subscribed() { [[ $(metric clients_num) -ge $SUBSCRIBERS ]]; }
+  subscribed() { [[ $(bench_metric "$WS_PORT" clients_num) -ge $SUBSCRIBERS ]]; }
   bench_wait_for "$LOADGEN_PID" 300 subscribed || bench_die "$SUBSCRIBERS clients did not connect"
-  sent0=$(metric data_sent_total)
-  cpu0=$(bench_cpu_ticks "$SERVER_PID")
-  body="[$(for i in $(seq 1 "$BROADCASTS"); do
-    printf '%s{"stream":"%s","data":"{\\"event\\":\\"bench\\",\\"data\\":{\\"action\\":\\"broadcast\\",\\"n\\":%d}}"}' \
-      "$([[ $i -gt 1 ]] && echo ,)" "$STREAM" "$i"
-  done)]"
-  curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' --data "$body" "http://127.0.0.1:$BCAST_PORT/_broadcast"
-  # Done when every publication arrived and the bytes sent grow by less
-  # than a tenth of one broadcast's in a second (pings keep them moving).
-  arrived() { [[ $(metric broadcast_msg_total) -ge $BROADCASTS ]]; }
-  bench_wait_for "$SERVER_PID" 60 arrived || bench_die "publications did not arrive"
-  prev=$(metric data_sent_total)
-  while true; do
-    sleep 1
-    cur=$(metric data_sent_total)
-    (((cur - prev) * 10 < SUBSCRIBERS * 60)) && break
-    prev=$cur
-  done
-  cpu1=$(bench_cpu_ticks "$SERVER_PID")
-  deliveries=$((SUBSCRIBERS * BROADCASTS))
-  us=$(awk -v t=$((cpu1 - cpu0)) -v hz="$BENCH_CLK_TCK" -v n="$deliveries" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
-  bytes=$(awk -v a="$sent0" -v b="$cur" -v n="$deliveries" 'BEGIN {printf "%.0f", (b - a) / n}')
+  read -r us bytes < <(bench_broadcast_cpu "$WS_PORT" "$BCAST_PORT" "$STREAM" "$SUBSCRIBERS" "$BROADCASTS")
   echo "{\"scenario\":\"broadcast-cpu\",\"label\":\"densecable $proto\",\"subscribers\":$SUBSCRIBERS,\"broadcasts\":$BROADCASTS,\"server_cpu_us_per_delivery\":$us,\"bytes_per_delivery\":$bytes}" >>"$RESULTS"
   bench_stop "$LOADGEN_PID" 20
   bench_stop "$SERVER_PID" 40

@@ -26,11 +26,9 @@ bench_check_ports "$WS_PORT" "$BCAST_PORT"
 
 row() {
   local transport=$1 conns=$2 broadcasts=$3
-  bench_start "$OUT/server.log" "$BIN/densecable" --host 127.0.0.1 --port "$WS_PORT" --public --sse \
+  bench_start_server "$OUT/server.log" "$WS_PORT" "$BCAST_PORT" "$BIN/densecable" --host 127.0.0.1 --port "$WS_PORT" --public --sse \
     --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --metrics_http /metrics --log_level warn
-  local pid=$BENCH_LAST_PID
-  bench_wait_health "http://127.0.0.1:$WS_PORT/health" "$pid" || bench_die "server did not start, see $OUT/server.log"
-  bench_wait_port "$BCAST_PORT" "$pid" || bench_die "broadcast port did not open"
+  local pid=$SERVER_PID
   "$BIN/densecable-sseload" --url "http://127.0.0.1:$WS_PORT" --broadcast "http://127.0.0.1:$BCAST_PORT/_broadcast" \
     --server-pid "$pid" --transport "$transport" --conns "$conns" --broadcasts "$broadcasts" | tee -a "$OUT/results.jsonl"
   bench_stop "$pid" 40

@@ -17,13 +17,12 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 
+	"github.com/densecable/densecable/bench/internal/opener"
 	"github.com/densecable/densecable/bench/internal/procstat"
 )
 
@@ -56,47 +55,29 @@ func main() {
 		os.Exit(1)
 	}
 	res := result{Mode: *mode, Conns: *conns, BaseRSSMB: mb(base.RSS)}
-	var ok, failed atomic.Int64
-	var firstErr sync.Once
-	var open []net.Conn
-	var mu sync.Mutex
-	sem := make(chan struct{}, *parallel)
-	var wg sync.WaitGroup
-	for i := 0; i < *conns; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, err := dial(*server, *mode, i)
-			if err != nil {
-				failed.Add(1)
-				firstErr.Do(func() { res.FirstError = err.Error() })
-				return
-			}
-			ok.Add(1)
-			mu.Lock()
-			open = append(open, c)
-			mu.Unlock()
+	open := opener.Open(*conns, *parallel, false, func(i int) (net.Conn, error) {
+		c, err := dial(*server, *mode, i)
+		if err == nil {
 			// Keep reading (Action Cable pings) so the server's output
 			// never backs up; answer nothing.
 			go func() { _, _ = drain(c) }()
-		}(i)
+		}
+		return c, err
+	})
+	if open.FirstErr != nil {
+		res.FirstError = open.FirstErr.Error()
 	}
-	wg.Wait()
 	time.Sleep(*hold)
 	s, err := procstat.Read(*pid)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	res.OK, res.Failed, res.RSSMB = ok.Load(), failed.Load(), mb(s.RSS)
+	res.OK, res.Failed, res.RSSMB = int64(len(open.Conns)), int64(open.Failed), mb(s.RSS)
 	if res.OK > 0 {
 		res.KBPerConn = float64(s.RSS-base.RSS) / 1024 / float64(res.OK)
 	}
-	for _, c := range open {
-		_ = c.Close()
-	}
+	open.Close()
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 

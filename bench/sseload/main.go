@@ -26,13 +26,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 
+	"github.com/densecable/densecable/bench/internal/opener"
 	"github.com/densecable/densecable/bench/internal/procstat"
 )
 
@@ -92,38 +92,16 @@ func run(o options) (*result, error) {
 	r.GoroutinesIdle = mon.Goroutines(ctx)
 
 	var got atomic.Int64 // broadcast messages received by all clients
-	clients := make([]net.Conn, o.conns)
-	sem := make(chan struct{}, o.parallel)
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
-	for i := range clients {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, rd, err := dial(ctx, o)
-			if err != nil {
-				firstErr.CompareAndSwap(nil, err)
-				return
-			}
-			clients[i] = c
+	clients := opener.Open(o.conns, o.parallel, true, func(int) (net.Conn, error) {
+		c, rd, err := dial(ctx, o)
+		if err == nil {
 			go count(rd, o.transport, &got)
-		}(i)
-		if firstErr.Load() != nil {
-			break
 		}
-	}
-	wg.Wait()
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return nil, err
+		return c, err
+	})
+	defer clients.Close()
+	if clients.FirstErr != nil {
+		return nil, clients.FirstErr
 	}
 	time.Sleep(o.settle)
 	after, err := procstat.Read(o.pid)
