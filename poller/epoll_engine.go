@@ -354,10 +354,7 @@ func (l *loop) process(c *Conn, data []byte) []byte {
 			}
 			body := data[:n]
 			data = data[n:]
-			if l.s.serveHeld(c, body) {
-				if len(data) > 0 {
-					c.pipelined()
-				}
+			if l.s.serveHeld(c, body, len(data) > 0) {
 				return nil
 			}
 			continue // finished at once: the next request may follow

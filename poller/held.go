@@ -105,16 +105,19 @@ type heldState struct {
 func (c *Conn) bodyLen() int { return c.held.req.contentLength }
 
 // serveHeld hands a request whose body is complete to the handler. body
-// may alias a read buffer. It reports whether the response is still held
-// when the handler returns (false: finished or closed already).
-func (e *engine) serveHeld(c *Conn, body []byte) bool {
+// may alias a read buffer. pipelined says bytes came behind the request in
+// the same read: it is recorded before the handler runs, so a response
+// written at once already says "Connection: close". It reports whether the
+// response is still held when the handler returns (false: finished or
+// closed already).
+func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 	c.mu.Lock()
 	h := c.held
 	req := h.req
 	req.Body = body
 	c.state = stateHeld
 	h.keepAlive = !req.Close
-	h.closeAtFinish = false
+	h.closeAtFinish = pipelined
 	c.io.holdRead(c)
 	c.mu.Unlock()
 	recv := e.handler.(HTTPHandler).ServeHeld(c, req)

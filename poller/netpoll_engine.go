@@ -214,7 +214,7 @@ func (s *netpollServer) routeHead(c *Conn, head []byte) error {
 			}
 			body = b
 		}
-		s.serveHeld(c, body)
+		s.serveHeld(c, body, false)
 		_ = r.Release()
 		return nil // onRequest goes on with what follows, if anything
 	}

@@ -267,7 +267,7 @@ func (s *stdServer) serveRequest(c *Conn, nc net.Conn, br *bufio.Reader) (headRe
 		return res, false
 	}
 	_ = nc.SetReadDeadline(time.Time{})
-	if s.serveHeld(c, body) {
+	if s.serveHeld(c, body, false) {
 		// Held: the client's next bytes (or its leaving) wait for Finish;
 		// a close wakes the wait too (markClosed).
 		if _, err := br.Peek(1); err != nil {
