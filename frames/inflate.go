@@ -27,10 +27,16 @@ var inflateEnd = []byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff}
 // than max bytes (max > 0) is ErrTooBig, whatever the compression ratio,
 // and at most max+1 bytes are ever produced. Bad data is ErrBadDeflate.
 func Inflate(dst, p []byte, max int) ([]byte, error) {
+	return inflateWith(dst, p, max, nil)
+}
+
+// inflateWith is Inflate for a message that may refer back into history,
+// the earlier messages of a client compressing with context takeover.
+func inflateWith(dst, p []byte, max int, history []byte) ([]byte, error) {
 	in := inflaters.Get().(*inflater)
 	defer in.release()
 	in.src = messageReader{p: p, tail: inflateEnd}
-	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
+	if err := in.r.(flate.Resetter).Reset(&in.src, history); err != nil {
 		return dst, ErrBadDeflate
 	}
 	start := len(dst)

@@ -111,6 +111,12 @@ type Assembler struct {
 	buf        []byte
 	active     bool
 	compressed bool
+
+	// DeflateWindowBits: the client compresses with context takeover and
+	// this LZ77 window (0: each message on its own); window holds that
+	// history once a compressed message came (deflate_window.go).
+	DeflateWindowBits uint8
+	window            *inflateWindow
 }
 
 // Push takes one unmasked frame. It returns a message when one is complete
@@ -172,6 +178,9 @@ func (a *Assembler) finish(m Message) (Message, bool, error) {
 		max := a.MaxSize
 		if max <= 0 {
 			max = MaxInflateUnlimited
+		}
+		if a.DeflateWindowBits != 0 {
+			return a.inflateTakeover(m, max)
 		}
 		p, err := Inflate(nil, m.Payload, max)
 		if err != nil {

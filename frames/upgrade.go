@@ -24,6 +24,10 @@ type Request struct {
 	// takeover): frames may carry RSV1 and messages go out through
 	// DeflateFramer.
 	Deflate bool
+	// DeflateWindowBits is the client's LZ77 window when it may compress
+	// with context takeover (UpgradeOptions.ContextTakeover); 0 when every
+	// client message is compressed on its own.
+	DeflateWindowBits int
 }
 
 // Header is one request header.
@@ -72,6 +76,9 @@ type UpgradeOptions struct {
 	RequireProtocol bool
 	// Compression accepts a permessage-deflate offer (deflate.go).
 	Compression bool
+	// ContextTakeover lets a compressing client keep its window between
+	// messages (--ws_compression_context_takeover; deflate.go).
+	ContextTakeover bool
 }
 
 // TokenProtocolPrefix marks a sub-protocol entry that carries a JWT.
@@ -149,7 +156,7 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 			return responseHeaders(opts.ResponseHeaders), nil
 		},
 	}
-	var offer deflateOffer
+	offer := deflateOffer{takeover: opts.ContextTakeover}
 	if opts.Compression {
 		u.Negotiate = offer.negotiate
 	}
@@ -159,6 +166,7 @@ func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 	}
 	req.Protocol = hs.Protocol
 	req.Deflate = offer.accepted
+	req.DeflateWindowBits = offer.windowBits
 	return req, out.Bytes(), nil
 }
 

@@ -199,6 +199,7 @@ func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *
 		return false
 	}
 	c.asm.Deflate = req.Deflate // before Open: the session asks for its Framer
+	c.asm.DeflateWindowBits = uint8(req.DeflateWindowBits)
 	// A WebSocket before Open runs: a handler may refuse the connection
 	// from Open or from another goroutine at once (the sessions core
 	// authenticates on a worker), and that close must send its close

@@ -83,6 +83,7 @@ type WSConfig struct {
 	FrameTimeout           int    // --ws_frame_timeout (s)
 	MaxPendingSize         uint64 // --ws_max_pending_size (bytes; 0 = unlimited)
 	EnableCompression      bool   // --enable_ws_compression
+	CompressionTakeover    bool   // --ws_compression_context_takeover (densecable only)
 	PingInterval           int    // --ping_interval (s)
 	PingTimestampPrecision string // --ping_timestamp_precision: s, ms, ns
 	PongTimeout            int    // --pong_timeout (s; 0 = off)

@@ -96,6 +96,8 @@ var flagTable = []flagDef{
 		func(c *Config) any { return &c.WS.MaxPendingSize }, withoutEnv),
 	def("enable_ws_compression", kBool, "ws.enable_compression", areaWS, "enable permessage-deflate (experimental)",
 		func(c *Config) any { return &c.WS.EnableCompression }, hide),
+	def("ws_compression_context_takeover", kBool, "ws.compression_context_takeover", areaWS, "with --enable_ws_compression, let clients compress with context takeover (a window of up to 32 KB per connection; docs/compression.md)",
+		func(c *Config) any { return &c.WS.CompressionTakeover }),
 	def("ping_interval", kInt, "app.ping_interval", areaWS, "application ping interval (seconds)",
 		func(c *Config) any { return &c.WS.PingInterval }),
 	def("ping_timestamp_precision", kString, "app.ping_timestamp_precision", areaWS, "ping timestamp precision: s, ms or ns",

@@ -267,3 +267,21 @@ func TestWSFrameTimeout(t *testing.T) {
 		t.Errorf("print-config does not show the frame timeout:\n%s", out)
 	}
 }
+
+// --ws_compression_context_takeover (densecable's own) is read from the
+// flag, the env var and the file, and is off by default.
+func TestWSCompressionContextTakeover(t *testing.T) {
+	if c := mustRun(t, nil, envOf()); c.WS.CompressionTakeover {
+		t.Error("on by default")
+	}
+	if c := mustRun(t, []string{"--ws_compression_context_takeover"}, envOf()); !c.WS.CompressionTakeover {
+		t.Error("flag ignored")
+	}
+	if c := mustRun(t, nil, envOf("ANYCABLE_WS_COMPRESSION_CONTEXT_TAKEOVER", "true")); !c.WS.CompressionTakeover {
+		t.Error("env ignored")
+	}
+	files := memFiles{"a.toml": "[ws]\ncompression_context_takeover = true\n"}.source()
+	if c := mustRun(t, []string{"--config-path=a.toml"}, envOf(), files); !c.WS.CompressionTakeover {
+		t.Error("file ignored")
+	}
+}

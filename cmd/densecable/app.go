@@ -169,7 +169,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	a.router.Handle(cfg.Server.HealthPath, api.HealthCheck(func() bool { return a.unhealthy() == 0 }))
 	wsh := newWSHandler(cfg.Server.Path, cfg.Server.AllowedOrigins, compatVersion, a.node, wsProtocols(cfg, a.broker, a.pusherClientEvent()))
 	if cfg.WS.EnableCompression {
-		wsh.enableCompression()
+		wsh.enableCompression(cfg.WS.CompressionTakeover)
 	}
 	if cfg.JWT.Secret != "" {
 		wsh.tokenHeader = identity.TokenHeader(cfg.JWT.Param)
