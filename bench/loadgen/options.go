@@ -31,6 +31,7 @@ type common struct {
 	maxPending int
 	loop       time.Duration
 	deflate    bool
+	deflateCmd bool
 
 	serverPID     int
 	serverPIDFile string
@@ -61,6 +62,7 @@ func (o *common) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxPending, "max-pending", 1000, "bound on handshakes in progress (keeps the accept backlog from overflowing)")
 	fs.DurationVar(&o.loop, "loop-interval", 0, "shortest time between two polls of a client event loop; >0 batches reads (much less client CPU under fan-out) and adds up to this much to latencies")
 	fs.BoolVar(&o.deflate, "deflate", false, "offer permessage-deflate and inflate compressed messages (server --enable_ws_compression)")
+	fs.BoolVar(&o.deflateCmd, "deflate-commands", false, "with --deflate, also compress the commands sent (the subscribe), each on its own: a server with --ws_compression_context_takeover then keeps a window per connection")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "server process to sample (RSS, CPU) from /proc")
 	fs.StringVar(&o.serverPIDFile, "server-pid-file", "", "file holding the server pid")
 	fs.StringVar(&o.goroutines, "goroutines", "", "goroutine source: none | threads | debug:<url> | metrics:<url> | auto:<base url> (default auto:<server http url>)")
@@ -149,7 +151,7 @@ func (o *common) childInit(base int, srcs []string) *childInit {
 	return &childInit{
 		Server: o.server.String(), Host: o.host, Path: o.path, Origin: o.origin,
 		Encoding: o.encoding, Identifier: o.channel, SourceIPs: srcs, Base: base,
-		TimeoutMS: o.timeout.Milliseconds(), LoopUS: o.loop.Microseconds(), Deflate: o.deflate,
+		TimeoutMS: o.timeout.Milliseconds(), LoopUS: o.loop.Microseconds(), Deflate: o.deflate, DeflateCmd: o.deflate && o.deflateCmd,
 	}
 }
 

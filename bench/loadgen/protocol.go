@@ -33,6 +33,7 @@ type childInit struct {
 	TimeoutMS  int64    `json:"timeout_ms"`
 	LoopUS     int64    `json:"loop_us,omitempty"`
 	Deflate    bool     `json:"deflate,omitempty"`
+	DeflateCmd bool     `json:"deflate_commands,omitempty"`
 }
 
 // response is one child → parent line: an answer (ID set) or an event.

@@ -43,6 +43,7 @@ func swarmConfig(in *childInit, onResult func(swarm.Result)) (swarm.Config, erro
 		LoopInterval: time.Duration(in.LoopUS) * time.Microsecond,
 		Deflate:      in.Deflate,
 	}
+	cfg.DeflateCommands = in.DeflateCmd
 	for _, s := range in.SourceIPs {
 		ip, err := netip.ParseAddr(s)
 		if err != nil {

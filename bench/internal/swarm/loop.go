@@ -48,6 +48,8 @@ type loopState struct {
 	outBuf  []byte
 	cmdBuf  []byte
 
+	deflater commandDeflater // Config.DeflateCommands
+
 	target     int
 	rate       float64
 	tokens     float64

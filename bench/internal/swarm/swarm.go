@@ -45,6 +45,9 @@ type Config struct {
 	MaxMessage int
 	// Deflate offers permessage-deflate and inflates compressed messages.
 	Deflate bool
+	// DeflateCommands (with Deflate) also compresses the client's commands,
+	// each on its own.
+	DeflateCommands bool
 	// LoopInterval, when set, is the shortest time between two polls: the
 	// loop sleeps out the rest after a short batch, so that messages
 	// accumulate and one read syscall takes several. Under heavy fan-out

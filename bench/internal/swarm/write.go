@@ -12,7 +12,14 @@ func (l *loopState) send(s *Swarm, idx int, op byte, payload []byte) {
 	l.rng ^= l.rng >> 7
 	l.rng ^= l.rng << 17
 	key := [4]byte{byte(l.rng), byte(l.rng >> 8), byte(l.rng >> 16), byte(l.rng >> 24)}
+	compress := l.cfg.DeflateCommands && op < 8 // data frames only
+	if compress {
+		payload = l.deflater.compress(payload)
+	}
 	l.outBuf = wsframe.AppendFrame(l.outBuf[:0], op, payload, key)
+	if compress {
+		l.outBuf[0] |= 0x40 // RSV1: compressed
+	}
 	l.write(s, idx, l.outBuf)
 }
 
