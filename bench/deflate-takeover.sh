@@ -11,7 +11,8 @@
 #   broadcast: deflate without / with takeover, server CPU per delivery
 #
 # Environment: DT_ROUNDS (2), DT_CONNS (10000), DT_FULL_CONNS (2000),
-# DT_BCAST_CONNS (2000), DT_PORT (first of four ports, 33000), DT_OUT
+# DT_BCAST_CONNS (2000), DT_PORT (first of the ports, 33000; up to 90 are
+# used, three at a time), DT_OUT
 # (results directory; default a new temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,6 @@ CONNS="${DT_CONNS:-10000}"
 FULL_CONNS="${DT_FULL_CONNS:-2000}"
 BCAST_CONNS="${DT_BCAST_CONNS:-2000}"
 BASE="${DT_PORT:-33000}"
-WS_PORT=$BASE BCAST_PORT=$((BASE + 1)) RPC_PORT=$((BASE + 2))
 OUT="${DT_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/deflate-takeover.XXXXXX")}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
@@ -32,34 +32,58 @@ BIN=bin
 go build -o "$BIN/densecable" ./cmd/densecable
 go build -o "$BIN/densecable-benchapp" ./bench/app
 go build -o "$BIN/densecable-loadgen" ./bench/loadgen
-bench_check_ports "$WS_PORT" "$BCAST_PORT" "$RPC_PORT"
 
-bench_start "$OUT/benchapp.log" "$BIN/densecable-benchapp" --grpc "127.0.0.1:$RPC_PORT" --http "" \
-  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
-bench_wait_port "$RPC_PORT" "$BENCH_LAST_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
-
-# run MODE SCENARIO [loadgen flags...]: a fresh server in MODE (plain, off,
-# on), one load generator run labelled with the mode.
-run() {
-  local mode=$1 scenario=$2 server_flags=() client_flags=()
-  shift 2
+# start MODE: the benchmark app and a fresh server in MODE (plain, off, on)
+# on three ports from DT_PORT. On a machine whose ephemeral port range
+# covers them a port may be briefly taken: the next three are tried then.
+ATTEMPT=0
+start() {
+  local mode=$1 flags=() tries
   case $mode in
-    plain) ;;
-    off) server_flags=(--enable_ws_compression) client_flags=(--deflate --deflate-commands) ;;
-    on) server_flags=(--enable_ws_compression --ws_compression_context_takeover) client_flags=(--deflate --deflate-commands) ;;
+    off) flags=(--enable_ws_compression) ;;
+    on) flags=(--enable_ws_compression --ws_compression_context_takeover) ;;
   esac
-  bench_start "$OUT/server-$mode.log" env ANYCABLE_DISABLE_TELEMETRY=true \
-    "$BIN/densecable" --host 127.0.0.1 --port "$WS_PORT" --rpc_host "127.0.0.1:$RPC_PORT" \
-    --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --log_level warn "${server_flags[@]}"
-  local pid=$BENCH_LAST_PID
-  bench_wait_health "http://127.0.0.1:$WS_PORT/health" "$pid" && bench_wait_port "$BCAST_PORT" "$pid" ||
-    bench_die "server did not start, see $OUT/server-$mode.log"
+  for tries in 1 2 3 4 5 6 7 8; do
+    ATTEMPT=$(((ATTEMPT + 1) % 30))
+    WS_PORT=$((BASE + 3 * ATTEMPT)) BCAST_PORT=$((BASE + 3 * ATTEMPT + 1)) RPC_PORT=$((BASE + 3 * ATTEMPT + 2))
+    if bench_port_open "$WS_PORT" || bench_port_open "$BCAST_PORT" || bench_port_open "$RPC_PORT"; then
+      continue
+    fi
+    bench_start "$OUT/benchapp-$mode.log" "$BIN/densecable-benchapp" --grpc "127.0.0.1:$RPC_PORT" --http "" \
+      --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
+    APP_PID=$BENCH_LAST_PID
+    if ! bench_wait_port "$RPC_PORT" "$APP_PID" 10; then
+      bench_stop "$APP_PID" 10
+      continue
+    fi
+    bench_start "$OUT/server-$mode.log" env ANYCABLE_DISABLE_TELEMETRY=true \
+      "$BIN/densecable" --host 127.0.0.1 --port "$WS_PORT" --rpc_host "127.0.0.1:$RPC_PORT" \
+      --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --log_level warn "${flags[@]}"
+    SERVER_PID=$BENCH_LAST_PID
+    if bench_wait_health "http://127.0.0.1:$WS_PORT/health" "$SERVER_PID" 20 &&
+      bench_wait_port "$BCAST_PORT" "$SERVER_PID" 10; then
+      return 0
+    fi
+    bench_stop "$SERVER_PID" 10
+    bench_stop "$APP_PID" 10
+  done
+  bench_die "no free ports from $BASE for the $mode server (see $OUT)"
+}
+
+# run MODE SCENARIO [loadgen flags...]: one load generator run against a
+# fresh server, labelled with the mode.
+run() {
+  local mode=$1 scenario=$2 client_flags=()
+  shift 2
+  [[ $mode == plain ]] || client_flags=(--deflate --deflate-commands)
+  start "$mode"
   local args="$*"
   echo "deflate-takeover: $mode $scenario ${args:0:100}" >&2
   timeout 600 "$BIN/densecable-loadgen" "$scenario" --url "ws://127.0.0.1:$WS_PORT/cable" \
-    --server-pid "$pid" --goroutines none --label "$mode" --out "$RESULTS" --json --log-level warn \
+    --server-pid "$SERVER_PID" --goroutines none --label "$mode" --out "$RESULTS" --json --log-level warn \
     "${client_flags[@]}" "$@" >/dev/null
-  bench_stop "$pid" 40
+  bench_stop "$SERVER_PID" 40
+  bench_stop "$APP_PID" 10
 }
 
 # A subscribe of about 33 KB: the identifier carries padding the app ignores.

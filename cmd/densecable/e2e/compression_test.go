@@ -33,3 +33,27 @@ func TestCompressionActionCable(t *testing.T) {
 		})
 	}
 }
+
+// TestCompressionActionCableTakeover: the same client against
+// --ws_compression_context_takeover. Node's ws (zlib) offers
+// client_max_window_bits, is answered without the no_context_takeover
+// parameters, keeps its window, and its second echo of the same varied
+// text refers back to the first: a fraction of its bytes on the wire, which
+// the server inflates with the connection's history.
+func TestCompressionActionCableTakeover(t *testing.T) {
+	requireNode(t)
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			srv, broadcastURL := startWithBenchApp(t, "--poller="+engine, "--enable_ws_compression", "--ws_compression_context_takeover")
+			done := runNode(t, 60*time.Second, "compression_client.js",
+				"--url="+srv.wsURL(), "--broadcast="+broadcastURL, "--room=zt-"+engine)
+			if got := jsonOf(done["params"]); got != `{}` {
+				t.Errorf("agreed parameters %s, want none (takeover both ways)", got)
+			}
+			repeat, _ := done["repeat"].([]any)
+			if len(repeat) != 2 || repeat[1].(float64)*3 > repeat[0].(float64) {
+				t.Errorf("bytes written for the same text twice: %v; the second should refer back to the first", repeat)
+			}
+		})
+	}
+}

@@ -11,7 +11,8 @@
 // message, threshold 0); subscribe; perform echo of a large, repetitive
 // text (the server must inflate it); receive an HTTP broadcast of a large
 // text (the server must deflate it). The socket's byte counters prove the
-// wire carried compressed frames both ways.
+// wire carried compressed frames both ways. A varied text echoed twice
+// shows whether the client kept its window (context takeover).
 
 const WebSocket = require('ws')
 const { loadActionCable } = require('./node_actioncable')
@@ -53,6 +54,23 @@ async function main () {
   await received.take((m) => sameJSON(m, { text, action: 'echo' }), STEP_MS, 'echo of the large text')
   const echo = { written: traffic().written - before.written, read: traffic().read - before.read }
 
+  // The same varied text twice: with context takeover the client's second
+  // message refers back to the first and is a fraction of its size.
+  let seed = 1
+  const words = []
+  for (let i = 0; i < 600; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    words.push(seed.toString(36))
+  }
+  const varied = words.join(' ')
+  const repeat = []
+  for (let i = 0; i < 2; i++) {
+    before = traffic()
+    sub.perform('echo', { text: varied })
+    await received.take((m) => sameJSON(m, { text: varied, action: 'echo' }), STEP_MS, 'echo of the varied text')
+    repeat.push(traffic().written - before.written)
+  }
+
   before = traffic()
   await broadcast(args.broadcast, stream, { text })
   await received.take((m) => sameJSON(m, { text }), STEP_MS, 'HTTP broadcast of the large text')
@@ -61,7 +79,7 @@ async function main () {
   consumer.disconnect()
   // ws keeps the parameters the server answered with here.
   const deflate = socket._extensions['permessage-deflate']
-  return { extensions: socket.extensions, params: deflate && deflate.params, size: text.length, echo, broadcast: bcast }
+  return { extensions: socket.extensions, params: deflate && deflate.params, size: text.length, echo, broadcast: bcast, repeat }
 }
 
 run(main)
