@@ -51,6 +51,7 @@ func TestCompressionActionCableTakeover(t *testing.T) {
 				t.Errorf("agreed parameters %s, want none (takeover both ways)", got)
 			}
 			repeat, _ := done["repeat"].([]any)
+			t.Logf("bytes written for the same text twice: %v", repeat)
 			if len(repeat) != 2 || repeat[1].(float64)*3 > repeat[0].(float64) {
 				t.Errorf("bytes written for the same text twice: %v; the second should refer back to the first", repeat)
 			}
