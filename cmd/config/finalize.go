@@ -32,6 +32,9 @@ func (c *Config) Finalize(env func(string) string) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
+	if c.WS.CompressionTakeover && !c.WS.EnableCompression {
+		c.Warnings = append(c.Warnings, "--ws_compression_context_takeover has no effect without --enable_ws_compression")
+	}
 	c.finalized = true
 	return nil
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -274,8 +275,15 @@ func TestWSCompressionContextTakeover(t *testing.T) {
 	if c := mustRun(t, nil, envOf()); c.WS.CompressionTakeover {
 		t.Error("on by default")
 	}
-	if c := mustRun(t, []string{"--ws_compression_context_takeover"}, envOf()); !c.WS.CompressionTakeover {
+	c := mustRun(t, []string{"--ws_compression_context_takeover"}, envOf())
+	if !c.WS.CompressionTakeover {
 		t.Error("flag ignored")
+	}
+	if !slices.ContainsFunc(c.Warnings, func(w string) bool { return strings.Contains(w, "no effect without --enable_ws_compression") }) {
+		t.Errorf("no warning without --enable_ws_compression: %q", c.Warnings)
+	}
+	if c := mustRun(t, []string{"--ws_compression_context_takeover", "--enable_ws_compression"}, envOf()); len(c.Warnings) != 0 {
+		t.Errorf("warnings %q", c.Warnings)
 	}
 	if c := mustRun(t, nil, envOf("ANYCABLE_WS_COMPRESSION_CONTEXT_TAKEOVER", "true")); !c.WS.CompressionTakeover {
 		t.Error("env ignored")
