@@ -20,7 +20,8 @@ const MinDeflateSize = 128
 var deflateTail = []byte{0, 0, 0xff, 0xff}
 
 // DeflateFramer frames messages for a connection that agreed on
-// permessage-deflate without context takeover. It is stateless like the
+// permessage-deflate, each message compressed on its own (what no context
+// takeover requires, and what takeover allows). It is stateless like the
 // plain framer, so a broadcast is compressed once and the frame is shared
 // by every compressed subscriber of the same encoding.
 func DeflateFramer() Framer { return deflating }

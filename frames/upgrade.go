@@ -20,9 +20,9 @@ type Request struct {
 	Protocol string
 	// Token is the value of the first anycable-token.<TOKEN> sub-protocol.
 	Token string
-	// Deflate says permessage-deflate was agreed (without context
-	// takeover): frames may carry RSV1 and messages go out through
-	// DeflateFramer.
+	// Deflate says permessage-deflate was agreed: frames may carry RSV1
+	// and messages go out through DeflateFramer (each compressed on its
+	// own, with or without context takeover).
 	Deflate bool
 	// DeflateWindowBits is the client's LZ77 window when it may compress
 	// with context takeover (UpgradeOptions.ContextTakeover); 0 when every
