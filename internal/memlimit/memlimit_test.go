@@ -77,3 +77,20 @@ func TestApplyLeavesAlone(t *testing.T) {
 		t.Errorf("no /proc: err %v, called %v", err, called)
 	}
 }
+
+// Without GOGC the collector gets densecable's target; GOGC (even "off" or
+// Go's own 100) is left to the runtime.
+func TestApplyGC(t *testing.T) {
+	got := -1
+	line := ApplyGC(env(nil), func(p int) int { got = p; return 100 })
+	if got != GCPercent || line != "GC target GOGC=50 (densecable's default for many idle connections; GOGC overrides)" {
+		t.Fatalf("set %d, %q", got, line)
+	}
+	for _, v := range []string{"100", "off", "200"} {
+		called := false
+		line := ApplyGC(env(map[string]string{"GOGC": v}), func(int) int { called = true; return 0 })
+		if called || line != "GC target from GOGC="+v {
+			t.Errorf("GOGC=%s: called %v, %q", v, called, line)
+		}
+	}
+}
