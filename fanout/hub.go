@@ -106,6 +106,7 @@ type shard struct {
 // stream groups a stream's subscribers by channel identifier, since the
 // identifier is part of the message every subscriber gets.
 type stream struct {
+	name     string // the key in the shard's table
 	channels map[string]map[Subscriber]struct{}
 }
 
@@ -144,13 +145,15 @@ func (h *Hub) hash(s string) uint64 { return maphash.String(h.seed, s) }
 
 func (h *Hub) shardFor(s string) *shard { return &h.shards[h.hash(s)%uint64(len(h.shards))] }
 
-// Subscribe adds sub to stream under the channel identifier.
-func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) {
+// Subscribe adds sub to stream under the channel identifier. It returns
+// the stream's name as the table holds it: a subscriber that keeps that
+// string instead of its own copy shares one per stream with the others.
+func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) string {
 	sh := h.shardFor(streamName)
 	sh.mu.Lock()
 	st := sh.streams[streamName]
 	if st == nil {
-		st = &stream{channels: make(map[string]map[Subscriber]struct{}, 1)}
+		st = &stream{name: streamName, channels: make(map[string]map[Subscriber]struct{}, 1)}
 		sh.streams[streamName] = st
 		h.streams.Add(1)
 		if h.opts.OnStreamAdded != nil {
@@ -163,7 +166,9 @@ func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) {
 		st.channels[identifier] = subs
 	}
 	subs[sub] = struct{}{}
+	name := st.name
 	sh.mu.Unlock()
+	return name
 }
 
 // Unsubscribe removes sub from stream under identifier.

@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cloudwego/netpoll"
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
 
@@ -59,17 +58,23 @@ type Conn struct {
 	io     connIO
 	fd     int
 	remote net.Addr
-	nc     netpoll.Connection // netpoll engine only
 
-	// Read side: touched only by the goroutine reading this connection.
+	// The one-byte fields sit together (a Conn's size is idle memory per
+	// connection; TestConnSize). state and dataOp belong to the read side,
+	// the flags under mu to the write side.
 	state uint8
-	asm   frames.Assembler
-	recv  Receiver
-	in    []byte    // epoll engine: bytes of an incomplete head or frame
-	since time.Time // when the connection was accepted (handshake timeout)
 	// dataOp, when set, is the opcode every data message is delivered with
 	// (SetDataOpCode).
-	dataOp ws.OpCode
+	dataOp     ws.OpCode
+	flushing   bool // under mu
+	closeAfter bool // under mu: close the socket once pending output is flushed
+	closed     bool // under mu
+
+	// Read side: touched only by the goroutine reading this connection.
+	asm   frames.Assembler
+	recv  Receiver
+	in    []byte // epoll engine: bytes of an incomplete head or frame
+	since int64  // when the connection was accepted, Unix ns (handshake timeout)
 	// partialSince is when the input became an unfinished frame or
 	// fragmented message (unix nanoseconds, 0 when none); the sweeper reads
 	// it (frame timeout).
@@ -81,10 +86,7 @@ type Conn struct {
 	corked       [][]byte // frames gathered by Queue for the next Flush
 	corkedBytes  int
 	maxPending   int
-	flushing     bool
-	closeAfter   bool // close the socket once pending output is flushed
-	closed       bool
-	flushSince   time.Time // when output started waiting for the socket
+	flushSince   int64 // when output started waiting for the socket (Unix ns)
 	stats        *Stats
 
 	// held is the state of held HTTP requests (held.go), under mu; nil on
@@ -197,7 +199,7 @@ func (c *Conn) write(frame []byte, force bool) error {
 	if !c.flushing && c.fd < 0 {
 		// No raw descriptor (TLS): everything goes through the flusher.
 		c.flushing = true
-		c.flushSince = time.Now()
+		c.flushSince = time.Now().UnixNano()
 		c.pending = append(c.pending, frame)
 		c.pendingBytes += len(frame)
 		c.mu.Unlock()
@@ -222,7 +224,7 @@ func (c *Conn) write(frame []byte, force bool) error {
 			frame = frame[n:]
 		}
 		c.flushing = true
-		c.flushSince = time.Now()
+		c.flushSince = time.Now().UnixNano()
 		c.pending = append(c.pending, frame)
 		c.pendingBytes += len(frame)
 		c.mu.Unlock()
@@ -290,7 +292,7 @@ func (c *Conn) flushLocked() error {
 		start := !c.flushing
 		if start {
 			c.flushing = true
-			c.flushSince = time.Now()
+			c.flushSince = time.Now().UnixNano()
 		}
 		c.mu.Unlock()
 		if start {
@@ -333,7 +335,7 @@ func (c *Conn) flushLocked() error {
 		c.pendingBytes += len(b)
 	}
 	c.flushing = true
-	c.flushSince = time.Now()
+	c.flushSince = time.Now().UnixNano()
 	c.mu.Unlock()
 	c.io.startFlush(c)
 	return nil
@@ -470,14 +472,14 @@ func (c *Conn) expired(now time.Time, o Options) expiry {
 	if c.closed {
 		return notExpired
 	}
-	if c.flushing && o.WriteTimeout > 0 && now.Sub(c.flushSince) > o.WriteTimeout {
+	if c.flushing && o.WriteTimeout > 0 && now.UnixNano()-c.flushSince > int64(o.WriteTimeout) {
 		return expiredWrite
 	}
 	if c.state == stateHTTPServed || c.state == stateHeld {
 		return notExpired
 	}
 	if c.state != stateWS {
-		if now.Sub(c.since) > o.HandshakeTimeout {
+		if now.UnixNano()-c.since > int64(o.HandshakeTimeout) {
 			return expiredHandshake
 		}
 		return notExpired

@@ -506,7 +506,7 @@ func (l *loop) writable(c *Conn) {
 		if n > 0 {
 			c.pending[0] = b[n:]
 		}
-		c.flushSince = time.Now()
+		c.flushSince = time.Now().UnixNano()
 		c.mu.Unlock()
 		return
 	}

@@ -184,7 +184,7 @@ func (c *Conn) Finish() bool {
 		return true
 	}
 	c.state = stateHTTP
-	c.since = time.Now()
+	c.since = time.Now().UnixNano()
 	c.io.resumeRead(c)
 	c.mu.Unlock()
 	return true

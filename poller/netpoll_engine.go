@@ -89,17 +89,25 @@ func (s *netpollServer) snapshot(dst []*Conn) []*Conn {
 	return dst
 }
 
-// netpollIO is the netpoll engine's side of a Conn.
-type netpollIO struct{ resumeSignal }
+// netpollIO is the netpoll engine's side of a Conn. It holds netpoll's
+// connection, so that a Conn of the epoll engine (the default) does not
+// carry a field only this engine uses.
+type netpollIO struct {
+	resumeSignal
+	nc netpoll.Connection
+}
 
-func (netpollIO) startFlush(c *Conn) { go flushLoop(c) }
+// npc is the netpoll connection of a Conn of this engine.
+func (c *Conn) npc() netpoll.Connection { return c.io.(*netpollIO).nc }
 
-func (netpollIO) closeSocket(c *Conn) { _ = c.nc.Close() }
+func (*netpollIO) startFlush(c *Conn) { go flushLoop(c) }
+
+func (*netpollIO) closeSocket(c *Conn) { _ = c.npc().Close() }
 
 // flushLoop drains the queue through netpoll's writer, which waits for the
 // socket to become writable (up to the write timeout).
 func flushLoop(c *Conn) {
-	w := c.nc.Writer()
+	w := c.npc().Writer()
 	c.drainWith(func(bufs [][]byte) (int64, error) {
 		var size int64
 		for _, b := range bufs {
@@ -120,8 +128,7 @@ func (s *netpollServer) onPrepare(nc netpoll.Connection) context.Context {
 	if fc, ok := nc.(netpoll.Conn); ok {
 		fd = fc.Fd()
 	}
-	c := s.newConn(netpollIO{}, fd, nc.RemoteAddr())
-	c.nc = nc
+	c := s.newConn(&netpollIO{nc: nc}, fd, nc.RemoteAddr())
 	s.stats.active.Add(1)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -157,8 +164,8 @@ func (s *netpollServer) onRequest(ctx context.Context, nc netpoll.Connection) er
 			// netpoll wants the input consumed: bytes behind a held
 			// request (the next keep-alive request, sent as soon as the
 			// response arrived) wait here for Finish.
-			if !waitResumed(c, c.nc.IsActive) {
-				return c.nc.Close()
+			if !waitResumed(c, c.npc().IsActive) {
+				return c.npc().Close()
 			}
 			continue
 		}
@@ -170,12 +177,12 @@ func (s *netpollServer) onRequest(ctx context.Context, nc netpoll.Connection) er
 // for more bytes is bounded by netpoll's read timeout; the whole head by the
 // sweeper (handshake timeout from accept).
 func (s *netpollServer) readHead(c *Conn) error {
-	r := c.nc.Reader()
+	r := c.npc().Reader()
 	for {
 		n := r.Len()
 		buf, err := r.Peek(n)
 		if err != nil {
-			return c.nc.Close()
+			return c.npc().Close()
 		}
 		head, more := s.scanHead(c, buf)
 		if head != nil {
@@ -187,7 +194,7 @@ func (s *netpollServer) readHead(c *Conn) error {
 		// Block for at least one more byte.
 		if _, err := r.Peek(n + 1); err != nil {
 			s.log.Debug("incomplete request head", "remote", c.RemoteAddr(), "error", err)
-			return c.nc.Close()
+			return c.npc().Close()
 		}
 	}
 }
@@ -200,7 +207,7 @@ func (s *netpollServer) routeHead(c *Conn, head []byte) error {
 	if res == headDone {
 		return httpErr
 	}
-	r := c.nc.Reader()
+	r := c.npc().Reader()
 	_ = r.Skip(len(head))
 	if res == headBody {
 		// The body within netpoll's read timeout (each wait) and the
@@ -210,7 +217,7 @@ func (s *netpollServer) routeHead(c *Conn, head []byte) error {
 			b, err := r.Next(n)
 			if err != nil {
 				s.log.Debug("incomplete request body", "remote", c.RemoteAddr(), "error", err)
-				return c.nc.Close()
+				return c.npc().Close()
 			}
 			body = b
 		}
@@ -231,8 +238,8 @@ func (s *netpollServer) handOff(c *Conn) error {
 	c.mu.Lock()
 	c.state = stateHTTPServed // fasthttp's timeouts apply now
 	c.mu.Unlock()
-	s.serveHTTP(c.nc, c.RemoteAddr())
-	return c.nc.Close()
+	s.serveHTTP(c.npc(), c.RemoteAddr())
+	return c.npc().Close()
 }
 
 // readFrames reads every frame available and dispatches messages. netpoll
@@ -240,21 +247,21 @@ func (s *netpollServer) handOff(c *Conn) error {
 // begun (each wait bounded by netpoll's read timeout, the whole frame by the
 // sweeper).
 func (s *netpollServer) readFrames(c *Conn) error {
-	r := c.nc.Reader()
+	r := c.npc().Reader()
 	for r.Len() > 0 {
 		if r.Len() < 2 {
 			c.notePartial(true)
 		}
 		hb, err := r.Peek(2)
 		if err != nil {
-			return c.nc.Close()
+			return c.npc().Close()
 		}
 		hlen := frames.HeaderSize(hb[0], hb[1])
 		if r.Len() < hlen {
 			c.notePartial(true)
 		}
 		if hb, err = r.Peek(hlen); err != nil {
-			return c.nc.Close()
+			return c.npc().Close()
 		}
 		h, ok := s.frameHeader(c, hb)
 		if !ok {
@@ -268,7 +275,7 @@ func (s *netpollServer) readFrames(c *Conn) error {
 		}
 		payload, err := r.Next(int(h.Length))
 		if err != nil {
-			return c.nc.Close()
+			return c.npc().Close()
 		}
 		s.stats.bytesRecv.Add(uint64(hlen) + uint64(h.Length))
 		stop := s.frameIn(c, h, payload)

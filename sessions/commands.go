@@ -50,7 +50,7 @@ func (n *Node) handleCommand(s *Session, m *encoders.Message) {
 }
 
 func (n *Node) subscribe(s *Session, m *encoders.Message) {
-	if _, ok := s.channels[m.Identifier]; ok {
+	if s.channels.get(m.Identifier) != nil {
 		n.stats.FailedClientMessages.Add(1)
 		n.log.Debug("already subscribed", "sid", s.sid, "identifier", m.Identifier)
 		return
@@ -85,10 +85,9 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 	}
 	switch res.GetStatus() {
 	case rpcpb.Status_SUCCESS:
-		if s.channels == nil {
-			s.channels = make(map[string]*channel, 1)
-		}
-		s.channels[m.Identifier] = &channel{local: local}
+		ch := newChannel(m.Identifier)
+		ch.local = local
+		s.channels.add(ch)
 		n.applyReply(s, m.Identifier, res)
 		if m.Presence != nil {
 			n.join(s, m.Identifier, m.Presence)
@@ -105,8 +104,8 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 }
 
 func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
-	ch, ok := s.channels[m.Identifier]
-	if !ok {
+	ch := s.channels.get(m.Identifier)
+	if ch == nil {
 		n.stats.FailedClientMessages.Add(1)
 		n.log.Debug("unknown subscription", "sid", s.sid, "identifier", m.Identifier)
 		return
@@ -129,7 +128,7 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 	for _, st := range ch.streams {
 		n.hub.Unsubscribe(s, st, m.Identifier)
 	}
-	delete(s.channels, m.Identifier)
+	s.channels.remove(m.Identifier)
 	res.StopStreams = false
 	res.Streams = nil
 	res.StoppedStreams = nil
@@ -143,8 +142,8 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 // perform calls a channel action; it returns the application's reply, nil
 // when there was none to apply.
 func (n *Node) perform(s *Session, m *encoders.Message) *rpcpb.CommandResponse {
-	ch, ok := s.channels[m.Identifier]
-	if !ok {
+	ch := s.channels.get(m.Identifier)
+	if ch == nil {
 		n.stats.FailedClientMessages.Add(1)
 		n.log.Debug("unknown subscription", "sid", s.sid, "identifier", m.Identifier)
 		return nil
@@ -169,7 +168,7 @@ func (n *Node) perform(s *Session, m *encoders.Message) *rpcpb.CommandResponse {
 		n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
 		return nil
 	}
-	if _, still := s.channels[m.Identifier]; !still {
+	if s.channels.get(m.Identifier) == nil {
 		return nil
 	}
 	n.applyReply(s, m.Identifier, res)
@@ -183,7 +182,7 @@ func (n *Node) perform(s *Session, m *encoders.Message) *rpcpb.CommandResponse {
 // broadcast after a confirmation is missed), then state, then
 // transmissions, then a requested disconnect.
 func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandResponse) {
-	ch := s.channels[identifier]
+	ch := s.channels.get(identifier)
 	if ch != nil {
 		if res.GetStopStreams() {
 			for _, st := range ch.streams {
@@ -198,8 +197,7 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 		}
 		for _, st := range res.GetStreams() {
 			if !containsString(ch.streams, st) {
-				ch.streams = append(ch.streams, st)
-				n.hub.Subscribe(s, st, identifier)
+				ch.streams = append(ch.streams, n.hub.Subscribe(s, st, identifier))
 			}
 		}
 		if e := res.GetEnv(); e != nil {
@@ -218,7 +216,7 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 		s.close(protocol.CloseCommandFailed)
 		return
 	}
-	if ends && ch != nil && s.channels[identifier] == ch {
+	if ends && ch != nil && s.channels.get(identifier) == ch {
 		// The protocol says the application is done with it (GraphQL's
 		// more:false): unsubscribe as the client would.
 		n.unsubscribe(s, &encoders.Message{Command: "unsubscribe", Identifier: identifier})
@@ -228,8 +226,8 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 // whisper broadcasts client data to the channel's whisper stream ($w) for
 // every other subscriber.
 func (n *Node) whisper(s *Session, m *encoders.Message) {
-	ch, ok := s.channels[m.Identifier]
-	if !ok {
+	ch := s.channels.get(m.Identifier)
+	if ch == nil {
 		n.stats.FailedClientMessages.Add(1)
 		return
 	}

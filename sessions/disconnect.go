@@ -152,14 +152,14 @@ func (q *disconnectQueue) popLocked() (j disconnectJob, ok bool, change, size in
 // and every channel's state as a JSON string.
 func (s *Session) disconnectRequest(subscriptions []string) (string, *rpcpb.DisconnectRequest) {
 	var istate map[string]string
-	if len(s.channels) > 0 {
-		istate = make(map[string]string, len(s.channels))
-		for id, ch := range s.channels {
+	if s.channels.len() > 0 {
+		istate = make(map[string]string, s.channels.len())
+		for _, ch := range s.channels.list {
 			if len(ch.istate) == 0 {
 				continue
 			}
 			b, _ := json.Marshal(ch.istate)
-			istate[id] = string(b)
+			istate[ch.identifier()] = string(b)
 		}
 	}
 	req := &rpcpb.DisconnectRequest{

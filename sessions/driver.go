@@ -28,10 +28,10 @@ func (d *driven) Connect() bool {
 
 func (d *driven) Subscribe(identifier string) bool {
 	s := d.s()
-	if s.channels[identifier] == nil {
+	if s.channels.get(identifier) == nil {
 		s.node.subscribe(s, &encoders.Message{Command: "subscribe", Identifier: identifier})
 	}
-	return s.channels[identifier] != nil
+	return s.channels.get(identifier) != nil
 }
 
 func (d *driven) Perform(identifier, data string) ([]string, bool) {

@@ -79,10 +79,11 @@ func TestExecutorRunsEachSessionSerially(t *testing.T) {
 	busy := make([]bool, sessions)
 	var mu sync.Mutex
 	ss := make([]*Session, sessions)
+	hooks := make([]func(), sessions)
 	for i := range ss {
 		i := i
 		ss[i] = &Session{node: node}
-		ss[i].testHook = func() {
+		hooks[i] = func() {
 			defer wg.Done()
 			mu.Lock()
 			if busy[i] {
@@ -97,8 +98,8 @@ func TestExecutorRunsEachSessionSerially(t *testing.T) {
 		}
 	}
 	for n := 0; n < tasks; n++ {
-		for _, s := range ss {
-			s.push(task{kind: taskTest})
+		for i, s := range ss {
+			s.push(task{kind: taskTest, hook: hooks[i]})
 		}
 	}
 	wg.Wait()

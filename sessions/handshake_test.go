@@ -145,8 +145,7 @@ func TestHandshakerConnectsOnItsMessage(t *testing.T) {
 	}
 	waitFor(t, "channel gone", func() bool {
 		done := make(chan int)
-		s.testHook = func() { done <- len(s.channels) }
-		s.push(task{kind: taskTest})
+		s.push(task{kind: taskTest, hook: func() { done <- s.channels.len() }})
 		return <-done == 0
 	})
 	// A second connect command is not a second connect.

@@ -240,11 +240,10 @@ func blockSession(t *testing.T, s *Session) (release func()) {
 	t.Helper()
 	started := make(chan struct{})
 	gate := make(chan struct{})
-	s.testHook = func() {
+	s.push(task{kind: taskTest, hook: func() {
 		close(started)
 		<-gate
-	}
-	s.push(task{kind: taskTest})
+	}})
 	select {
 	case <-started:
 	case <-time.After(15 * time.Second):

@@ -12,8 +12,8 @@ import (
 // frames, then confirm_history. Any stream that cannot be served turns the
 // whole answer into reject_history alone.
 func (n *Node) history(s *Session, m *encoders.Message) {
-	ch, ok := s.channels[m.Identifier]
-	if !ok || m.History == nil || (m.History.Since == 0 && len(m.History.Streams) == 0) {
+	ch := s.channels.get(m.Identifier)
+	if ch == nil || m.History == nil || (m.History.Since == 0 && len(m.History.Streams) == 0) {
 		n.stats.FailedClientMessages.Add(1)
 		n.log.Debug("invalid history request", "sid", s.sid, "identifier", m.Identifier)
 		return

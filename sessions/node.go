@@ -143,7 +143,7 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 		conn:          c,
 		wire:          n.wireFor(p, c.Framer()),
 		pingInterval:  n.opts.PingInterval,
-		pingPrecision: n.opts.PingPrecision,
+		pingPrecision: parsePrecision(n.opts.PingPrecision),
 	}
 	if iv := s.wire.policy.PingInterval; iv > 0 {
 		s.pingInterval = iv
@@ -160,7 +160,7 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 		s.pingInterval = n.pingInterval(s.sid, v)
 	}
 	if v := q.Get("ptp"); v != "" {
-		s.pingPrecision = v
+		s.pingPrecision = parsePrecision(v)
 	}
 	if pl, ok := c.(Pingless); ok && pl.Pingless() {
 		s.pingInterval = 0
@@ -412,8 +412,9 @@ func (n *Node) closed(s *Session) {
 	delete(n.sessions, s)
 	n.mu.Unlock()
 	n.stats.Clients.Add(-1)
-	subscriptions := make([]string, 0, len(s.channels))
-	for id, ch := range s.channels {
+	subscriptions := make([]string, 0, s.channels.len())
+	for _, ch := range s.channels.list {
+		id := ch.identifier()
 		if s.wire.policy.LeaveOnClose {
 			n.presenceRemove(s, ch)
 		}

@@ -79,7 +79,7 @@ func (p *pinger) add(s *Session, now time.Time) {
 	if s.pingPos == 0 {
 		s.pingAt = now.Add(first).UnixNano()
 		p.heap = append(p.heap, s)
-		s.pingPos = len(p.heap)
+		s.pingPos = int32(len(p.heap))
 		p.up(len(p.heap) - 1)
 	}
 	p.mu.Unlock()
@@ -94,7 +94,7 @@ func (p *pinger) addDeadline(s *Session, at time.Time) {
 	if s.pingPos == 0 {
 		s.pingAt = at.UnixNano()
 		p.heap = append(p.heap, s)
-		s.pingPos = len(p.heap)
+		s.pingPos = int32(len(p.heap))
 		p.up(len(p.heap) - 1)
 	}
 	p.mu.Unlock()
@@ -103,7 +103,7 @@ func (p *pinger) addDeadline(s *Session, at time.Time) {
 func (p *pinger) remove(s *Session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i := s.pingPos - 1
+	i := int(s.pingPos) - 1
 	if i < 0 {
 		return
 	}
@@ -151,8 +151,8 @@ func (p *pinger) less(i, j int) bool { return p.heap[i].pingAt < p.heap[j].pingA
 
 func (p *pinger) swap(i, j int) {
 	p.heap[i], p.heap[j] = p.heap[j], p.heap[i]
-	p.heap[i].pingPos = i + 1
-	p.heap[j].pingPos = j + 1
+	p.heap[i].pingPos = int32(i + 1)
+	p.heap[j].pingPos = int32(j + 1)
 }
 
 func (p *pinger) up(i int) {
@@ -245,7 +245,27 @@ func (p *pinger) handshakeDue(s *Session) {
 
 type pingKey struct {
 	wire      *wire
-	precision string
+	precision precision
+}
+
+// precision is a ping timestamp's unit, one byte per session.
+type precision uint8
+
+const (
+	precisionSeconds precision = iota
+	precisionMillis
+	precisionNanos
+)
+
+// parsePrecision reads "s", "ms" or "ns"; anything else means seconds.
+func parsePrecision(v string) precision {
+	switch v {
+	case "ms":
+		return precisionMillis
+	case "ns":
+		return precisionNanos
+	}
+	return precisionSeconds
 }
 
 // pingFrame encodes the ping once per (protocol, framing, precision) per tick.
@@ -256,9 +276,9 @@ func pingFrame(cache map[pingKey][]byte, s *Session, now time.Time) []byte {
 	}
 	var ts int64
 	switch s.pingPrecision {
-	case "ms":
+	case precisionMillis:
 		ts = now.UnixMilli()
-	case "ns":
+	case precisionNanos:
 		ts = now.UnixNano()
 	default:
 		ts = now.Unix()

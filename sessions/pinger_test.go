@@ -231,7 +231,7 @@ func TestPingHeapInvariant(t *testing.T) {
 			t.Fatalf("heap %d, live %d", len(p.heap), len(live))
 		}
 		for i, s := range p.heap {
-			if s.pingPos != i+1 {
+			if int(s.pingPos) != i+1 {
 				t.Fatalf("slot %d holds a session that thinks it is at %d", i, s.pingPos-1)
 			}
 			if i > 0 && p.heap[(i-1)/2].pingAt > s.pingAt {

@@ -16,8 +16,8 @@ func presenceStream(ch *channel) string { return ch.istate["$p"] }
 // join adds the session to the channel's presence set (the extended
 // protocol's join command, or presence in a subscribe).
 func (n *Node) join(s *Session, identifier string, req *encoders.PresenceRequest) {
-	ch, ok := s.channels[identifier]
-	if !ok {
+	ch := s.channels.get(identifier)
+	if ch == nil {
 		n.stats.FailedClientMessages.Add(1)
 		return
 	}
@@ -65,8 +65,8 @@ const maxPresenceInfo = 16 << 10
 
 // leave removes the session from the channel's presence set.
 func (n *Node) leave(s *Session, identifier string) {
-	ch, ok := s.channels[identifier]
-	if !ok {
+	ch := s.channels.get(identifier)
+	if ch == nil {
 		n.stats.FailedClientMessages.Add(1)
 		return
 	}
@@ -124,8 +124,8 @@ func (n *Node) ExpiredPresence(stream string, events []broker.PresenceEvent) {
 // presenceInfo answers the presence command:
 // {"type":"presence","identifier":..,"message":{"type":"info","total":N,"records":[{"info":..,"id":..}]}}.
 func (n *Node) presenceInfo(s *Session, identifier string) {
-	ch, ok := s.channels[identifier]
-	if !ok {
+	ch := s.channels.get(identifier)
+	if ch == nil {
 		n.stats.FailedClientMessages.Add(1)
 		return
 	}
@@ -176,8 +176,8 @@ func (n *Node) applyRPCPresence(s *Session, identifier string, p *rpcpb.Presence
 	if p == nil || p.GetType() == "" {
 		return
 	}
-	ch, ok := s.channels[identifier]
-	if !ok {
+	ch := s.channels.get(identifier)
+	if ch == nil {
 		return
 	}
 	if presenceStream(ch) == "" {

@@ -29,7 +29,8 @@ func (n *Node) commitSession(s *Session) {
 		return
 	}
 	snap := snapshot{IDs: s.identifiers, CState: s.cstate, Subs: map[string][]string{}, IState: map[string]map[string]string{}, Disconnectable: s.interest >= 0}
-	for id, ch := range s.channels {
+	for _, ch := range s.channels.list {
+		id := ch.identifier()
 		snap.Subs[id] = ch.streams
 		if len(ch.istate) > 0 {
 			snap.IState[id] = ch.istate
@@ -85,12 +86,14 @@ func (n *Node) tryRestore(s *Session, req *frames.Request) bool {
 	// can reach the client ahead of it; one published in between is in the
 	// history the client asks for with its offsets.
 	s.sendWelcome(true, ids)
-	s.channels = make(map[string]*channel, len(snap.Subs))
+	s.channels = subscriptions{}
 	for id, streams := range snap.Subs {
-		s.channels[id] = &channel{streams: streams, istate: snap.IState[id]}
+		ch := newChannel(id)
+		ch.istate = snap.IState[id]
 		for _, st := range streams {
-			n.hub.Subscribe(s, st, id)
+			ch.streams = append(ch.streams, n.hub.Subscribe(s, st, id))
 		}
+		s.channels.add(ch)
 	}
 	n.established(s) // also stores the session under its new sid
 	n.log.Debug("session restored", "sid", s.sid, "prev_sid", prev)

@@ -62,7 +62,7 @@ const (
 	taskConnect taskKind = iota
 	taskCommand
 	taskClosed
-	taskTest      // runs testHook; tests only
+	taskTest      // runs hook; tests only
 	taskBroadcast // a broadcast for a protocol.Driver (frame)
 	taskTick      // a protocol.Driver's time-outs are due
 )
@@ -73,17 +73,15 @@ type task struct {
 	size int // a command's frame length, counted against maxInboxBytes
 	// frame is a taskBroadcast's payload (shared, read-only).
 	frame []byte
-}
-
-// channel is one subscription: its streams and its channel state.
-type channel struct {
-	streams []string
-	istate  map[string]string
-	local   bool // handled by the ChannelRouter: no RPC for its lifecycle
+	hook  func() // taskTest's
 }
 
 // Session is one connected client. Fields below mu are touched only by the
 // worker running the session's tasks (one at a time), except where noted.
+//
+// It is allocated once per connection, so its size is idle memory: fields
+// are ordered so that the small ones pack together, and sessionSize (a
+// test) fails if it grows past its size class.
 type Session struct {
 	node *Node
 	conn Transport
@@ -100,34 +98,32 @@ type Session struct {
 
 	identifiers string
 	cstate      map[string]string
-	channels    map[string]*channel
-	connected   bool
+	channels    subscriptions
+
+	pingInterval time.Duration
+	pingAt       int64 // next ping (Unix ns); guarded by pinger.mu
+	pingPos      int32 // index+1 in the pinger's heap, 0 = none; guarded by pinger.mu
+	// pingPrecision is the ping timestamp's unit (?ptp=, --ping_timestamp_precision).
+	pingPrecision precision
+
+	connected bool
 	// authTried: a Driver's session asked to connect (once only).
 	authTried bool
-	// presence: the session joined some presence set (keep it alive);
-	// read by the keepalive goroutine.
-	presence atomic.Bool
 	// interest in a Disconnect call: >0 yes, <0 no (JWT/public), 0 unknown.
 	interest int8
-
-	pingInterval  time.Duration
-	pingPrecision string
-	pingAt        int64 // next ping (Unix ns); guarded by pinger.mu
-	pingPos       int   // index+1 in the pinger's heap, 0 = none; guarded by pinger.mu
-
 	// sidFromClient: sid is the client's X-Request-ID (checked against the
 	// session cache before the welcome).
 	sidFromClient bool
 	// released: the node's cleanup ran (the sid is free again).
 	released bool
+	// scheduled: the inbox is queued on (or running on) a worker. Under mu,
+	// beside the other one-byte fields rather than after mu.
+	scheduled bool
 
-	mu         sync.Mutex
-	inbox      []task
-	inboxCmds  int // commands in inbox
-	inboxBytes int // their frame bytes
-	scheduled  bool
-
-	closed atomic.Bool // the socket is gone or going
+	// presence: the session joined some presence set (keep it alive);
+	// read by the keepalive goroutine.
+	presence atomic.Bool
+	closed   atomic.Bool // the socket is gone or going
 	// awaitingHandshake: a protocol.Handshaker's session has not sent its
 	// connect command yet (the pinger enforces the deadline).
 	awaitingHandshake atomic.Bool
@@ -135,7 +131,10 @@ type Session struct {
 	// ping (Unix ns; 0 = nothing expected). Any message clears it.
 	pongDue atomic.Int64
 
-	testHook func()
+	mu         sync.Mutex
+	inboxCmds  int32 // commands in inbox (at most maxInbox)
+	inboxBytes int32 // their frame bytes (at most maxInboxBytes + one command)
+	inbox      []task
 }
 
 // ID is the session id (sid).
@@ -368,18 +367,23 @@ const (
 	maxInboxBytes = 1 << 20
 )
 
+// inboxCost is what a command counts against maxInboxBytes: its size,
+// capped so that the session's int32 count cannot overflow (one command of
+// any size is accepted into an empty queue).
+func inboxCost(size int) int32 { return int32(min(size, maxInboxBytes+1)) }
+
 // push queues a task; it refuses client commands beyond maxInbox or
 // maxInboxBytes (one command is always accepted into an empty queue, so a
 // large but allowed message is never refused).
 func (s *Session) push(t task) bool {
 	s.mu.Lock()
 	if t.kind == taskCommand || t.kind == taskBroadcast {
-		if s.inboxCmds >= maxInbox || (s.inboxCmds > 0 && s.inboxBytes+t.size > maxInboxBytes) {
+		if s.inboxCmds >= maxInbox || (s.inboxCmds > 0 && int(s.inboxBytes)+t.size > maxInboxBytes) {
 			s.mu.Unlock()
 			return false
 		}
 		s.inboxCmds++
-		s.inboxBytes += t.size
+		s.inboxBytes += inboxCost(t.size)
 	}
 	s.inbox = append(s.inbox, t)
 	if s.scheduled {
@@ -407,7 +411,7 @@ func (s *Session) runTasks() {
 		s.inbox = s.inbox[1:]
 		if t.kind == taskCommand || t.kind == taskBroadcast {
 			s.inboxCmds--
-			s.inboxBytes -= t.size
+			s.inboxBytes -= inboxCost(t.size)
 		}
 		s.mu.Unlock()
 		s.run(t)
@@ -429,7 +433,7 @@ func (s *Session) run(t task) {
 	case taskClosed:
 		s.node.closed(s)
 	case taskTest:
-		s.testHook()
+		t.hook()
 	case taskBroadcast:
 		if !s.closed.Load() {
 			s.wire.driver.Deliver(s.pstate, t.frame, (*driven)(s))

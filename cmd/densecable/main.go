@@ -44,6 +44,7 @@ func run(args []string) int {
 	if os.Getenv("GOMAXPROCS") != "0" {
 		_, _ = maxprocs.Set()
 	}
+	setMemoryLimit(log)
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
