@@ -104,19 +104,18 @@ type Message struct {
 // The zero value (with MaxSize set) is ready to use.
 type Assembler struct {
 	MaxSize int
+	buf     []byte
+	window  *inflateWindow // client history once a compressed message came (deflate_window.go)
 	// Deflate: permessage-deflate was agreed; a message whose first frame
 	// has RSV1 is inflated (bounded by MaxSize) before it is returned.
-	Deflate    bool
-	op         ws.OpCode
-	buf        []byte
-	active     bool
-	compressed bool
-
+	Deflate bool
 	// DeflateWindowBits: the client compresses with context takeover and
-	// this LZ77 window (0: each message on its own); window holds that
-	// history once a compressed message came (deflate_window.go).
+	// this LZ77 window (0: each message on its own). The small fields sit
+	// together: an Assembler lives in every connection.
 	DeflateWindowBits uint8
-	window            *inflateWindow
+	op                ws.OpCode
+	active            bool
+	compressed        bool
 }
 
 // Push takes one unmasked frame. It returns a message when one is complete
