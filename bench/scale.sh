@@ -121,9 +121,11 @@ sample_kernel() {
     for pid in "${PIDS[@]}"; do
       counts+=" $(find "/proc/$pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)"
     done
-    printf '%s %s %s%s\n' "$(date +%s)" \
+    printf '%s %s %s %s%s\n' "$(date +%s)" \
       "$(awk '/^Slab:/ {print $2}' /proc/meminfo)" \
-      "$(awk '/^TCP:/ {print $3, $11}' /proc/net/sockstat)" "$counts"
+      "$(awk '/^TCP:/ {print $3, $11}' /proc/net/sockstat)" \
+      "$(awk '{b[$1] = $2 * $4} END {print b["TCP"] + 0, b["sock_inode_cache"] + 0, b["filp"] + 0, b["dentry"] + 0, b["eventpoll_epi"] + 0}' /proc/slabinfo 2>/dev/null || echo 0 0 0 0 0)" \
+      "$counts"
     sleep 2
   done
 }
@@ -140,18 +142,27 @@ timeout "$LG_TIMEOUT" "$BIN/densecable-loadgen" broadcast --url "ws://127.0.0.1:
   --json --out "$OUT/results.jsonl" --log-level warn >/dev/null || bench_die "load generator failed, see above"
 bench_stop "$SAMPLER" 5
 
-# Kernel memory per TCP socket: Slab growth over the TCP socket count's
-# growth, from the first reading to the one with the most sockets (every
-# connection has two sockets here, both ends on this host).
-KERNEL=$(awk 'NR == 1 {t0 = $2; s0 = $3; m0 = $4}
-  $3 > smax {smax = $3; slab = $2; mem = $4; spread = ""; for (i = 5; i <= NF; i++) spread = spread " " $i}
+# Kernel memory per TCP socket: growth over the TCP socket count's growth,
+# from the first reading to the one with the most sockets (every connection
+# has two sockets here, both ends on this host). Slab is all of the kernel's
+# small objects (other processes on the host move it too); the per-cache
+# figures from /proc/slabinfo are the ones a socket owns: struct tcp_sock,
+# its socket inode, file, dentry and epoll item.
+KERNEL=$(awk 'NR == 1 {s0 = $3; for (i = 2; i <= 9; i++) v0[i] = $i}
+  $3 > smax {smax = $3; for (i = 2; i <= 9; i++) v[i] = $i; spread = ""; for (i = 10; i <= NF; i++) spread = spread " " $i}
   END {
-    if (smax > s0) printf "%.2f %d %.0f%s\n", (slab - t0) / (smax - s0), smax - s0, (mem - m0) * 4 / (smax - s0) * 1024, spread
-    else print "0 0 0"
+    d = smax - s0
+    if (d <= 0) { print "0 0 0 0 0 0 0 0"; exit }
+    # Slab kB, TCP buffer pages (4 KiB), then slab caches in bytes: all per socket, in bytes.
+    printf "%d %.0f %.0f", d, (v[2] - v0[2]) * 1024 / d, (v[4] - v0[4]) * 4096 / d
+    for (i = 5; i <= 9; i++) printf " %.0f", (v[i] - v0[i]) / d
+    printf "%s\n", spread
   }' "$OUT/kernel.txt")
-read -r SLAB_KB_PER_SOCK SOCKS TCPMEM_B_PER_SOCK SPREAD <<<"$KERNEL"
+read -r SOCKS SLAB_B TCPMEM_B K_TCP K_INODE K_FILP K_DENTRY K_EPI SPREAD <<<"$KERNEL"
+K_OWN=$((K_TCP + K_INODE + K_FILP + K_DENTRY + K_EPI))
 
-jq -r --arg slab "$SLAB_KB_PER_SOCK" --arg socks "$SOCKS" --arg tcpmem "$TCPMEM_B_PER_SOCK" --arg procs "$PROCS" \
+jq -r --arg slab "$SLAB_B" --arg socks "$SOCKS" --arg tcpmem "$TCPMEM_B" --arg procs "$PROCS" \
+  --arg own "$K_OWN" --arg parts "tcp_sock $K_TCP, sock_inode $K_INODE, filp $K_FILP, dentry $K_DENTRY, epitem $K_EPI" \
   --arg lg "$LOADGENS" --arg ips "$SRC_IPS" '
   "label:               \(.label)",
   "server processes:    \($procs); load generators: \($lg); source addresses: \($ips)",
@@ -161,7 +172,7 @@ jq -r --arg slab "$SLAB_KB_PER_SOCK" --arg socks "$SOCKS" --arg tcpmem "$TCPMEM_
   "fan-out:             \(.fanout_s*100|floor/100) s, \(.fanout_msg_per_s|floor) deliveries/s",
   "server RSS:          \(.server_rss_base_mb|floor) MB idle before, \(.server_rss_idle_mb|floor) MB with the connections: \(.kb_per_conn*100|floor/100) KB per connection",
   "server CPU:          \(.server_cpu_s*100|floor/100) s over the broadcasts: \(.server_cpu_s*1e6/.delivered*100|floor/100) µs per delivery",
-  "kernel:              Slab +\($slab) KB per TCP socket over +\($socks) sockets (both ends on this host); TCP buffer pages \($tcpmem) B per socket",
+  "kernel per socket:   \($own) B in its own slab objects (\($parts)); all of Slab +\($slab) B; TCP buffers \($tcpmem) B (over +\($socks) TCP sockets, both ends on this host)",
   "note:                \(.note)"' "$OUT/results.jsonl" | tee "$OUT/summary.txt"
 echo "sockets per server process at the peak (kernel spread): $SPREAD" | tee -a "$OUT/summary.txt"
 echo "results in $OUT" >&2
