@@ -39,7 +39,7 @@ func TestBroadcastRSSWindowOverServerPIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Delivered != 60 || r.ServerRSSBaseMB <= 0 ||
-		!strings.Contains(r.Note, "idle RSS: median of") || r.ServerCPUS <= 0 {
+		!strings.Contains(r.Note, "idle RSS: median of") {
 		t.Fatalf("row %+v (one process RSS %.1f MB)", r, mb(one.RSS))
 	}
 	if r.ServerRSSIdleMB < 1.5*mb(one.RSS) {
