@@ -113,4 +113,3 @@ func TestReusePortOffSecondBindFails(t *testing.T) {
 		}
 	}
 }
-
