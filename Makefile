@@ -70,6 +70,14 @@ bench-ocpp:
 bench-sse: build
 	@bench/sse.sh
 
+# 100,000 connections over 6 densecable processes sharing one port
+# (--reuse_port) joined by NATS pub/sub, then broadcasts to all of them
+# (docs/benchmarks.md). Not part of `make test`. Two processes:
+#   SCALE_PROCS=2 SCALE_CONNS=36000 make bench-scale
+.PHONY: bench-scale
+bench-scale:
+	@bench/scale.sh
+
 # A 30-minute soak (churn, broadcasts, bad clients; RSS and goroutines over
 # time). Not part of `make test`. Shorter: SOAK_DURATION=2m make soak
 soak:

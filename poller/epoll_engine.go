@@ -68,7 +68,7 @@ func (s *epollServer) Addr() net.Addr {
 }
 
 func (s *epollServer) Listen() error {
-	ln, err := newListener(s.opts.Addr, s.opts.Listener, s.opts.MaxConn, &s.stats, s.log)
+	ln, err := newListener(s.opts.Addr, s.opts.Listener, s.opts.ReusePort, s.opts.MaxConn, &s.stats, s.log)
 	if err != nil {
 		return err
 	}

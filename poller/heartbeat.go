@@ -55,9 +55,9 @@ func (l *loop) drainWake() {
 
 // listenTCP binds addr, or uses the listener systemd passed (socket
 // activation) when there is one.
-func listenTCP(addr string, inherited net.Listener) (net.Listener, error) {
+func listenTCP(addr string, inherited net.Listener, reusePort bool) (net.Listener, error) {
 	if inherited != nil {
 		return inherited, nil
 	}
-	return net.Listen("tcp", addr)
+	return ListenTCP(addr, reusePort)
 }

@@ -43,8 +43,8 @@ type listener struct {
 	closed  atomic.Bool
 }
 
-func newListener(addr string, inherited net.Listener, maxConn int, stats *Stats, log *slog.Logger) (*listener, error) {
-	ln, err := listenTCP(addr, inherited)
+func newListener(addr string, inherited net.Listener, reusePort bool, maxConn int, stats *Stats, log *slog.Logger) (*listener, error) {
+	ln, err := listenTCP(addr, inherited, reusePort)
 	if err != nil {
 		return nil, err
 	}

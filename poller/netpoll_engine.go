@@ -38,7 +38,7 @@ func newNetpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log 
 
 func (s *netpollServer) Listen() error {
 	tuneNetpoll(s.opts.ReadBufferSize)
-	ln, err := newListener(s.opts.Addr, s.opts.Listener, s.opts.MaxConn, &s.stats, s.log)
+	ln, err := newListener(s.opts.Addr, s.opts.Listener, s.opts.ReusePort, s.opts.MaxConn, &s.stats, s.log)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,9 @@ type Options struct {
 	// systemd passed (socket activation). StopAccepting closes only this
 	// process's descriptor; the socket and its backlog stay with systemd.
 	Listener net.Listener
+	// ReusePort sets SO_REUSEPORT before binding Addr (--reuse_port):
+	// several processes share the port. Ignored for a passed Listener.
+	ReusePort bool
 	// MaxMessageSize limits an inbound WebSocket message (close 1009 above).
 	MaxMessageSize int
 	// MaxPending limits queued output per connection (0 = unlimited).

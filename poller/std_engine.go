@@ -47,7 +47,7 @@ func (s *stdServer) Addr() net.Addr {
 }
 
 func (s *stdServer) Listen() error {
-	ln, err := listenTCP(s.opts.Addr, s.opts.Listener)
+	ln, err := listenTCP(s.opts.Addr, s.opts.Listener, s.opts.ReusePort)
 	if err != nil {
 		return err
 	}

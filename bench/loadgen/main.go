@@ -81,6 +81,8 @@ func run(ctx context.Context, args []string) error {
 	heapProfile := fs.String("heap-profile", "", "idle: save the server's heap profile (after a GC) at the end of the hold to this file")
 	pprofURL := fs.String("pprof-url", "", "idle: server pprof base URL for --heap-profile (e.g. http://127.0.0.1:6060)")
 	bRate := fs.Float64("broadcast-rate", 0, "broadcast: send this many broadcasts per second (a steady load) instead of keeping --concurrent in flight like websocket-bench")
+	rssWindow := fs.Duration("rss-window", 0, "broadcast: before broadcasting, sample server RSS over this window (median) for KB per connection above the pre-connect baseline (0: off)")
+	rssDelay := fs.Duration("rss-delay", 2*time.Second, "broadcast: wait this long after the last subscription before the --rss-window")
 	settle := fs.Duration("settle", 500*time.Millisecond, "broadcast: pause after opening a step's connections, before measuring")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -129,7 +131,7 @@ func run(ctx context.Context, args []string) error {
 		if *bRate > 0 {
 			opts.interval = time.Duration(float64(time.Second) / *bRate)
 		}
-		rs, err := runBroadcast(ctx, o, list, opts, *quiet, log)
+		rs, err := runBroadcast(ctx, o, list, opts, *quiet, rssSampling{*rssDelay, *rssWindow}, log)
 		rows = append(rows, rs...)
 		if err != nil {
 			emitAll(o, rows)

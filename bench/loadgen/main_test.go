@@ -88,7 +88,7 @@ func TestScenariosAcrossProcesses(t *testing.T) {
 			t.Fatalf("%s connect: %+v", enc, r)
 		}
 
-		rows, err := runBroadcast(ctx, o, []int{12, 25}, sampleOpts{size: 5, concurrent: 2, resultTimeout: 5 * time.Second}, 2*time.Second, quiet)
+		rows, err := runBroadcast(ctx, o, []int{12, 25}, sampleOpts{size: 5, concurrent: 2, resultTimeout: 5 * time.Second}, 2*time.Second, rssSampling{}, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestScenariosAcrossProcesses(t *testing.T) {
 			}
 		}
 
-		steady, err := runBroadcast(ctx, o, []int{25}, sampleOpts{size: 4, interval: 5 * time.Millisecond, resultTimeout: 5 * time.Second}, 2*time.Second, quiet)
+		steady, err := runBroadcast(ctx, o, []int{25}, sampleOpts{size: 4, interval: 5 * time.Millisecond, resultTimeout: 5 * time.Second}, 2*time.Second, rssSampling{}, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,6 +35,8 @@ type common struct {
 
 	serverPID     int
 	serverPIDFile string
+	serverPIDList string
+	serverPIDs    []int // --server-pids, parsed
 	goroutines    string
 
 	label    string
@@ -65,6 +67,7 @@ func (o *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.deflateCmd, "deflate-commands", false, "with --deflate, also compress the commands sent (the subscribe), each on its own: a server with --ws_compression_context_takeover then keeps a window per connection")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "server process to sample (RSS, CPU) from /proc")
 	fs.StringVar(&o.serverPIDFile, "server-pid-file", "", "file holding the server pid")
+	fs.StringVar(&o.serverPIDList, "server-pids", "", "comma-separated server processes (one server over SO_REUSEPORT processes) sampled as one: RSS and CPU summed; goroutines default to none")
 	fs.StringVar(&o.goroutines, "goroutines", "", "goroutine source: none | threads | debug:<url> | metrics:<url> | auto:<base url> (default auto:<server http url>)")
 	fs.StringVar(&o.label, "label", "", "label for the result row (e.g. server name)")
 	fs.StringVar(&o.note, "note", "", "free text attached to the result row(s)")
@@ -119,6 +122,21 @@ func (o *common) finish() error {
 			return fmt.Errorf("--server-pid-file: %w", err)
 		}
 	}
+	if o.serverPIDList != "" {
+		if o.serverPID != 0 {
+			return errors.New("--server-pids excludes --server-pid and --server-pid-file")
+		}
+		for _, f := range strings.Split(o.serverPIDList, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || pid <= 0 {
+				return fmt.Errorf("--server-pids: bad pid %q", f)
+			}
+			o.serverPIDs = append(o.serverPIDs, pid)
+		}
+		if o.goroutines == "" {
+			o.goroutines = "none" // one process's count would pass for the whole
+		}
+	}
 	if o.goroutines == "" {
 		o.goroutines = "auto:http://" + o.host
 	}
@@ -160,6 +178,9 @@ func (o *common) monitor() (*procstat.Monitor, error) {
 	src, err := procstat.ParseSource(o.goroutines, o.serverPID, &http.Client{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, err
+	}
+	if len(o.serverPIDs) > 0 {
+		return procstat.NewMonitorSum(o.serverPIDs, src, 100*time.Millisecond), nil
 	}
 	return procstat.NewMonitor(o.serverPID, src, 100*time.Millisecond), nil
 }

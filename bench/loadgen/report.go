@@ -55,6 +55,7 @@ type Row struct {
 
 	ServerRSSBaseMB float64 `json:"server_rss_base_mb,omitempty"`
 	ServerRSSMB     float64 `json:"server_rss_mb,omitempty"`
+	ServerRSSIdleMB float64 `json:"server_rss_idle_mb,omitempty"` // broadcast --rss-window: before the broadcasts
 	ServerPeakMB    float64 `json:"server_rss_peak_mb,omitempty"`
 	KBPerConn       float64 `json:"kb_per_conn,omitempty"`
 	ServerCPUS      float64 `json:"server_cpu_s,omitempty"`

@@ -105,13 +105,21 @@ func waitDeliveries(ctx context.Context, f *fleet, expected int64, quiet time.Du
 // runBroadcast runs one sample per step: the fleet grows to each step's
 // subscriber count, then every broadcast's delivery to every subscriber is
 // timed and counted.
-func runBroadcast(ctx context.Context, o *common, steps []int, opts sampleOpts, quiet time.Duration, log *slog.Logger) ([]*Row, error) {
+func runBroadcast(ctx context.Context, o *common, steps []int, opts sampleOpts, quiet time.Duration, rs rssSampling, log *slog.Logger) ([]*Row, error) {
 	if len(steps) == 0 {
 		return nil, errors.New("no steps")
 	}
 	mon, err := o.monitor()
 	if err != nil {
 		return nil, err
+	}
+	var baseRSS uint64
+	if rs.window > 0 && mon.Enabled() {
+		s, err := mon.Read()
+		if err != nil {
+			return nil, err
+		}
+		baseRSS = s.RSS
 	}
 	f, err := newFleet(o, maxInt(steps), log)
 	if err != nil {
@@ -134,6 +142,11 @@ func runBroadcast(ctx context.Context, o *common, steps []int, opts sampleOpts, 
 		row.ElapsedS, row.ConnPerS = 0, 0
 		if err := f.reset(); err != nil {
 			return rows, err
+		}
+		if rs.window > 0 && mon.Enabled() {
+			if err := rs.fill(ctx, mon, baseRSS, st.Alive, row); err != nil {
+				return rows, err
+			}
 		}
 		// Let the server settle after the connection burst so the CPU
 		// figure is the broadcasts' own.

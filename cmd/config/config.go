@@ -72,6 +72,7 @@ type ServerConfig struct {
 	SSLKey         string   // --ssl_key
 	NetpollEnabled bool     // --netpoll_enabled (Pro)
 	Poller         string   // --poller: epoll or netpoll (densecable only)
+	ReusePort      bool     // --reuse_port: SO_REUSEPORT on the listeners (densecable only)
 }
 
 // WSConfig is per-connection WebSocket and ping behaviour.

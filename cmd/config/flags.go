@@ -80,6 +80,8 @@ var flagTable = []flagDef{
 		func(c *Config) any { return &c.Server.NetpollEnabled }, proOnly),
 	def("poller", kString, "server.poller", areaServer, "event loop engine: epoll (densecable's own, leanest per connection) or netpoll (cloudwego/netpoll)",
 		func(c *Config) any { return &c.Server.Poller }, hide),
+	def("reuse_port", kBool, "server.reuse_port", areaServer, "set SO_REUSEPORT on the main and broadcast listeners, so several processes share one port (the kernel spreads connections)",
+		func(c *Config) any { return &c.Server.ReusePort }),
 
 	// WebSocket.
 	def("read_buffer_size", kInt, "ws.read_buffer_size", areaWS, "WebSocket read buffer size (bytes)",

@@ -181,6 +181,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	ws, err := poller.New(cfg.Server.Poller, poller.Options{
 		Addr:           net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port)),
 		Listener:       a.socket(socketMain),
+		ReusePort:      cfg.Server.ReusePort,
 		MaxMessageSize: cfg.WS.MaxMessageSize,
 		MaxPending:     int(cfg.WS.MaxPendingSize),
 		WriteTimeout:   writeTimeout,

@@ -117,7 +117,7 @@ func (a *app) unhealthy() int {
 func (a *app) startBroadcasting() error {
 	if a.bcastSrv != nil {
 		addr := net.JoinHostPort(a.cfg.Server.Host, strconv.Itoa(a.cfg.Broadcast.HTTPPort))
-		ln, err := a.listen(socketBroadcast, addr)
+		ln, err := a.listenShared(socketBroadcast, addr, a.cfg.Server.ReusePort)
 		if err != nil {
 			return fmt.Errorf("broadcast listener %s: %w", addr, err)
 		}

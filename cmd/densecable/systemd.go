@@ -11,6 +11,7 @@ import (
 
 	"github.com/densecable/densecable/internal/heartbeat"
 	"github.com/densecable/densecable/internal/systemd"
+	"github.com/densecable/densecable/poller"
 )
 
 // statusEvery is how often STATUS= is refreshed (only sent when the
@@ -88,10 +89,17 @@ func (a *app) socket(role string) net.Listener {
 
 // listen binds addr for role, or takes the socket systemd passed for it.
 func (a *app) listen(role, addr string) (net.Listener, error) {
+	return a.listenShared(role, addr, false)
+}
+
+// listenShared is listen with SO_REUSEPORT when reusePort is set
+// (--reuse_port on the broadcast listener: whichever process receives a
+// broadcast publishes it through pub/sub to the others).
+func (a *app) listenShared(role, addr string, reusePort bool) (net.Listener, error) {
 	if ln := a.socket(role); ln != nil {
 		return ln, nil
 	}
-	return net.Listen("tcp", addr)
+	return poller.ListenTCP(addr, reusePort)
 }
 
 // notifyReady runs once every listener accepts: READY=1 with the first

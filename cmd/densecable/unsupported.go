@@ -50,6 +50,14 @@ func startupWarnings(c *config.Config) []string {
 		out = append(out, "HTTP broadcasting accepts unauthenticated publications: anyone who can reach "+
 			c.Broadcast.HTTPPath+" can publish to any stream; set --broadcast_key or --secret")
 	}
+	// --reuse_port: the kernel spreads clients over the processes, so
+	// whatever lives in one process alone misses the others' clients.
+	if c.Server.ReusePort && c.PubSub.Adapter == "" && c.HasBroadcastAdapter("http") {
+		out = append(out, "--reuse_port without --pubsub: an HTTP broadcast reaches only the clients of the process that received it; set --pubsub=nats or --pubsub=redis")
+	}
+	if c.Server.ReusePort && c.Poll.Enabled {
+		out = append(out, "--reuse_port with --poll: long-poll sessions live in one process and the kernel picks a process per TCP connection, so a poll on a new connection may get 401; route clients stickily (docs/long-polling.md)")
+	}
 	return out
 }
 

@@ -44,11 +44,13 @@ func startWarnings(t *testing.T, cfg *config.Config) []string {
 }
 
 const (
-	warnNetpoll     = "--netpoll_enabled=false is ignored: a goroutine per connection is not offered, the event loop serves every connection"
-	warnWriteBuffer = "--write_buffer_size has no effect: the event loop writes each encoded frame straight to the socket, there is no per-connection write buffer"
-	warnReadBuffer  = "--read_buffer_size has no effect with --poller=epoll: each event loop reads into one shared buffer"
-	warnPublic      = "Server is running in the public mode"
-	warnOpenHTTP    = "HTTP broadcasting accepts unauthenticated publications: anyone who can reach /_broadcast can publish to any stream; set --broadcast_key or --secret"
+	warnNetpoll       = "--netpoll_enabled=false is ignored: a goroutine per connection is not offered, the event loop serves every connection"
+	warnWriteBuffer   = "--write_buffer_size has no effect: the event loop writes each encoded frame straight to the socket, there is no per-connection write buffer"
+	warnReadBuffer    = "--read_buffer_size has no effect with --poller=epoll: each event loop reads into one shared buffer"
+	warnPublic        = "Server is running in the public mode"
+	warnReuseNoPubSub = "--reuse_port without --pubsub: an HTTP broadcast reaches only the clients of the process that received it; set --pubsub=nats or --pubsub=redis"
+	warnReusePoll     = "--reuse_port with --poll: long-poll sessions live in one process and the kernel picks a process per TCP connection, so a poll on a new connection may get 401; route clients stickily (docs/long-polling.md)"
+	warnOpenHTTP      = "HTTP broadcasting accepts unauthenticated publications: anyone who can reach /_broadcast can publish to any stream; set --broadcast_key or --secret"
 )
 
 // Each accepted flag that changes nothing says so once, at WARN; a
@@ -70,6 +72,11 @@ func TestStartupWarnings(t *testing.T) {
 		{[]string{"--broadcast_adapter=redis", "--write_buffer_size=4096"}, []string{warnWriteBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096"}, []string{warnReadBuffer}},
 		{[]string{"--broadcast_adapter=redis", "--read_buffer_size=4096", "--poller=netpoll"}, nil},
+		// --reuse_port needs pub/sub for HTTP broadcasts, and says long polling is not sticky.
+		{[]string{"--broadcast_adapter=http", "--broadcast_key=k", "--reuse_port"}, []string{warnReuseNoPubSub}},
+		{[]string{"--broadcast_adapter=http", "--broadcast_key=k", "--reuse_port", "--pubsub=nats"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--reuse_port"}, nil},
+		{[]string{"--broadcast_adapter=redis", "--reuse_port", "--poll"}, []string{warnReusePoll}},
 		// SSE, long polling and Durable Streams are served: no warning.
 		{[]string{"--broadcast_adapter=redis", "--sse", "--sse_path=/e", "--poll", "--poll_interval=3", "--ds", "--ds_path=/d"}, nil},
 		// The metrics log and StatsD are served: no warning for them.

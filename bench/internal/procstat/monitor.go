@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// Monitor watches one server process during a scenario: it samples RSS in
-// the background to catch the peak, and answers point readings.
+// Monitor watches the server's processes during a scenario: it samples RSS
+// in the background to catch the peak, and answers point readings. Several
+// processes (one server spread over SO_REUSEPORT processes) are read as
+// one: their RSS, threads and CPU summed.
 type Monitor struct {
-	pid   int
+	pids  []int
 	gsrc  GoroutineSource
 	every time.Duration
 }
@@ -17,11 +19,19 @@ type Monitor struct {
 // NewMonitor watches pid (0 disables every reading) with an optional
 // goroutine source.
 func NewMonitor(pid int, gsrc GoroutineSource, every time.Duration) *Monitor {
-	return &Monitor{pid: pid, gsrc: gsrc, every: every}
+	if pid <= 0 {
+		return &Monitor{gsrc: gsrc, every: every}
+	}
+	return NewMonitorSum([]int{pid}, gsrc, every)
+}
+
+// NewMonitorSum watches the sum of pids (none disables every reading).
+func NewMonitorSum(pids []int, gsrc GoroutineSource, every time.Duration) *Monitor {
+	return &Monitor{pids: pids, gsrc: gsrc, every: every}
 }
 
 // Enabled reports whether there is a process to watch.
-func (m *Monitor) Enabled() bool { return m != nil && m.pid > 0 }
+func (m *Monitor) Enabled() bool { return m != nil && len(m.pids) > 0 }
 
 // GoroutineSourceName names the goroutine source ("" when none).
 func (m *Monitor) GoroutineSourceName() string {
@@ -32,7 +42,7 @@ func (m *Monitor) GoroutineSourceName() string {
 }
 
 // Read samples the process now.
-func (m *Monitor) Read() (Sample, error) { return Read(m.pid) }
+func (m *Monitor) Read() (Sample, error) { return ReadSum(m.pids) }
 
 // Goroutines asks the goroutine source; -1 when there is none or it fails.
 func (m *Monitor) Goroutines(ctx context.Context) int {
@@ -60,7 +70,7 @@ func (m *Monitor) WatchPeak(ctx context.Context) func() uint64 {
 		peak uint64
 	)
 	observe := func() {
-		if s, err := Read(m.pid); err == nil {
+		if s, err := ReadSum(m.pids); err == nil {
 			mu.Lock()
 			peak = max(peak, s.RSS)
 			mu.Unlock()

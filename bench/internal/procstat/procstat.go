@@ -44,6 +44,23 @@ func Read(pid int) (Sample, error) {
 	return s, nil
 }
 
+// ReadSum samples every pid and adds the readings up (HWM too: the sum of
+// each process's own peak, an upper bound on the peak of the sum).
+func ReadSum(pids []int) (Sample, error) {
+	var total Sample
+	for _, pid := range pids {
+		s, err := Read(pid)
+		if err != nil {
+			return total, err
+		}
+		total.RSS += s.RSS
+		total.HWM += s.HWM
+		total.Threads += s.Threads
+		total.CPU += s.CPU
+	}
+	return total, nil
+}
+
 // parseStatus reads VmRSS, VmHWM (kB) and Threads from /proc/<pid>/status.
 // A value that does not fit (bytes above 2^64, a negative thread count) is
 // an error, not a wrapped number.

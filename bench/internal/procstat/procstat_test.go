@@ -281,3 +281,26 @@ func FuzzParseProm(f *testing.F) {
 		}
 	})
 }
+
+// A monitor over several processes reports their sum: this process read
+// twice is twice its own RSS (RSS moves little between the two reads).
+func TestMonitorSumsProcesses(t *testing.T) {
+	pid := os.Getpid()
+	one, err := NewMonitor(pid, nil, time.Second).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := NewMonitorSum([]int{pid, pid}, nil, time.Second).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if two.RSS < one.RSS*3/2 || two.RSS > one.RSS*5/2 || two.Threads < 2*one.Threads-4 {
+		t.Fatalf("sum of two reads of one process: RSS %d (one: %d), threads %d (one: %d)", two.RSS, one.RSS, two.Threads, one.Threads)
+	}
+	if _, err := NewMonitorSum([]int{pid, 1 << 30}, nil, time.Second).Read(); err == nil {
+		t.Fatal("a missing process was summed as zero")
+	}
+	if NewMonitorSum(nil, nil, time.Second).Enabled() || NewMonitor(0, nil, time.Second).Enabled() {
+		t.Fatal("a monitor with no process is enabled")
+	}
+}
