@@ -1,6 +1,7 @@
 package rpcclient
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -92,7 +93,9 @@ func newH2Conn(nc net.Conn, authority string, maxRecv int, onClose func(*h2conn,
 		pingAck: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	c.fr = http2.NewFramer(&c.wbuf, nc)
+	// Buffered: the framer reads a 9-byte header and then the payload, two
+	// system calls per frame without it; under load one read takes many.
+	c.fr = http2.NewFramer(&c.wbuf, bufio.NewReaderSize(nc, 32<<10))
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = h2MaxHeaderBytes
 	c.fr.SetMaxReadFrameSize(1 << 20)
