@@ -58,9 +58,9 @@ type h2conn struct {
 	closeErr error
 	unacked  int64 // received DATA bytes not yet returned to the peer's window
 
-	lastRead atomic.Int64 // unix nanos of the last frame read (keepalive)
-	pingAck  chan struct{}
-	done     chan struct{}
+	frames  atomic.Uint64 // frames read so far: keepalive sees whether any came (no clock read per frame)
+	pingAck chan struct{}
+	done    chan struct{}
 }
 
 // appendBuffer is an io.Writer that appends, so the framer writes into the
@@ -100,7 +100,6 @@ func newH2Conn(nc net.Conn, authority string, maxRecv int, onClose func(*h2conn,
 	c.fr.MaxHeaderListSize = h2MaxHeaderBytes
 	c.fr.SetMaxReadFrameSize(1 << 20)
 	c.henc = hpack.NewEncoder(&c.hbuf)
-	c.lastRead.Store(time.Now().UnixNano())
 
 	c.wmu.Lock()
 	c.wbuf.b = append(c.wbuf.b, http2.ClientPreface...)
@@ -353,7 +352,7 @@ func (c *h2conn) readLoop() {
 		if err != nil {
 			break
 		}
-		c.lastRead.Store(time.Now().UnixNano())
+		c.frames.Add(1)
 		if err = c.handle(f); err != nil {
 			break
 		}
@@ -568,13 +567,15 @@ func (c *h2conn) close() { _ = c.nc.Close() }
 func (c *h2conn) keepalive() {
 	t := time.NewTicker(h2KeepaliveTime)
 	defer t.Stop()
+	seen := c.frames.Load()
 	for {
 		select {
 		case <-c.done:
 			return
 		case <-t.C:
 		}
-		if time.Since(time.Unix(0, c.lastRead.Load())) < h2KeepaliveTime {
+		if n := c.frames.Load(); n != seen {
+			seen = n // something arrived during the last period
 			continue
 		}
 		select {
