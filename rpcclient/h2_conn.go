@@ -76,6 +76,7 @@ const (
 	h2KeepaliveTime  = 10 * time.Second
 	h2KeepaliveWait  = 20 * time.Second
 	h2DefaultMaxRecv = 4 << 20 // grpc-go's default receive limit
+	h2MaxStreamID    = 1<<31 - 1
 )
 
 // errConnClosed marks a connection that cannot take calls any more.
@@ -194,7 +195,16 @@ func (c *h2conn) start(s *h2call, path, sid string, timeout time.Duration, msg [
 	c.nextID += 2
 	s.sendWin = c.initWin
 	c.streams[s.id] = s
+	lastID := c.nextID > h2MaxStreamID
+	if lastID {
+		// Stream ids are spent (2^30 calls): this connection drains and
+		// the next call dials a new one.
+		c.goaway = true
+	}
 	c.smu.Unlock()
+	if lastID {
+		go c.onClose(c, false)
+	}
 
 	c.hbuf.b = c.hbuf.b[:0]
 	c.writeHeader(":method", "POST")
@@ -292,6 +302,7 @@ func (c *h2conn) flushLocked() error {
 		c.spare = b[:0]
 		if err != nil {
 			c.werr = err
+			_ = c.nc.Close() // the reader fails the calls in flight and retires c
 		}
 	}
 	c.flushing = false

@@ -134,10 +134,6 @@ func (t *H2Transport) Close() error {
 var msgBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 func (t *H2Transport) call(ctx context.Context, path, sid string, req, res proto.Message) error {
-	c, err := t.conn(ctx)
-	if err != nil {
-		return err
-	}
 	var timeout time.Duration
 	if dl, ok := ctx.Deadline(); ok {
 		if timeout = time.Until(dl); timeout <= 0 {
@@ -147,7 +143,7 @@ func (t *H2Transport) call(ctx context.Context, path, sid string, req, res proto
 
 	bp := msgBufPool.Get().(*[]byte)
 	msg := append((*bp)[:0], 0, 0, 0, 0, 0) // uncompressed flag, length
-	msg, err = proto.MarshalOptions{}.MarshalAppend(msg, req)
+	msg, err := proto.MarshalOptions{}.MarshalAppend(msg, req)
 	if err != nil {
 		msgBufPool.Put(bp)
 		return status.Error(codes.Internal, "grpc: error while marshaling: "+err.Error())
@@ -159,10 +155,28 @@ func (t *H2Transport) call(ctx context.Context, path, sid string, req, res proto
 	binary.BigEndian.PutUint32(msg[1:5], uint32(len(msg)-5))
 
 	s := getH2Call()
-	err = c.start(s, path, sid, timeout, msg, ctx.Done())
+	var (
+		c       *h2conn
+		connErr error
+	)
+	for range 3 {
+		if c, connErr = t.conn(ctx); connErr != nil {
+			break
+		}
+		err = c.start(s, path, sid, timeout, msg, ctx.Done())
+		if s.id != 0 || !errors.Is(err, errConnClosed) {
+			break
+		}
+		// The connection stopped taking calls (GOAWAY, spent stream ids)
+		// between conn and start; nothing was sent: take the next one.
+	}
 	if cap(msg) <= 64<<10 {
 		*bp = msg[:0]
 		msgBufPool.Put(bp)
+	}
+	if connErr != nil {
+		putH2Call(s) // never registered
+		return connErr
 	}
 	if err != nil {
 		t.release(c, s)

@@ -296,3 +296,36 @@ func FuzzH2Result(f *testing.F) {
 		}
 	})
 }
+
+// After the last stream id of a connection the next calls go to a new
+// connection and the old one closes once drained.
+func TestH2NewConnectionWhenStreamIDsAreSpent(t *testing.T) {
+	tr := newH2(t, testOptions(startGRPC(t, &testRPC{}, "")))
+	if _, err := tr.Connect(context.Background(), "s", &rpcpb.ConnectionRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	tr.mu.Lock()
+	first := tr.cur
+	tr.mu.Unlock()
+	first.wmu.Lock()
+	first.nextID = h2MaxStreamID - 2
+	first.wmu.Unlock()
+	for i := range 3 {
+		if _, err := tr.Connect(context.Background(), "s", &rpcpb.ConnectionRequest{}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	tr.mu.Lock()
+	second := tr.cur
+	tr.mu.Unlock()
+	if second == nil || second == first {
+		t.Fatal("no new connection after the stream ids ran out")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tr.ActiveConns() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open, want 1 (the spent one closes when drained)", tr.ActiveConns())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
