@@ -21,9 +21,12 @@ type listener struct {
 	net.Listener
 	fd      int
 	maxConn int64
-	open    atomic.Int64
-	stats   *Stats
-	log     *slog.Logger
+	// nodelayEach: TCP_NODELAY could not be set on the listening socket, so
+	// accept sets it on each connection.
+	nodelayEach bool
+	open        atomic.Int64
+	stats       *Stats
+	log         *slog.Logger
 	// paused (netpoll engine) makes Accept report a descriptor shortage
 	// while it holds: netpoll then detaches the listener and retries with
 	// back-off instead of spinning on a readable socket.
@@ -68,6 +71,11 @@ func newListener(addr string, inherited net.Listener, reusePort bool, maxConn in
 		return nil, err
 	}
 	l := &listener{Listener: ln, fd: fd, maxConn: int64(maxConn), stats: stats, log: log, spare: -1}
+	// Small messages must not wait for Nagle's algorithm. Linux copies
+	// TCP_NODELAY from the listening socket to each accepted one, which
+	// saves a setsockopt per connection; only if that fails is it set on
+	// each.
+	l.nodelayEach = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) != nil
 	l.spare, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	return l, nil
 }
@@ -153,8 +161,9 @@ func (l *listener) accept() (net.Conn, error) {
 		_ = unix.Close(nfd)
 		return nil, nil
 	}
-	// Small messages must not wait for Nagle's algorithm.
-	_ = unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if l.nodelayEach {
+		_ = unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	}
 	l.open.Add(1)
 	l.stats.accepted.Add(1)
 	return &acceptedConn{fd: nfd, local: l.Addr(), remote: sockaddrToTCP(sa)}, nil

@@ -41,9 +41,16 @@ func benchmarkClientOverhead(b *testing.B, concurrency int) {
 func BenchmarkClientOverheadFixed(b *testing.B)    { benchmarkClientOverhead(b, 28) }
 func BenchmarkClientOverheadAdaptive(b *testing.B) { benchmarkClientOverhead(b, 0) }
 
-func BenchmarkGRPCCommand(b *testing.B) {
+// BenchmarkGRPCCommand runs the built-in HTTP/2 client (the default for a
+// plain host:port); BenchmarkGRPCGoCommand the grpc-go client it replaces.
+func BenchmarkGRPCCommand(b *testing.B)   { benchmarkGRPCCommand(b, false) }
+func BenchmarkGRPCGoCommand(b *testing.B) { benchmarkGRPCCommand(b, true) }
+
+func benchmarkGRPCCommand(b *testing.B, grpcGo bool) {
 	addr := startGRPC(b, &testRPC{}, "")
-	c, err := New(testOptions(addr), discardLogger())
+	opts := testOptions(addr)
+	opts.GRPCGo = grpcGo
+	c, err := New(opts, discardLogger())
 	if err != nil {
 		b.Fatal(err)
 	}

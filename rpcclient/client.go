@@ -71,7 +71,11 @@ func New(opts Options, logger *slog.Logger) (*Client, error) {
 	)
 	switch impl {
 	case ImplGRPC:
-		t, err = NewGRPCTransport(opts, logger.With("impl", ImplGRPC))
+		if useH2Transport(opts) {
+			t = NewH2Transport(opts, logger.With("impl", ImplGRPC))
+		} else {
+			t, err = NewGRPCTransport(opts, logger.With("impl", ImplGRPC))
+		}
 	case ImplHTTP:
 		t, err = NewHTTPTransport(opts, logger.With("impl", ImplHTTP))
 	case ImplNone:

@@ -56,6 +56,11 @@ type Options struct {
 	MaxRecvSize int
 	MaxSendSize int
 
+	// GRPCGo makes a plain host:port target use grpc-go's client instead of
+	// the built-in unary HTTP/2 client (H2Transport); TLS and resolver
+	// targets always use grpc-go's.
+	GRPCGo bool
+
 	// RequestTimeout is rpc_request_timeout in ms (per attempt; 0 = none for gRPC).
 	RequestTimeout int
 	// CommandTimeout is rpc_command_timeout in ms: the budget of a whole call
