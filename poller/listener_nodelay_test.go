@@ -13,7 +13,7 @@ import (
 // setsockopt per connection): small frames must not wait for Nagle.
 func TestAcceptedConnsHaveNoDelay(t *testing.T) {
 	var st Stats
-	l, err := newListener("127.0.0.1:0", nil, 0, &st, slog.New(slog.DiscardHandler))
+	l, err := newListener("127.0.0.1:0", nil, false, 0, &st, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
