@@ -1,4 +1,4 @@
-package main
+package server
 
 // enableCompression accepts permessage-deflate offers on every WebSocket
 // endpoint (--enable_ws_compression; docs/compression.md).
