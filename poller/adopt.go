@@ -43,12 +43,7 @@ type adoptedAddr string
 func (adoptedAddr) Network() string  { return "adopted" }
 func (a adoptedAddr) String() string { return string(a) }
 
-func listenNoneAddr(o Options) net.Addr {
-	if o.Addr == "" {
-		return adoptedAddr("embedded")
-	}
-	return adoptedAddr(o.Addr)
-}
+func listenNoneAddr(Options) net.Addr { return adoptedAddr("embedded") }
 
 // listenNone makes the loops of a server that only adopts.
 func (s *epollServer) listenNone() error {

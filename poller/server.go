@@ -111,8 +111,8 @@ type Options struct {
 	// connection); the engine choice is ignored then.
 	TLS *tls.Config
 	// ListenNone: no listener; connections arrive only through Adopt (an
-	// embedding program's net/http server accepts them). Addr is then only
-	// the name Addr() reports ("embedded" when empty).
+	// embedding program's net/http server accepts them); Addr() is then
+	// "embedded", for log lines.
 	ListenNone bool
 }
 

@@ -78,12 +78,18 @@ type app struct {
 	sd       sdHooks // systemd: passed sockets, notify, watchdog (systemd.go)
 
 	pusher *pusherAPI // Pusher HTTP API and webhooks (pusherapi.go)
+
+	// embedded: no main listener; connections come from the embedding
+	// program's net/http server (embed.go).
+	embedded bool
 }
 
-func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log}
+func newApp(cfg *config.Config, log *slog.Logger) (*app, error) { return buildApp(cfg, log, false) }
+
+func buildApp(cfg *config.Config, log *slog.Logger, embedded bool) (*app, error) {
+	a := &app{cfg: cfg, log: log, embedded: embedded}
 	var tlsConfig *tls.Config
-	if cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "" {
+	if cfg.Server.SSLCert != "" && cfg.Server.SSLKey != "" && !embedded {
 		cert, err := tls.LoadX509KeyPair(cfg.Server.SSLCert, cfg.Server.SSLKey)
 		if err != nil {
 			return nil, fmt.Errorf("--ssl_cert/--ssl_key: %w", err)
@@ -188,6 +194,7 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		MaxConn:        cfg.Server.MaxConn,
 		ReadBufferSize: cfg.WS.ReadBufferSize,
 		TLS:            tlsConfig,
+		ListenNone:     embedded,
 		// Back-pressure: while the disconnect queue is over its bound, new
 		// connections wait in the kernel's backlog.
 		AcceptPaused: a.node.AcceptPaused,
