@@ -246,3 +246,34 @@ func TestEmbeddedShutdown(t *testing.T) {
 		t.Fatalf("after shutdown: %s", res.Status)
 	}
 }
+
+// Handler serves the command's other main-port paths by their own path
+// (here the health check); before Start the handlers answer 503.
+func TestEmbeddedHandler(t *testing.T) {
+	e := startEmbedded(t, (*httptest.Server).Start)
+	mux := http.NewServeMux()
+	mux.Handle("/", e.srv.Handler())
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+	res, err := http.Get(hs.URL + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("health through Handler: %s", res.Status)
+	}
+	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/cable")
+	welcomeSubscribe(c)
+
+	idle, err := New(config.Default(), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	idle.WebSocketHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/cable", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("before Start: %d", rec.Code)
+	}
+	_ = idle.Shutdown(context.Background())
+}
