@@ -25,6 +25,7 @@ import (
 // the handshake, read-stall and write timeouts once a second.
 type epollServer struct {
 	engine
+	adoptState // connections handed over by an embedding program (adopt.go)
 
 	ln    *listener
 	loops []*loop
@@ -49,9 +50,10 @@ type loop struct {
 	wake int // eventfd that interrupts epoll_wait: shutdown, the watchdog's wake-up
 	buf  []byte
 
-	mu     sync.Mutex
-	conns  map[int]*Conn
-	exited bool // descriptors closed; guarded by mu (heartbeat.go)
+	mu      sync.Mutex
+	conns   map[int]*Conn
+	adopted []*Conn // handed over by Adopt, registered by the loop (adopt.go)
+	exited  bool    // descriptors closed; guarded by mu (heartbeat.go)
 
 	beat *heartbeat.Beat // one tick per epoll_wait return (heartbeat.go)
 }
@@ -62,12 +64,18 @@ func newEpollServer(opts Options, h Handler, httpServer *fasthttp.Server, log *s
 
 func (s *epollServer) Addr() net.Addr {
 	if s.ln == nil {
+		if s.opts.ListenNone && len(s.loops) > 0 {
+			return listenNoneAddr(s.opts)
+		}
 		return nil
 	}
 	return s.ln.Addr()
 }
 
 func (s *epollServer) Listen() error {
+	if s.opts.ListenNone {
+		return s.listenNone()
+	}
 	ln, err := newListener(s.opts.Addr, s.opts.Listener, s.opts.ReusePort, s.opts.MaxConn, &s.stats, s.log)
 	if err != nil {
 		return err
@@ -121,6 +129,10 @@ func (s *epollServer) Serve() error {
 }
 
 func (s *epollServer) StopAccepting() {
+	s.adoptStopped.Store(true)
+	if f := s.fallback.Load(); f != nil {
+		f.stopAdopting()
+	}
 	if s.ln == nil {
 		return
 	}
@@ -197,6 +209,9 @@ func (s *epollServer) Shutdown(ctx context.Context) error {
 		one[0] = 1
 		_, _ = unix.Write(l.wake, one[:])
 	}
+	if f := s.fallback.Load(); f != nil {
+		_ = f.Shutdown(ctx)
+	}
 	select {
 	case <-s.done:
 		return nil
@@ -237,6 +252,7 @@ func (l *loop) run() {
 			switch fd {
 			case l.wake:
 				l.drainWake()
+				l.takeAdopted()
 				select {
 				case <-l.s.stopping:
 					l.mu.Lock()

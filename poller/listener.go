@@ -105,7 +105,11 @@ func (l *listener) Close() error {
 	return l.Listener.Close()
 }
 
-func (l *listener) released() { l.open.Add(-1) }
+func (l *listener) released() {
+	if l != nil { // nil: a server with no listener (Options.ListenNone)
+		l.open.Add(-1)
+	}
+}
 
 // Accept returns (nil, nil) when there is nothing (more) to accept, as
 // netpoll expects.

@@ -36,6 +36,9 @@ type Server interface {
 	Stats() StatsSnapshot
 	// Heartbeats are the loops the systemd watchdog checks (heartbeat.go).
 	Heartbeats() []*heartbeat.Beat
+	// Adopt serves a connection another server accepted, with the bytes
+	// already read from it in front (adopt.go); nc is closed on error.
+	Adopt(nc net.Conn, read []byte) error
 }
 
 // Engines lists the engine names New accepts.
@@ -55,6 +58,9 @@ func New(engine string, opts Options, h Handler, httpServer *fasthttp.Server, lo
 	}
 	if opts.TLS != nil {
 		return newStdServer(opts, h, httpServer, log), nil
+	}
+	if opts.ListenNone && engine == "netpoll" {
+		return nil, errAdoptNetpoll
 	}
 	switch engine {
 	case "", "epoll":
@@ -107,6 +113,10 @@ type Options struct {
 	// TLS, when set, serves TLS with Go's crypto/tls (a goroutine per
 	// connection); the engine choice is ignored then.
 	TLS *tls.Config
+	// ListenNone: no listener; connections arrive only through Adopt (an
+	// embedding program's net/http server accepts them); Addr() is then
+	// "embedded", for log lines.
+	ListenNone bool
 }
 
 // DefaultFrameTimeout is --ws_frame_timeout's default.

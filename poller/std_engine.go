@@ -33,6 +33,10 @@ type stdServer struct {
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 	stop     chan struct{}
+	// Adopted connections (adopt.go): refused once adoptStopped (under
+	// mu); sweepOnce starts the sweeper of a server without a listener.
+	adoptStopped bool
+	sweepOnce    sync.Once
 }
 
 func newStdServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slog.Logger) *stdServer {
@@ -41,12 +45,18 @@ func newStdServer(opts Options, h Handler, httpServer *fasthttp.Server, log *slo
 
 func (s *stdServer) Addr() net.Addr {
 	if s.ln == nil {
+		if s.opts.ListenNone {
+			return listenNoneAddr(s.opts)
+		}
 		return nil
 	}
 	return s.ln.Addr()
 }
 
 func (s *stdServer) Listen() error {
+	if s.opts.ListenNone {
+		return nil
+	}
 	ln, err := listenTCP(s.opts.Addr, s.opts.Listener, s.opts.ReusePort)
 	if err != nil {
 		return err
@@ -59,6 +69,12 @@ func (s *stdServer) Listen() error {
 }
 
 func (s *stdServer) Serve() error {
+	if s.ln == nil {
+		// Only adopted connections: Adopt starts the sweeper.
+		<-s.stop
+		s.wg.Wait()
+		return nil
+	}
 	sw := &sweeper{opts: s.opts, log: s.log, stop: s.stop, conns: s.snapshot, beat: s.sweeperBeat()}
 	go sw.run()
 	for {
@@ -126,6 +142,7 @@ func (s *stdServer) snapshot(dst []*Conn) []*Conn {
 }
 
 func (s *stdServer) StopAccepting() {
+	s.stopAdopting()
 	if s.ln != nil {
 		_ = s.ln.Close()
 	}

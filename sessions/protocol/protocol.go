@@ -9,7 +9,7 @@
 //
 // Adding a protocol: a new package under sessions/ that implements Protocol
 // (and any of the optional hooks below), plus one line where the server
-// chooses a protocol for a connection (cmd/densecable/websocket.go).
+// chooses a protocol for a connection (cmd/server/websocket.go).
 package protocol
 
 import (
