@@ -19,7 +19,9 @@ type cachedFrame struct {
 	frame  []byte
 }
 
-func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
+// deliver hands p's frames to its subscribers: direct sends each at once
+// (Send), else they are gathered (Queue) for the gate's Flush.
+func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 	sh := h.shardFor(p.Stream)
 	sh.mu.RLock()
 	st := sh.streams[p.Stream]
@@ -50,10 +52,12 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
 			if frame == nil {
 				continue
 			}
-			if sub.Queue(frame) {
+			sent++
+			if direct {
+				sub.Send(frame)
+			} else if sub.Queue(frame) {
 				d.dirty = append(d.dirty, sub)
 			}
-			sent++
 		}
 	}
 	sh.mu.RUnlock()

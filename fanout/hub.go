@@ -22,8 +22,9 @@ type Subscriber interface {
 	// same *Format share a broadcast's frame: give one pointer per
 	// (Encoder, Framer) pair (NewFormats interns them).
 	Format() *Format
-	// Send queues a complete frame without blocking. The frame is shared
-	// and must not be modified.
+	// Send writes (or, when the socket is busy, queues) a complete frame
+	// without blocking, behind anything queued before. The frame is shared
+	// and must not be modified. A publication delivered alone uses it.
 	Send(frame []byte)
 	// Queue gathers a frame for the next Flush (broadcast batches); it
 	// reports whether the subscriber had nothing gathered before.
@@ -225,8 +226,16 @@ func (h *Hub) runGate(ch chan *broker.Publication) {
 				break drain
 			}
 		}
+		if len(batch) == 1 {
+			// A publication alone has nothing to share a write with: each
+			// subscriber gets its frame at once (one pass over the
+			// subscribers and one write(2) each), not gathered then flushed
+			// in a second pass.
+			h.deliver(&d, p, true)
+			continue
+		}
 		for _, q := range batch {
-			h.deliver(&d, q)
+			h.deliver(&d, q, false)
 		}
 		for i, s := range d.dirty {
 			s.Flush()
