@@ -44,19 +44,26 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 			d.reply.Offset = p.Offset
 		}
 		d.cache = d.cache[:0]
-		for sub := range subs {
+		for sub, m := range subs {
 			if p.Meta.ExcludeSocket != "" && sub.ID() == p.Meta.ExcludeSocket {
 				continue
 			}
-			frame := d.frameFor(h, sub.Format())
+			frame := d.frameFor(h, m.format)
 			if frame == nil {
 				continue
 			}
 			sent++
-			if direct {
+			switch {
+			case !direct:
+				if sub.Queue(frame) {
+					d.dirty = append(d.dirty, sub)
+				}
+			case m.out != nil:
+				if err := m.out.Write(frame); err != nil {
+					sub.(Direct).OutputFailed(err)
+				}
+			default:
 				sub.Send(frame)
-			} else if sub.Queue(frame) {
-				d.dirty = append(d.dirty, sub)
 			}
 		}
 	}
