@@ -19,8 +19,10 @@ type cachedFrame struct {
 	frame  []byte
 }
 
-// deliver hands p's frames to its subscribers: direct sends each at once
-// (Send), else they are gathered (Queue) for the gate's Flush.
+// deliver hands p's frames to its subscribers: direct writes each at once
+// (the subscriber's Output, else Send), else they are gathered (Queue) for
+// the gate's Flush. Direct writes happen under the shard's read lock, so a
+// frame is in the connection's output before an Unsubscribe returns.
 func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 	sh := h.shardFor(p.Stream)
 	sh.mu.RLock()
