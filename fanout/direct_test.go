@@ -20,8 +20,10 @@ type directSub struct {
 	failed []error
 }
 
-func (s *directSub) ID() string      { return "d" }
-func (s *directSub) Format() *Format { return testFormats.Get(encoders.NewJSON(), frames.WebSocketFramer()) }
+func (s *directSub) ID() string { return "d" }
+func (s *directSub) Format() *Format {
+	return testFormats.Get(encoders.NewJSON(), frames.WebSocketFramer())
+}
 func (s *directSub) record(p string) {
 	s.mu.Lock()
 	s.paths = append(s.paths, p)
