@@ -2,7 +2,17 @@
 # Summarises bench/floor.sh: input lines "server case round us_per_delivery
 # lost" (tab-separated); prints per case each server's median µs of server
 # CPU per delivery with the rounds, the per-round ratio densecable / floor
-# and its median. POSIX awk.
+# and its median; with a "baseline" server (BASELINE=), also its µs, the
+# ratio baseline / floor and densecable / baseline per round. POSIX awk.
+
+# ratios "a / b" per round (a space-separated list).
+function ratio_list(a, b, c,    r, out) {
+  out = ""
+  for (r = 1; r <= nrounds; r++)
+    if ((a, c, r) in byround && (b, c, r) in byround && byround[b, c, r] > 0)
+      out = out " " sprintf("%.2f", byround[a, c, r] / byround[b, c, r])
+  return substr(out, 2)
+}
 
 function median(list,    a, n, i, j, t) {
   n = split(list, a, " ")
@@ -35,6 +45,12 @@ END {
       sprintf("%.2f (%s)", median(us["densecable", c]), substr(us["densecable", c], 2)),
       sprintf("%.2f (%s)", median(us["floor", c]), substr(us["floor", c], 2)),
       sprintf("%s (%.2f)", substr(ratios, 2), median(ratios))
+    if (("baseline", c) in us) {
+      printf "%-6s %-30s %-30s %s\n", "", sprintf("baseline %.2f (%s)", median(us["baseline", c]), substr(us["baseline", c], 2)),
+        sprintf("baseline/floor %s (%.2f)", ratio_list("baseline", "floor", c), median(ratio_list("baseline", "floor", c))),
+        sprintf("densecable/baseline %s (%.2f)", ratio_list("densecable", "baseline", c), median(ratio_list("densecable", "baseline", c)))
+      lost["densecable", c] += lost["baseline", c]
+    }
     if (lost["densecable", c] + lost["floor", c] > 0)
       printf "       lost deliveries: densecable %d, floor %d\n", lost["densecable", c], lost["floor", c]
   }

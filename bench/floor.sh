@@ -15,7 +15,9 @@
 # Usage: bench/floor.sh [DENSECABLE]   (a binary or git revision; default:
 #   the working tree). Environment: ROUNDS (3), CONNS (5000),
 #   ONE_SAMPLE (40), ONE_RATE (5 broadcasts/s), BURST_SAMPLE (256),
-#   BURST_CONCURRENT (64), BENCH_OUT (default mktemp -d),
+#   BURST_CONCURRENT (64), BENCH_OUT (default mktemp -d), BASELINE (a
+#   second densecable, binary or git revision, run in every round too:
+#   old against new in the same run),
 #   BENCH_WS_PORT, BENCH_BROADCAST_PORT, BENCH_RPC_PORT (29280, 29290, 29251).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,9 @@ else
   go build -o bin/densecable ./cmd/densecable
   DC=bin/densecable
 fi
+if [[ -n ${BASELINE:-} ]]; then
+  BASE=$(bench_build_densecable "$BASELINE" "$BUILD" baseline)
+fi
 go build -o bin/densecable-floor ./bench/floor
 go build -o bin/densecable-benchapp ./bench/app
 go build -o bin/densecable-loadgen ./bench/loadgen
@@ -66,7 +71,9 @@ run_one() { # label round
   if [[ $1 == floor ]]; then
     bench_start "$OUT/floor-$2.log" bin/densecable-floor --addr "127.0.0.1:$WS_PORT"
   else
-    bench_start "$OUT/densecable-$2.log" "$DC" --host 127.0.0.1 --port "$WS_PORT" \
+    local bin=$DC
+    [[ $1 == baseline ]] && bin=$BASE
+    bench_start "$OUT/$1-$2.log" "$bin" --host 127.0.0.1 --port "$WS_PORT" \
       --rpc_host "127.0.0.1:$RPC_PORT" --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --log_level warn \
       --ping_interval 3600 # the floor sends no pings: count deliveries only
   fi
@@ -82,13 +89,16 @@ run_one() { # label round
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  if ((round % 2)); then
-    run_one densecable "$round"
-    run_one floor "$round"
-  else
-    run_one floor "$round"
-    run_one densecable "$round"
+  servers=(densecable floor)
+  [[ -n ${BASELINE:-} ]] && servers+=(baseline)
+  if ((round % 2 == 0)); then # the order flips each round
+    for ((i = 0, j = ${#servers[@]} - 1; i < j; i++, j--)); do
+      t=${servers[i]}
+      servers[i]=${servers[j]}
+      servers[j]=$t
+    done
   fi
+  for srv in "${servers[@]}"; do run_one "$srv" "$round"; done
 done
 
 echo "results in $OUT ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -19,7 +19,11 @@ type cachedFrame struct {
 	frame  []byte
 }
 
-func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
+// deliver hands p's frames to its subscribers: direct writes each at once
+// (the subscriber's Output, else Send), else they are gathered (Queue) for
+// the gate's Flush. Direct writes happen under the shard's read lock, so a
+// frame is in the connection's output before an Unsubscribe returns.
+func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 	sh := h.shardFor(p.Stream)
 	sh.mu.RLock()
 	st := sh.streams[p.Stream]
@@ -42,18 +46,27 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication) {
 			d.reply.Offset = p.Offset
 		}
 		d.cache = d.cache[:0]
-		for sub := range subs {
+		for sub, m := range subs {
 			if p.Meta.ExcludeSocket != "" && sub.ID() == p.Meta.ExcludeSocket {
 				continue
 			}
-			frame := d.frameFor(h, sub.Format())
+			frame := d.frameFor(h, m.format)
 			if frame == nil {
 				continue
 			}
-			if sub.Queue(frame) {
-				d.dirty = append(d.dirty, sub)
-			}
 			sent++
+			switch {
+			case !direct:
+				if sub.Queue(frame) {
+					d.dirty = append(d.dirty, sub)
+				}
+			case m.out != nil:
+				if err := m.out.Write(frame); err != nil {
+					sub.(Direct).OutputFailed(err)
+				}
+			default:
+				sub.Send(frame)
+			}
 		}
 	}
 	sh.mu.RUnlock()

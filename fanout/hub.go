@@ -22,14 +22,41 @@ type Subscriber interface {
 	// same *Format share a broadcast's frame: give one pointer per
 	// (Encoder, Framer) pair (NewFormats interns them).
 	Format() *Format
-	// Send queues a complete frame without blocking. The frame is shared
-	// and must not be modified.
+	// Send writes (or, when the socket is busy, queues) a complete frame
+	// without blocking, behind anything queued before. The frame is shared
+	// and must not be modified. A publication delivered alone uses it.
 	Send(frame []byte)
 	// Queue gathers a frame for the next Flush (broadcast batches); it
 	// reports whether the subscriber had nothing gathered before.
 	Queue(frame []byte) (first bool)
 	// Flush writes what Queue gathered.
 	Flush()
+}
+
+// Direct is implemented by a Subscriber whose broadcast frames may go
+// straight to its transport: a publication delivered alone is then written
+// without touching the subscriber itself, which saves a cache miss per
+// delivery on the paced path (docs/benchmarks.md, the one-write floor).
+type Direct interface {
+	// Output is where Send would write, or nil when every frame must go
+	// through Send. The hub asks once, at Subscribe.
+	Output() Output
+	// OutputFailed handles an error from Output's Write as Send would
+	// (cutting off a client that is too slow).
+	OutputFailed(err error)
+}
+
+// Output is a transport's non-blocking write: it writes or queues frame
+// behind anything queued before, or fails (too slow, closed).
+type Output interface {
+	Write(frame []byte) error
+}
+
+// member is a subscriber's entry under a channel identifier: what the
+// delivery loop needs, so that it does not have to ask the subscriber.
+type member struct {
+	format *Format
+	out    Output // nil: Send
 }
 
 // Format is a codec and a transport's framing: what a broadcast frame is
@@ -107,7 +134,7 @@ type shard struct {
 // identifier is part of the message every subscriber gets.
 type stream struct {
 	name     string // the key in the shard's table
-	channels map[string]map[Subscriber]struct{}
+	channels map[string]map[Subscriber]member
 }
 
 // New creates a hub and starts its gates.
@@ -153,7 +180,7 @@ func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) string {
 	sh.mu.Lock()
 	st := sh.streams[streamName]
 	if st == nil {
-		st = &stream{name: streamName, channels: make(map[string]map[Subscriber]struct{}, 1)}
+		st = &stream{name: streamName, channels: make(map[string]map[Subscriber]member, 1)}
 		sh.streams[streamName] = st
 		h.streams.Add(1)
 		if h.opts.OnStreamAdded != nil {
@@ -162,10 +189,14 @@ func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) string {
 	}
 	subs := st.channels[identifier]
 	if subs == nil {
-		subs = make(map[Subscriber]struct{})
+		subs = make(map[Subscriber]member)
 		st.channels[identifier] = subs
 	}
-	subs[sub] = struct{}{}
+	m := member{format: sub.Format()}
+	if d, ok := sub.(Direct); ok {
+		m.out = d.Output()
+	}
+	subs[sub] = m
 	name := st.name
 	sh.mu.Unlock()
 	return name
@@ -230,8 +261,16 @@ func (h *Hub) runGate(ch chan *broker.Publication) {
 				break drain
 			}
 		}
+		if len(batch) == 1 {
+			// A publication alone has nothing to share a write with: each
+			// subscriber gets its frame at once (one pass over the
+			// subscribers and one write(2) each), not gathered then flushed
+			// in a second pass.
+			h.deliver(&d, p, true)
+			continue
+		}
 		for _, q := range batch {
-			h.deliver(&d, q)
+			h.deliver(&d, q, false)
 		}
 		for i, s := range d.dirty {
 			s.Flush()

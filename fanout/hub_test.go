@@ -129,7 +129,7 @@ func BenchmarkBroadcast1000(b *testing.B) {
 	p := &broker.Publication{Stream: "all", Data: `{"action":"broadcast","payload":"hello"}`}
 	b.ReportAllocs()
 	for b.Loop() {
-		h.deliver(d, p)
+		h.deliver(d, p, false)
 	}
 	h.Shutdown()
 }

@@ -38,9 +38,14 @@ func (s *connSub) ID() string                { return s.id }
 func (s *connSub) Encoder() encoders.Encoder { return s.enc }
 func (s *connSub) Format() *Format           { return testFormats.Get(s.enc, frames.WebSocketFramer()) }
 
+// Send writes behind what another gate gathered, as poller.Conn.Write does.
 func (s *connSub) Send(f []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, c := range s.corked {
+		s.writeLocked(c)
+	}
+	s.corked = nil
 	s.writeLocked(f)
 }
 

@@ -173,6 +173,19 @@ func (s *Session) write(frame []byte) {
 	}
 }
 
+// Output implements fanout.Direct: a broadcast frame goes straight to the
+// transport, as Send would put it, unless a protocol.Driver must see it.
+func (s *Session) Output() fanout.Output {
+	if s.wire.driver != nil {
+		return nil
+	}
+	return s.conn
+}
+
+// OutputFailed implements fanout.Direct. A transport refuses writes once
+// the session is closing, so skipping Send's closed check changes nothing.
+func (s *Session) OutputFailed(err error) { s.writeFailed(err) }
+
 // Queue implements fanout.Subscriber: gather a broadcast frame.
 func (s *Session) Queue(frame []byte) bool {
 	if s.wire.driver != nil {
