@@ -101,21 +101,34 @@ func TestAppendRequestFallsBack(t *testing.T) {
 	}
 }
 
+// BenchmarkAppendRequest: "full" is a Connect with three maps, "subscribe"
+// what a session sends to subscribe in the connect benchmark (URL and
+// REMOTE_ADDR only).
 func BenchmarkAppendRequest(b *testing.B) {
-	req := encodeSamples()[2]
 	buf := make([]byte, 0, 1024)
-	b.Run("protowire", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			buf, _ = appendRequest(buf[:0], req)
-		}
-	})
-	b.Run("proto.Marshal", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			buf, _ = proto.MarshalOptions{}.MarshalAppend(buf[:0], req)
-		}
-	})
+	for _, c := range []struct {
+		name string
+		req  proto.Message
+	}{
+		{"full", encodeSamples()[2]},
+		{"subscribe", &rpcpb.CommandMessage{
+			Command: "subscribe", Identifier: `{"channel":"BenchmarkChannel"}`, ConnectionIdentifiers: `{"user_id":"1"}`,
+			Env: &rpcpb.Env{Url: "ws://localhost:8080/cable", Headers: map[string]string{"REMOTE_ADDR": "127.0.0.1"}},
+		}},
+	} {
+		b.Run(c.name+"/protowire", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = appendRequest(buf[:0], c.req)
+			}
+		})
+		b.Run(c.name+"/proto.Marshal", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = proto.MarshalOptions{}.MarshalAppend(buf[:0], c.req)
+			}
+		})
+	}
 }
 
 // FuzzAppendRequest decodes arbitrary bytes into each request type (the
