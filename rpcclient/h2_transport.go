@@ -143,8 +143,10 @@ func (t *H2Transport) call(ctx context.Context, path, sid string, req, res proto
 
 	bp := msgBufPool.Get().(*[]byte)
 	msg := append((*bp)[:0], 0, 0, 0, 0, 0) // uncompressed flag, length
-	msg, err := proto.MarshalOptions{}.MarshalAppend(msg, req)
-	if err != nil {
+	var err error
+	if out, ok := appendRequest(msg, req); ok {
+		msg = out
+	} else if msg, err = (proto.MarshalOptions{}).MarshalAppend(msg, req); err != nil {
 		msgBufPool.Put(bp)
 		return status.Error(codes.Internal, "grpc: error while marshaling: "+err.Error())
 	}
