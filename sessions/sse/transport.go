@@ -203,7 +203,9 @@ func (t *Transport) keep(p *pending, frame []byte) error {
 // start writes the 200 head and the kept events in one write (p.mu held),
 // then lets writes through.
 func (t *Transport) start(p *pending) {
-	buf := p.heads.append(make([]byte, 0, 768+p.backBytes), http.StatusOK, p.origin)
+	var scratch [1024]byte // the head, so that buf is allocated at its size
+	head := p.heads.append(scratch[:0], http.StatusOK, p.origin)
+	buf := append(make([]byte, 0, len(head)+p.backBytes), head...)
 	for _, f := range p.backlog {
 		if !drop(f, p.raw) {
 			buf = append(buf, f...)
