@@ -3,6 +3,7 @@ package sse
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
@@ -145,6 +146,19 @@ func (h *Handler) headers(cors []frames.Header) []frames.Header {
 // head costs no allocation of its own before it is written.
 type heads struct {
 	lines []byte // every header line after the origin, CRLF-terminated
+
+	star     sync.Once
+	starHead []byte // the 200 head for Access-Control-Allow-Origin: *
+}
+
+// ok is the 200 head for origin: shared for "*" (no CORS list), rendered
+// per request otherwise. Callers must not modify it.
+func (h *heads) ok(origin string) []byte {
+	if origin != "*" {
+		return h.append(nil, http.StatusOK, origin)
+	}
+	h.star.Do(func() { h.starHead = h.append(nil, http.StatusOK, "*") })
+	return h.starHead
 }
 
 // append writes the head for status; an error head also says that the

@@ -200,18 +200,18 @@ func (t *Transport) keep(p *pending, frame []byte) error {
 	return nil
 }
 
-// start writes the 200 head and the kept events in one write (p.mu held),
-// then lets writes through.
+// start sends the 200 head and the kept events in one flush (p.mu held),
+// then lets writes through. Nothing is copied: the head is the handler's
+// shared rendering for the usual origin and the events are the shared
+// frames, so a stream's start leaves no buffer behind for the GC.
 func (t *Transport) start(p *pending) {
-	var scratch [1024]byte // the head, so that buf is allocated at its size
-	head := p.heads.append(scratch[:0], http.StatusOK, p.origin)
-	buf := append(make([]byte, 0, len(head)+p.backBytes), head...)
+	_, _ = t.out.Queue(p.heads.ok(p.origin))
 	for _, f := range p.backlog {
 		if !drop(f, p.raw) {
-			buf = append(buf, f...)
+			_, _ = t.out.Queue(f)
 		}
 	}
-	_ = t.out.Write(buf) // a failure closes the socket: OnClose follows
+	_ = t.out.Flush() // a failure closes the socket: OnClose follows
 	if p.raw {
 		t.phase.Store(streamingRaw)
 	} else {
