@@ -126,14 +126,11 @@ func (c *Conn) signalResumed() {
 func (c *Conn) SetDataOpCode(op ws.OpCode) { c.dataOp = op }
 
 // Framer implements sessions.Transport: messages travel as WebSocket frames.
-// A held HTTP response frames with what SetFramer set; a connection that
-// agreed on permessage-deflate gets the compressing one.
+// A connection that agreed on permessage-deflate gets the compressing one.
+// (Held HTTP responses frame in their own transport: sse, longpoll.)
 func (c *Conn) Framer() frames.Framer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if h := c.held; h != nil && h.framer != nil {
-		return h.framer
-	}
 	if c.asm.Deflate {
 		return frames.DeflateFramer()
 	}
@@ -438,10 +435,11 @@ func (c *Conn) listenerLocked() closer {
 	if c.recv != nil {
 		return c.recv
 	}
-	if h := c.held; h != nil && h.recv != nil {
-		r := h.recv
-		h.recv = nil
-		return r
+	if h := c.held; h != nil {
+		if r := h.receiver(); r != nil {
+			h.cur = nil
+			return r
+		}
 	}
 	return nil
 }

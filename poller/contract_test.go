@@ -157,6 +157,7 @@ var engineContract = []struct {
 	{"held HTTP: bad bodies get 4xx", contractHeldBadBodies},
 	{"held HTTP: slow reader cut off by the pending bound", contractHeldSlowReaderCutOff},
 	{"held HTTP: bytes sent during a stream wait, the stream goes on", contractHeldStreamIgnoresInput},
+	{"held HTTP: a waiting stream keeps no request", contractHeldKeepsNoRequest},
 }
 
 // contractEngines are the engine names the contract runs on; "tls" is the

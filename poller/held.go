@@ -80,29 +80,48 @@ func (e *engine) holdHead(c *Conn, head []byte, maxBody int) bool {
 	if c.held == nil {
 		c.held = &heldState{}
 	}
-	c.held.req = req
+	c.held.cur = req
 	c.state = stateBody
 	c.mu.Unlock()
 	return true
 }
 
 // heldState is what a connection keeps for held requests, allocated with
-// its first one.
+// its first one. An idle SSE stream or long poll keeps it as long as it
+// waits, so it is kept to 32 bytes (heldStateSize): no request head, no
+// headers, no buffer once the request is served.
 type heldState struct {
-	req           *HTTPRequest // the request whose body is being read
-	recv          HTTPReceiver
-	framer        frames.Framer // nil: WebSocket frames
-	keepAlive     bool          // the client did not ask to close
-	closeAtFinish bool          // bytes came behind the held request
+	// cur is the request whose body is being read (*HTTPRequest, in
+	// stateBody), then the HTTPReceiver of the held response (stateHeld):
+	// never both at once, so one field serves.
+	cur           any
+	keepAlive     bool // the client did not ask to close
+	closeAtFinish bool // bytes came behind the held request
 	// resumed (netpoll, TLS) is closed when a held response finishes or
 	// the socket closes: a reader that got bytes while the response was
 	// held waits for it.
 	resumed chan struct{}
 }
 
+// heldStateSize is heldState's bound (a size class of the allocator):
+// held_test.go fails when a field pushes it into the next one.
+const heldStateSize = 32
+
+// request is the request whose body is being read (read side, stateBody).
+func (h *heldState) request() *HTTPRequest {
+	r, _ := h.cur.(*HTTPRequest)
+	return r
+}
+
+// receiver is the held response's receiver (nil: none, or not held).
+func (h *heldState) receiver() HTTPReceiver {
+	r, _ := h.cur.(HTTPReceiver)
+	return r
+}
+
 // bodyLen is how many body bytes the request being read waits for (read
 // side only, in stateBody).
-func (c *Conn) bodyLen() int { return c.held.req.contentLength }
+func (c *Conn) bodyLen() int { return c.held.request().contentLength }
 
 // serveHeld hands a request whose body is complete to the handler. body
 // may alias a read buffer. pipelined says bytes came behind the request in
@@ -113,7 +132,7 @@ func (c *Conn) bodyLen() int { return c.held.req.contentLength }
 func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 	c.mu.Lock()
 	h := c.held
-	req := h.req
+	req := h.request()
 	req.Body = body
 	c.state = stateHeld
 	h.keepAlive = !req.Close
@@ -123,7 +142,7 @@ func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 	recv := e.handler.(HTTPHandler).ServeHeld(c, req)
 	req.Body = nil
 	c.mu.Lock()
-	h.req = nil
+	h.cur = nil // the request is the handler's now: kept only if it keeps it
 	switch {
 	case c.closed:
 		// Closed during ServeHeld: the close found no receiver to tell.
@@ -136,20 +155,9 @@ func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 		c.mu.Unlock()
 		return false // finished already
 	}
-	h.recv = recv
+	h.cur = recv
 	c.mu.Unlock()
 	return true
-}
-
-// SetFramer sets how the core frames messages for this connection (the
-// sessions.Transport Framer): an SSE event, a long-poll line. Call it from
-// ServeHeld, before the connection is shared.
-func (c *Conn) SetFramer(f frames.Framer) {
-	c.mu.Lock()
-	if c.held != nil {
-		c.held.framer = f
-	}
-	c.mu.Unlock()
 }
 
 // KeepAlive reports whether the held request's connection may serve
@@ -173,7 +181,7 @@ func (c *Conn) Finish() bool {
 		return false
 	}
 	h := c.held
-	h.recv, h.framer = nil, nil
+	h.cur = nil
 	if !h.keepAlive || h.closeAtFinish {
 		c.closeAfter = true
 		flushing := c.flushing

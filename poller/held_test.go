@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/densecable/densecable/frames"
 )
@@ -28,6 +29,7 @@ type heldCall struct {
 	c    *Conn
 	body string
 	uri  string
+	req  weak.Pointer[HTTPRequest] // heldstate_test.go: is it still kept?
 }
 
 func (s *heldTestState) init() {
@@ -56,7 +58,7 @@ func (h *testHandler) ServeHeld(c *Conn, req *HTTPRequest) HTTPReceiver {
 		_ = c.Write(frames.AppendResponseHead(nil, 200, []frames.Header{{Key: "Content-Type", Value: "text/event-stream"}}))
 		_ = c.Write([]byte("hello\n"))
 	}
-	h.held.conns <- heldCall{c: c, body: body, uri: req.URI}
+	h.held.conns <- heldCall{c: c, body: body, uri: req.URI, req: weak.Make(req)}
 	return heldTestRecv{&h.held}
 }
 

@@ -155,7 +155,7 @@ func (s *Server) poll(p *Poll, req *Request, r Responder) bool {
 	p.mu.Lock()
 	prev := p.held
 	p.held = r
-	p.holdEnd = now.Add(s.opts.Interval).UnixNano()
+	p.until = now.Add(s.opts.Interval).UnixNano()
 	answerNow := len(p.buf) > 0 || p.status != 0
 	if answerNow {
 		p.flushAt = now.UnixNano()
@@ -182,8 +182,8 @@ func (s *Server) poll(p *Poll, req *Request, r Responder) bool {
 func (s *Server) Cancel(p *Poll, r Responder) {
 	p.mu.Lock()
 	if p.held == r {
-		p.held, p.flushAt, p.holdEnd = nil, 0, 0
-		p.expire = time.Now().Add(s.opts.KeepaliveTimeout).UnixNano()
+		p.held, p.flushAt = nil, 0
+		p.until = time.Now().Add(s.opts.KeepaliveTimeout).UnixNano()
 		p.schedule()
 	}
 	p.mu.Unlock()
@@ -195,7 +195,7 @@ func (s *Server) due(p *Poll, now time.Time) {
 	t := now.UnixNano()
 	p.mu.Lock()
 	if p.held != nil {
-		if (p.flushAt != 0 && p.flushAt <= t) || p.holdEnd <= t {
+		if (p.flushAt != 0 && p.flushAt <= t) || p.until <= t {
 			r, res := p.takeLocked(now)
 			ended := p.status != 0
 			if !ended {
@@ -212,7 +212,7 @@ func (s *Server) due(p *Poll, now time.Time) {
 		p.mu.Unlock()
 		return
 	}
-	if p.expire > t {
+	if p.until > t {
 		p.schedule()
 		p.mu.Unlock()
 		return

@@ -3,6 +3,7 @@ package sse
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
@@ -45,7 +46,7 @@ func NewHandler(node *sessions.Node, opts Options, log *slog.Logger) *Handler {
 		opts.MaxBacklog = 1 << 20
 	}
 	h := &Handler{node: node, opts: opts, log: log}
-	for _, hd := range h.headers(h.cors(""))[1:] {
+	for _, hd := range h.headers(h.cors("")) {
 		h.heads.lines = append(h.heads.lines, hd.Key+": "+hd.Value+"\r\n"...)
 	}
 	return h
@@ -57,21 +58,19 @@ func NewHandler(node *sessions.Node, opts Options, log *slog.Logger) *Handler {
 // returned), or creates the session and returns it: the response starts
 // once the connection is authenticated and every subscription confirmed.
 func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte) Closer {
-	cors := h.cors(req.Get("origin"))
-	if cors[0].Value == "" {
-		cors = cors[1:]
-	}
+	// The CORS headers are built only for an answer given at once: a
+	// stream's head is rendered from h.heads.
+	origin := h.allowedOrigin(req.Get("origin"))
 	switch method {
 	case http.MethodOptions:
-		c.Respond(http.StatusOK, cors, nil)
+		c.Respond(http.StatusOK, h.cors(origin), nil)
 		return nil
 	case http.MethodGet, http.MethodPost:
 	default:
 		h.log.Debug("sse: method not allowed", "method", method, "remote", c.RemoteIP())
-		c.Respond(http.StatusMethodNotAllowed, cors, nil)
+		c.Respond(http.StatusMethodNotAllowed, h.cors(origin), nil)
 		return nil
 	}
-	headers := h.headers(cors)
 	q := req.Query()
 	var cmds []*encoders.Message
 	var err error
@@ -87,12 +86,13 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 	}
 	if err != nil {
 		h.log.Debug("sse: failed to build subscribe command", "error", err, "remote", c.RemoteIP())
-		c.Respond(http.StatusBadRequest, headers, nil)
+		c.Respond(http.StatusBadRequest, h.headers(h.cors(origin)), nil)
 		return nil
 	}
-	t := newTransport(c, rawParam(q), len(cmds), &h.heads, h.allowedOrigin(req.Get("origin")), h.opts.MaxBacklog)
+	t := newTransport(c, rawParam(q), len(cmds), &h.heads, origin, h.opts.MaxBacklog)
 	s := h.node.NewSession(t, proto, req)
 	for _, m := range cmds {
+		m.Identifier = shareIdentifier(m.Identifier)
 		s.ReceiveCommand(m, len(m.Identifier))
 	}
 	// Run after the subscriptions, in order: its pong tells the transport
@@ -112,11 +112,13 @@ func (h *Handler) allowedOrigin(origin string) string {
 	return ""
 }
 
-// cors is anycable-go's CORS header set; the first entry is the origin
-// (empty when the origin is not allowed).
-func (h *Handler) cors(origin string) []frames.Header {
+// cors is anycable-go's CORS header set for the allowed origin (see
+// allowedOrigin; "": no Access-Control-Allow-Origin).
+func (h *Handler) cors(allowed string) []frames.Header {
 	out := make([]frames.Header, 0, 12)
-	out = append(out, frames.Header{Key: "Access-Control-Allow-Origin", Value: h.allowedOrigin(origin)})
+	if allowed != "" {
+		out = append(out, frames.Header{Key: "Access-Control-Allow-Origin", Value: allowed})
+	}
 	return append(out,
 		frames.Header{Key: "Access-Control-Allow-Methods", Value: "POST, OPTIONS"},
 		frames.Header{Key: "Access-Control-Allow-Credentials", Value: "true"},
@@ -144,6 +146,19 @@ func (h *Handler) headers(cors []frames.Header) []frames.Header {
 // head costs no allocation of its own before it is written.
 type heads struct {
 	lines []byte // every header line after the origin, CRLF-terminated
+
+	star     sync.Once
+	starHead []byte // the 200 head for Access-Control-Allow-Origin: *
+}
+
+// ok is the 200 head for origin: shared for "*" (no CORS list), rendered
+// per request otherwise. Callers must not modify it.
+func (h *heads) ok(origin string) []byte {
+	if origin != "*" {
+		return h.append(nil, http.StatusOK, origin)
+	}
+	h.star.Do(func() { h.starHead = h.append(nil, http.StatusOK, "*") })
+	return h.starHead
 }
 
 // append writes the head for status; an error head also says that the

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unique"
 
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/encoders/jsonkit"
@@ -101,6 +102,14 @@ func identifierJSON(k1, v1, k2, v2 string) string {
 	}
 	return string(append(b, '}'))
 }
+
+// shareIdentifier returns the one copy of id that every stream on it
+// shares: a session keeps its identifier for as long as it is subscribed,
+// and an idle stream should cost no more than a WebSocket (whose
+// identifier is part of its decoded command). unique's table holds an
+// entry only while something uses it, so a client naming many channels
+// leaves nothing behind.
+func shareIdentifier(id string) string { return unique.Make(id).Value() }
 
 // postCommands reads a POST body: JSON lines, each an Action Cable command
 // run as a subscribe (whatever its command field says, as the reference

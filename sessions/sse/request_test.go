@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/densecable/densecable/encoders"
 )
@@ -152,4 +153,14 @@ func sameOffset(a, b string) bool {
 	_, ra, _ := strings.Cut(a, "/")
 	_, rb, _ := strings.Cut(b, "/")
 	return ra == rb
+}
+
+func TestShareIdentifier(t *testing.T) {
+	q := url.Values{"stream": {"chat"}}
+	a, _ := getCommand(q, "")
+	b, _ := getCommand(q, "")
+	x, y := shareIdentifier(a.Identifier), shareIdentifier(b.Identifier)
+	if x != a.Identifier || unsafe.StringData(x) != unsafe.StringData(y) {
+		t.Fatal("two streams on one channel keep two copies of its identifier")
+	}
 }

@@ -41,18 +41,31 @@ func (errTooMuchBeforeStart) TooSlow() bool { return true }
 // events go out in one write, or the error status and the socket closes.
 // After that, events go straight to the Stream; raw mode drops the typed
 // ones.
+//
+// An idle stream keeps its Transport for its whole life, so it is two
+// words and a pointer (transportSize): once decided, phase points to one
+// of the shared phases below and the pending state is garbage.
 type Transport struct {
-	out Stream
-	raw bool
-
-	started atomic.Bool // the 200 head is out: write straight through
-
-	mu   sync.Mutex // until started (and for the decision)
-	pend *pending   // nil once decided: a streaming client keeps nothing of it
+	out   Stream
+	phase atomic.Pointer[pending]
 }
 
-// pending is a Transport's state until the response's status is known.
+// transportSize is Transport's bound (an allocator size class):
+// transport_test.go fails when a field pushes it into the next one.
+const transportSize = 24
+
+// The phases after the decision, shared by every stream.
+var (
+	streaming    = &pending{}          // the 200 head is out: write straight through
+	streamingRaw = &pending{raw: true} // the same, typed events dropped (?raw)
+	failed       = &pending{}          // the error status is out: the socket is closing
+)
+
+// pending is a Transport's state until the response's status is known;
+// its mu orders the decision with the writes that wait for it.
 type pending struct {
+	mu         sync.Mutex
+	raw        bool
 	want       int // subscriptions to confirm before the head goes out
 	confirmed  int
 	maxBacklog int
@@ -63,7 +76,9 @@ type pending struct {
 }
 
 func newTransport(out Stream, raw bool, want int, h *heads, origin string, maxBacklog int) *Transport {
-	return &Transport{out: out, raw: raw, pend: &pending{want: want, heads: h, origin: origin, maxBacklog: maxBacklog}}
+	t := &Transport{out: out}
+	t.phase.Store(&pending{raw: raw, want: want, heads: h, origin: origin, maxBacklog: maxBacklog})
+	return t
 }
 
 // Framer: events are complete when rendered; the transport adds nothing.
@@ -72,33 +87,50 @@ func (t *Transport) Framer() frames.Framer { return framer }
 func (t *Transport) RemoteIP() string { return t.out.RemoteIP() }
 
 func (t *Transport) Write(frame []byte) error {
-	if t.started.Load() {
-		return t.send(frame)
+	for {
+		switch p := t.phase.Load(); p {
+		case streaming, streamingRaw:
+			if drop(frame, p.raw) {
+				return nil
+			}
+			return t.out.Write(frame)
+		case failed:
+			return nil
+		default:
+			if kept, err := t.undecided(p, frame); kept {
+				return err
+			}
+		}
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.started.Load() {
-		return t.send(frame)
-	}
-	return t.keep(frame)
 }
 
 func (t *Transport) Queue(frame []byte) (bool, error) {
-	if t.started.Load() {
-		if t.drop(frame) {
+	for {
+		switch p := t.phase.Load(); p {
+		case streaming, streamingRaw:
+			if drop(frame, p.raw) {
+				return false, nil
+			}
+			return t.out.Queue(frame)
+		case failed:
 			return false, nil
+		default:
+			if kept, err := t.undecided(p, frame); kept {
+				return false, err
+			}
 		}
-		return t.out.Queue(frame)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.started.Load() {
-		if t.drop(frame) {
-			return false, nil
-		}
-		return t.out.Queue(frame)
+}
+
+// undecided keeps frame while p is still the phase (kept); false: the
+// status was decided meanwhile, look again.
+func (t *Transport) undecided(p *pending, frame []byte) (kept bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t.phase.Load() != p {
+		return false, nil
 	}
-	return false, t.keep(frame)
+	return true, t.keep(p, frame)
 }
 
 func (t *Transport) Flush() error { return t.out.Flush() }
@@ -109,33 +141,32 @@ func (t *Transport) Close(code uint16, reason string) { t.CloseWith(nil, code, r
 // response started, the request gets the status code (Protocol.CloseFor)
 // instead.
 func (t *Transport) CloseWith(last []byte, code uint16, reason string) {
-	if !t.started.Load() {
-		t.mu.Lock()
-		if !t.started.Load() {
-			t.fail(int(code))
-			t.mu.Unlock()
+	for {
+		p := t.phase.Load()
+		switch p {
+		case failed:
+			return
+		case streaming, streamingRaw:
+			if last != nil && drop(last, p.raw) {
+				last = nil
+			}
+			t.out.CloseWith(last, code, reason)
 			return
 		}
-		t.mu.Unlock()
+		p.mu.Lock()
+		if t.phase.Load() == p {
+			t.fail(p, int(code))
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
 	}
-	if last != nil && t.drop(last) {
-		last = nil
-	}
-	t.out.CloseWith(last, code, reason)
-}
-
-// send writes an event once the response is out.
-func (t *Transport) send(frame []byte) error {
-	if t.drop(frame) {
-		return nil
-	}
-	return t.out.Write(frame)
 }
 
 // drop: the ready marker never reaches a client, nor do typed events in
 // raw mode.
-func (t *Transport) drop(frame []byte) bool {
-	return bytes.Equal(frame, readyMarker) || t.raw && bytes.HasPrefix(frame, eventPrefix)
+func drop(frame []byte, raw bool) bool {
+	return bytes.Equal(frame, readyMarker) || raw && bytes.HasPrefix(frame, eventPrefix)
 }
 
 var (
@@ -144,22 +175,19 @@ var (
 	rejectSub   = []byte("event: reject_subscription\n")
 )
 
-// keep holds output until the status is known and decides it (mu held).
-func (t *Transport) keep(frame []byte) error {
-	p := t.pend
-	if p == nil {
-		return nil // failed: the socket is closing
-	}
+// keep holds output until the status is known and decides it (p.mu held,
+// p the phase).
+func (t *Transport) keep(p *pending, frame []byte) error {
 	switch {
 	case bytes.Equal(frame, readyMarker):
 		if p.confirmed >= p.want {
-			t.start()
+			t.start(p)
 		} else {
-			t.fail(http.StatusBadRequest) // a subscribe went unanswered (RPC error)
+			t.fail(p, http.StatusBadRequest) // a subscribe went unanswered (RPC error)
 		}
 		return nil
 	case bytes.HasPrefix(frame, rejectSub):
-		t.fail(http.StatusBadRequest)
+		t.fail(p, http.StatusBadRequest)
 		return nil
 	case bytes.HasPrefix(frame, confirmSub):
 		p.confirmed++
@@ -172,28 +200,29 @@ func (t *Transport) keep(frame []byte) error {
 	return nil
 }
 
-// start writes the 200 head and the kept events in one write (mu held).
-func (t *Transport) start() {
-	p := t.pend
-	t.pend = nil
-	buf := p.heads.append(make([]byte, 0, 768+p.backBytes), http.StatusOK, p.origin)
+// start sends the 200 head and the kept events in one flush (p.mu held),
+// then lets writes through. Nothing is copied: the head is the handler's
+// shared rendering for the usual origin and the events are the shared
+// frames, so a stream's start leaves no buffer behind for the GC.
+func (t *Transport) start(p *pending) {
+	_, _ = t.out.Queue(p.heads.ok(p.origin))
 	for _, f := range p.backlog {
-		if !t.drop(f) {
-			buf = append(buf, f...)
+		if !drop(f, p.raw) {
+			_, _ = t.out.Queue(f)
 		}
 	}
-	_ = t.out.Write(buf) // a failure closes the socket: OnClose follows
-	t.started.Store(true)
+	_ = t.out.Flush() // a failure closes the socket: OnClose follows
+	if p.raw {
+		t.phase.Store(streamingRaw)
+	} else {
+		t.phase.Store(streaming)
+	}
 }
 
-// fail answers status instead and closes (mu held); the socket's close
+// fail answers status instead and closes (p.mu held); the socket's close
 // reaches the session as its OnClose.
-func (t *Transport) fail(status int) {
-	p := t.pend
-	if p == nil {
-		return
-	}
-	t.pend = nil
+func (t *Transport) fail(p *pending, status int) {
+	t.phase.Store(failed)
 	if status < 400 || status > 599 {
 		status = http.StatusBadRequest
 	}
