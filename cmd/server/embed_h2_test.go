@@ -179,3 +179,42 @@ func TestEmbeddedSSEHTTP2SlowClient(t *testing.T) {
 		return e.srv.a.node.Stats().Clients.Load() == 0 && e.srv.streams.active.Load() == 0
 	})
 }
+
+// Handler serves SSE over HTTP/2 at --sse_path too; other paths it cannot
+// hijack still get 505.
+func TestEmbeddedHandlerSSEHTTP2(t *testing.T) {
+	e := startH2(t)
+	mux := http.NewServeMux()
+	mux.Handle("/", e.srv.Handler())
+	hs := httptest.NewUnstartedServer(mux)
+	hs.EnableHTTP2 = true
+	hs.StartTLS()
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/events?stream=room", nil)
+	res, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.ProtoMajor != 2 || res.StatusCode != http.StatusOK {
+		t.Fatalf("SSE: %s %s", res.Proto, res.Status)
+	}
+	br := bufio.NewReader(res.Body)
+	for text := ""; !strings.Contains(text, "confirm_subscription"); {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%v after %q", err, text)
+		}
+		text += line
+	}
+	other, err := hs.Client().Get(hs.URL + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Body.Close()
+	if other.StatusCode != http.StatusHTTPVersionNotSupported {
+		t.Fatalf("health over h2: %s", other.Status)
+	}
+}
