@@ -224,3 +224,20 @@ type adoptState struct {
 	fallbackOnce sync.Once
 	fallback     atomic.Pointer[stdServer]
 }
+
+// Stats adds the counters of the connections served by the fallback path
+// (adopted TLS and other non-TCP connections) to the loops': a user reads
+// one server.
+func (s *epollServer) Stats() StatsSnapshot {
+	st := s.engine.Stats()
+	if f := s.fallback.Load(); f != nil {
+		o := f.Stats()
+		st.Accepted += o.Accepted
+		st.Refused += o.Refused
+		st.Active += o.Active
+		st.BytesSent += o.BytesSent
+		st.BytesRecv += o.BytesRecv
+		st.WriteErrors += o.WriteErrors
+	}
+	return st
+}

@@ -101,6 +101,10 @@ func testAdoptedEcho(t *testing.T, wrap func(net.Conn) net.Conn) {
 	if err != nil || string(msg) != "back" {
 		t.Fatalf("read %q, %v", msg, err)
 	}
+	// Counted whichever path serves it.
+	if st := s.Stats(); st.Active != 1 || st.Accepted != 1 || st.BytesSent == 0 {
+		t.Fatalf("stats %+v", st)
+	}
 	// A plain request on another path goes to fasthttp, as on a listener.
 	hc, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/densecable/densecable/rpcclient"
 	"github.com/densecable/densecable/sessions"
 	"github.com/densecable/densecable/sessions/identity"
+	"github.com/densecable/densecable/sessions/sse"
 	"github.com/densecable/densecable/sessions/streams"
 )
 
@@ -49,6 +50,7 @@ type app struct {
 	router    *api.Router
 	httpSrv   *fasthttp.Server
 	ws        poller.Server
+	sse       *sse.Handler     // --sse's handler, also for SSE the event loop cannot take (embed)
 	bcastSrv  *fasthttp.Server // separate broadcast listener, when its port differs
 	bcastLn   net.Listener
 	listeners []broker.Broadcaster

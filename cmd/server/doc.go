@@ -46,9 +46,12 @@
 // --ssl_cert/--ssl_key, with the same protocol and limits. HTTP/2 and
 // HTTP/3 requests share their connection with other streams and cannot be
 // hijacked: a WebSocket request gets 400 Bad Request (what anycable-go
-// answers a request that is not an upgrade), any other 505. Serve
-// WebSockets over HTTP/1.1 (an HTTPS server negotiates HTTP/1.1 with
-// WebSocket clients, which do not offer h2).
+// answers a request that is not an upgrade); an SSE request (a browser's
+// EventSource negotiates h2 with an HTTPS server) is served on the
+// request's own goroutine through the ResponseWriter, its output bounded
+// by --ws_max_pending_size and --ws_write_timeout; any other gets 505.
+// Serve WebSockets over HTTP/1.1 (an HTTPS server negotiates HTTP/1.1
+// with WebSocket clients, which do not offer h2).
 //
 // The --poller=netpoll engine cannot adopt connections; embedding uses
 // epoll. The main listener's settings (--host, --port, --ssl_cert,

@@ -26,6 +26,8 @@ type Server struct {
 	cfg *config.Config
 	log *slog.Logger
 
+	streams sseStreams // SSE served on the request's goroutine (ssestream.go)
+
 	mu      sync.Mutex
 	started bool
 	stopped bool
@@ -139,7 +141,7 @@ func (s *Server) WebSocketHandler() http.Handler {
 	if len(s.cfg.Server.Path) > 0 {
 		path = s.cfg.Server.Path[0]
 	}
-	return s.adopter(func(*http.Request) string { return path }, true)
+	return s.adopter(func(*http.Request) string { return path }, true, false)
 }
 
 // SSEHandler serves Server-Sent Events (--sse) wherever the program mounts
@@ -149,7 +151,7 @@ func (s *Server) SSEHandler() (http.Handler, error) {
 		return nil, errors.New("server: SSE is disabled (--sse / ANYCABLE_SSE)")
 	}
 	path := s.cfg.SSE.Path
-	return s.adopter(func(*http.Request) string { return path }, false), nil
+	return s.adopter(func(*http.Request) string { return path }, false, true), nil
 }
 
 // Handler serves every path the densecable command serves on its main
@@ -158,15 +160,17 @@ func (s *Server) SSEHandler() (http.Handler, error) {
 // port. Mount it on a prefix-less pattern ("/cable", "/health", ...) or
 // as a catch-all.
 func (s *Server) Handler() http.Handler {
-	return s.adopter(func(r *http.Request) string { return r.URL.EscapedPath() }, false)
+	return s.adopter(func(r *http.Request) string { return r.URL.EscapedPath() }, false, false)
 }
 
 // adopter is the net/http side of adoption: the request head is rebuilt
 // (with path as its target), the connection hijacked and handed to the
 // poller with whatever net/http had already read after the head. From
 // there densecable serves it as a connection of its own listener: a plain
-// TCP socket on the event loop, anything else (TLS) on a goroutine.
-func (s *Server) adopter(path func(*http.Request) string, ws bool) http.Handler {
+// TCP socket on the event loop, anything else (TLS) on a goroutine. A
+// request that cannot be hijacked (HTTP/2) is refused, but for SSE (sse,
+// or Handler at --sse_path): that is served on the request's goroutine.
+func (s *Server) adopter(path func(*http.Request) string, ws, sse bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.running() {
 			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
@@ -174,6 +178,10 @@ func (s *Server) adopter(path func(*http.Request) string, ws bool) http.Handler 
 		}
 		hj, ok := w.(http.Hijacker)
 		if r.ProtoMajor != 1 || !ok {
+			if p := path(r); s.a.sse != nil && (sse || p == s.cfg.SSE.Path) {
+				s.serveSSEStream(w, r, p)
+				return
+			}
 			notAdoptable(w, r, ws)
 			return
 		}

@@ -168,6 +168,11 @@ func TestEmbeddedTLS(t *testing.T) {
 	if got := c.read(); !strings.Contains(got, `"message":"over tls"`) {
 		t.Fatalf("broadcast: %s", got)
 	}
+	// Counted as the event loop's connections are (clients_num,
+	// data_sent_total).
+	if st := e.srv.a.ws.Stats(); st.Active != 1 || st.BytesSent == 0 || e.srv.a.node.Stats().Clients.Load() != 1 {
+		t.Fatalf("stats %+v, clients %d", st, e.srv.a.node.Stats().Clients.Load())
+	}
 }
 
 // HTTP/2 cannot be hijacked: the answer is the reference's to a request

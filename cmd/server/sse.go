@@ -18,6 +18,7 @@ func (a *app) setupSSE(wsh *wsHandler) {
 	}
 	closeHandedOff(a.httpSrv)
 	h := sse.NewHandler(a.node, opts, a.log.With("context", "sse"))
+	a.sse = h
 	path := a.cfg.SSE.Path
 	wsh.held = append(wsh.held, heldRoute{
 		// Every method: the handler answers OPTIONS and 405 itself.
