@@ -117,7 +117,7 @@ func (n *Node) unsubscribe(s *Session, m *encoders.Message) {
 			Command:               "unsubscribe",
 			Identifier:            m.Identifier,
 			ConnectionIdentifiers: s.identifiers,
-			Env:                   s.env(ch.istate),
+			Env:                   s.env(ch.istate.asMap()),
 		})
 		if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
 			n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "unsubscribe", "error", errText(err, res))
@@ -162,7 +162,7 @@ func (n *Node) perform(s *Session, m *encoders.Message) *rpcpb.CommandResponse {
 		Identifier:            m.Identifier,
 		ConnectionIdentifiers: s.identifiers,
 		Data:                  m.Data,
-		Env:                   s.env(ch.istate),
+		Env:                   s.env(ch.istate.asMap()),
 	})
 	if err != nil || res.GetStatus() == rpcpb.Status_ERROR {
 		n.commandFailLog.Log(n.log, slog.LevelError, "RPC Command failed", "sid", s.sid, "command", "message", "error", errText(err, res))
@@ -201,7 +201,7 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 			}
 		}
 		if e := res.GetEnv(); e != nil {
-			ch.istate = mergeState(ch.istate, e.GetIstate())
+			ch.istate = ch.istate.merge(e.GetIstate())
 		}
 	}
 	if e := res.GetEnv(); e != nil {
@@ -231,11 +231,11 @@ func (n *Node) whisper(s *Session, m *encoders.Message) {
 		n.stats.FailedClientMessages.Add(1)
 		return
 	}
-	stream := ch.istate["$w"]
+	stream := ch.istate.get("$w")
 	var data []byte
 	if w := s.wire.whisperer; w != nil {
 		var reply []byte
-		data, reply = w.Whisper(s.sid, m.Identifier, stream, ch.istate, m)
+		data, reply = w.Whisper(s.sid, m.Identifier, stream, ch.istate.asMap(), m)
 		if len(reply) > 0 {
 			s.sendPayload(reply)
 		}

@@ -158,7 +158,7 @@ func (s *Session) disconnectRequest(subscriptions []string) (string, *rpcpb.Disc
 			if len(ch.istate) == 0 {
 				continue
 			}
-			b, _ := json.Marshal(ch.istate)
+			b, _ := json.Marshal(ch.istate.asMap())
 			istate[ch.identifier()] = string(b)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // presenceStream is the channel's presence stream ($p in its state).
-func presenceStream(ch *channel) string { return ch.istate["$p"] }
+func presenceStream(ch *channel) string { return ch.istate.get("$p") }
 
 // join adds the session to the channel's presence set (the extended
 // protocol's join command, or presence in a subscribe).

@@ -33,7 +33,7 @@ func (n *Node) commitSession(s *Session) {
 		id := ch.identifier()
 		snap.Subs[id] = ch.streams
 		if len(ch.istate) > 0 {
-			snap.IState[id] = ch.istate
+			snap.IState[id] = ch.istate.asMap()
 		}
 	}
 	b, err := json.Marshal(&snap)
@@ -89,7 +89,7 @@ func (n *Node) tryRestore(s *Session, req *frames.Request) bool {
 	s.channels = subscriptions{}
 	for id, streams := range snap.Subs {
 		ch := newChannel(id)
-		ch.istate = snap.IState[id]
+		ch.istate = chanState(nil).merge(snap.IState[id])
 		for _, st := range streams {
 			ch.streams = append(ch.streams, n.hub.Subscribe(s, st, id))
 		}

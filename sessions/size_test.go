@@ -14,7 +14,9 @@ func TestIdleStructSizes(t *testing.T) {
 	if n := unsafe.Sizeof(Session{}); n > 256 {
 		t.Errorf("Session is %d bytes, over 256", n)
 	}
-	if n := unsafe.Sizeof(channel{}); n > 48 {
-		t.Errorf("channel is %d bytes, over 48", n)
+	// 64: the state is a slice of pairs in the channel (chanstate.go), not
+	// a pointer to a map of about 300 bytes.
+	if n := unsafe.Sizeof(channel{}); n > 64 {
+		t.Errorf("channel is %d bytes, over 64", n)
 	}
 }

@@ -10,7 +10,7 @@ type channel struct {
 	// streams hold the names as the fanout table stores them, so the
 	// subscribers of a stream share one string (Hub.Subscribe).
 	streams []string
-	istate  map[string]string
+	istate  chanState
 	local   bool // handled by the ChannelRouter: no RPC for its lifecycle
 }
 
