@@ -128,8 +128,15 @@ func (c *client) next(timeout time.Duration) (ws.OpCode, []byte, error) {
 // on a timeout.
 func (c *client) read() string {
 	c.t.Helper()
+	// One bound for the whole read: pings keep arriving, so a per-frame
+	// timeout alone would wait forever for a message that never comes.
+	end := time.Now().Add(10 * time.Second)
 	for {
-		op, p, err := c.next(5 * time.Second)
+		left := time.Until(end)
+		if left <= 0 {
+			c.t.Fatal("read: no message within 10s (only pings)")
+		}
+		op, p, err := c.next(min(left, 5*time.Second))
 		if err != nil {
 			c.t.Fatalf("read: %v", err)
 		}
