@@ -424,21 +424,7 @@ func slowClientGetsTooSlow(t *testing.T, engine string) {
 	}
 	eventually(t, "the slow client to be cut off", func() bool { return srv.node.Stats().SlowClients.Load() > 0 })
 	// Reading now: the backlog, then the disconnect and the close.
-	for {
-		op, p, err := c.next(5 * time.Second)
-		if err != nil {
-			t.Fatalf("no disconnect before the connection ended: %v", err)
-		}
-		if op == ws.OpClose {
-			t.Fatal("closed without a too_slow disconnect message")
-		}
-		if string(p) == `{"type":"disconnect","reason":"too_slow","reconnect":true}` {
-			break
-		}
-	}
-	if code, _ := c.expectClose(); code != 1000 {
-		t.Fatalf("close %d", code)
-	}
+	expectTooSlow(t, c)
 }
 
 func TestPongTimeout(t *testing.T) {

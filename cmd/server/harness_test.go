@@ -226,3 +226,24 @@ func engineOf(t *testing.T) string {
 	}
 	return "epoll"
 }
+
+// expectTooSlow reads past the backlog to the too_slow disconnect message
+// and the normal close that follows it.
+func expectTooSlow(t *testing.T, c *client) {
+	t.Helper()
+	for {
+		op, p, err := c.next(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no disconnect before the connection ended: %v", err)
+		}
+		if op == ws.OpClose {
+			t.Fatal("closed without a too_slow disconnect message")
+		}
+		if string(p) == `{"type":"disconnect","reason":"too_slow","reconnect":true}` {
+			break
+		}
+	}
+	if code, _ := c.expectClose(); code != 1000 {
+		t.Fatalf("close %d", code)
+	}
+}

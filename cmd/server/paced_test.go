@@ -115,19 +115,5 @@ func directWritesCutOffSlowClient(t *testing.T, engine string) {
 	if srv.node.Stats().SlowClients.Load() == 0 {
 		t.Fatal("8000 unread 16 KB messages and the client was not cut off")
 	}
-	for {
-		op, p, err := c.next(5 * time.Second)
-		if err != nil {
-			t.Fatalf("no disconnect before the connection ended: %v", err)
-		}
-		if op == ws.OpClose {
-			t.Fatal("closed without a too_slow disconnect message")
-		}
-		if string(p) == `{"type":"disconnect","reason":"too_slow","reconnect":true}` {
-			break
-		}
-	}
-	if code, _ := c.expectClose(); code != 1000 {
-		t.Fatalf("close %d", code)
-	}
+	expectTooSlow(t, c)
 }
