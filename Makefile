@@ -6,7 +6,8 @@ BIN     := bin
 LDFLAGS := -s -w -X github.com/densecable/densecable/cmd/config.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-unit test-e2e fuzz bench bench-long bench-sse bench-compare soak vet clean node-deps
+.PHONY: build run test test-unit test-e2e fuzz vet clean node-deps \
+        bench bench-protocols bench-long bench-ocpp bench-sse bench-scale bench-compare bench-floor soak
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/densecable ./cmd/densecable
@@ -53,7 +54,6 @@ bench: build
 
 # Every protocol and transport in one table (docs/benchmarks.md). Smaller:
 # PROTO_CONNS=1000 PROTO_BCAST=500 make bench-protocols
-.PHONY: bench-protocols
 bench-protocols: build
 	@bench/protocols.sh
 
@@ -62,7 +62,6 @@ bench-long: build
 
 # 10,000 idle OCPP charge points next to Action Cable clients: RSS per
 # connection (docs/benchmarks.md). Smaller: OCPP_CONNS=2000 make bench-ocpp
-.PHONY: bench-ocpp
 bench-ocpp:
 	@bench/ocpp-idle.sh
 
@@ -74,7 +73,6 @@ bench-sse: build
 # (--reuse_port) joined by NATS pub/sub, then broadcasts to all of them
 # (docs/benchmarks.md). Not part of `make test`. Two processes:
 #   SCALE_PROCS=2 SCALE_CONNS=36000 make bench-scale
-.PHONY: bench-scale
 bench-scale:
 	@bench/scale.sh
 
@@ -94,6 +92,5 @@ clean:
 
 # densecable against the one-write floor (bench/floor), alternating in one
 # run: CPU per delivery, paced and burst (docs/benchmarks.md).
-.PHONY: bench-floor
 bench-floor:
 	@bench/floor.sh
