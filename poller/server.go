@@ -205,11 +205,19 @@ func rejectHead(c *Conn, log *slog.Logger, why, response string) {
 // connection's receiver; false means the upgrade was refused.
 func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *slog.Logger) bool {
 	req, resp, err := frames.Upgrade(head, opts)
-	_ = c.Write(resp)
 	if err != nil {
+		_ = c.Write(resp)
 		log.Debug("websocket upgrade failed", "remote", c.RemoteAddr(), "error", err)
 		c.Close(0, "")
 		return false
+	}
+	// The 101 waits in the cork: the receiver's first write (a welcome, a
+	// rejection, a close frame) takes it along in one write, and a
+	// receiver that does not hold it (UpgradeHolder) has it flushed after
+	// Open. Nothing else is queued yet, so only an output limit smaller
+	// than the 101 refuses it: then it is written at once, as before.
+	if _, err := c.Queue(resp); err != nil {
+		_ = c.Write(resp)
 	}
 	c.asm.Deflate = req.Deflate // before Open: the session asks for its Framer
 	c.asm.DeflateWindowBits = uint8(req.DeflateWindowBits)
@@ -221,6 +229,9 @@ func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *
 	c.state = stateWS
 	c.mu.Unlock()
 	recv := h.Open(c, req)
+	if uh, ok := recv.(UpgradeHolder); !ok || !uh.HoldsUpgradeResponse() {
+		_ = c.Flush()
+	}
 	c.mu.Lock()
 	c.recv = recv
 	closed := c.closed

@@ -40,7 +40,9 @@ type Node struct {
 	exec       *executor
 	pinger     *pinger
 	disconnect *disconnectQueue
-	stats      Stats
+	// upgradeHold bounds how long a session keeps its 101 corked.
+	upgradeHold upgradeHold
+	stats       Stats
 
 	mu       sync.RWMutex
 	sessions map[*Session]struct{}
@@ -173,6 +175,10 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 		n.pinger.addDeadline(s, time.Now().Add(ht.HandshakeTimeout()))
 	}
 	if s.wire.handshaker == nil && s.wire.driver == nil {
+		if uc, ok := c.(upgradeCorked); ok && uc.UpgradeCorked() {
+			s.holdsUpgrade = true
+			n.upgradeHold.add(c)
+		}
 		s.push(task{kind: taskConnect})
 	}
 	return s
