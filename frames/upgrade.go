@@ -91,8 +91,18 @@ type headRW struct {
 
 // Upgrade performs the server side of the handshake for the request head
 // (the bytes up to and including the blank line) and returns the response
-// bytes to send. On error the response (a 4xx) is still returned.
+// bytes to send. On error the response (a 4xx) is still returned. head is
+// not retained: it may alias a read buffer.
 func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
+	if req, resp, ok := fastUpgrade(head, opts); ok {
+		return req, resp, nil
+	}
+	return generalUpgrade(head, opts)
+}
+
+// generalUpgrade is the handshake of any request, refusals included, with
+// gobwas/ws's upgrader (fastUpgrade takes the plain valid ones).
+func generalUpgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 	req := &Request{}
 	var out bytes.Buffer
 	var offered []string

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -311,7 +310,7 @@ func notHTTP(b []byte) bool {
 				part, n = 1, 0
 				continue
 			}
-			if !isTokenChar(ch) {
+			if !frames.IsTokenChar(ch) {
 				return true
 			}
 		case 1:
@@ -345,15 +344,6 @@ func notHTTP(b []byte) bool {
 	return false
 }
 
-// isTokenChar reports whether ch may appear in a method (RFC 9110 tchar).
-func isTokenChar(ch byte) bool {
-	switch {
-	case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9':
-		return true
-	}
-	return ch < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", ch) >= 0
-}
-
 // requestLine extracts the method and the path (without query) of a head.
 func requestLine(head []byte) (method, path string, ok bool) {
 	line := head
@@ -376,18 +366,30 @@ func requestLine(head []byte) (method, path string, ok bool) {
 	return string(line[:sp]), string(uri), true
 }
 
-// isUpgrade reports whether the head asks for a WebSocket upgrade.
+// isUpgrade reports whether the head asks for a WebSocket upgrade: its
+// first Upgrade field names websocket.
 func isUpgrade(head []byte) bool {
-	lower := bytes.ToLower(head)
-	i := bytes.Index(lower, []byte("\nupgrade:"))
-	if i < 0 {
-		return false
+	_, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	for {
+		k, v, next, end, ok := frames.HeaderLine(rest)
+		if end {
+			return false
+		}
+		if ok && frames.EqualFold(k, "upgrade") {
+			return containsFold(v, "websocket")
+		}
+		rest = next
 	}
-	line := lower[i+len("\nupgrade:"):]
-	if j := bytes.IndexByte(line, '\r'); j >= 0 {
-		line = line[:j]
+}
+
+// containsFold reports whether v holds lower-case s, ignoring v's case.
+func containsFold(v []byte, s string) bool {
+	for i := 0; i+len(s) <= len(v); i++ {
+		if frames.EqualFold(v[i:i+len(s)], s) {
+			return true
+		}
 	}
-	return bytes.Contains(line, []byte("websocket"))
+	return false
 }
 
 // checkSize refuses a data frame that would take the input held for the
