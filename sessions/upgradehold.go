@@ -42,6 +42,14 @@ type upgradeHold struct {
 	spare []Transport
 	timer *time.Timer
 	armed bool
+	after time.Duration // tests; 0: upgradeHoldFor
+}
+
+func (h *upgradeHold) period() time.Duration {
+	if h.after > 0 {
+		return h.after
+	}
+	return upgradeHoldFor
 }
 
 // add registers a transport whose 101 is corked.
@@ -51,9 +59,9 @@ func (h *upgradeHold) add(t Transport) {
 	if !h.armed {
 		h.armed = true
 		if h.timer == nil {
-			h.timer = time.AfterFunc(upgradeHoldFor, h.tick)
+			h.timer = time.AfterFunc(h.period(), h.tick)
 		} else {
-			h.timer.Reset(upgradeHoldFor)
+			h.timer.Reset(h.period())
 		}
 	}
 	h.mu.Unlock()
@@ -66,7 +74,7 @@ func (h *upgradeHold) tick() {
 	h.prev, h.cur, h.spare = h.cur, h.spare[:0], nil
 	h.armed = len(h.prev) > 0
 	if h.armed {
-		h.timer.Reset(upgradeHoldFor)
+		h.timer.Reset(h.period())
 	}
 	h.mu.Unlock()
 	for _, t := range due {
