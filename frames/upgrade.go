@@ -61,6 +61,28 @@ func (r *Request) Query() url.Values {
 	return v
 }
 
+// QueryValue is Query().Get(key) without building the map: a query with
+// no escapes is read in place (NewSession looks up two parameters for
+// every connection).
+func (r *Request) QueryValue(key string) string {
+	i := strings.IndexByte(r.URI, '?')
+	if i < 0 {
+		return ""
+	}
+	q := r.URI[i+1:]
+	if len(q) > 4096 || strings.ContainsAny(q, "%+;") {
+		return r.Query().Get(key)
+	}
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if k, v, _ := strings.Cut(pair, "="); k == key && pair != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // UpgradeOptions controls the handshake.
 type UpgradeOptions struct {
 	// Protocols in server preference order; the first one the client also

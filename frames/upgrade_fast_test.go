@@ -122,3 +122,17 @@ func FuzzFastUpgrade(f *testing.F) {
 		}
 	})
 }
+
+// FuzzQueryValue: QueryValue agrees with Query().Get.
+func FuzzQueryValue(f *testing.F) {
+	f.Add("/cable?pi=10&ptp=ms", "pi")
+	f.Add("/cable?a=1&a=2&=3&&b", "")
+	f.Add("/cable?p%69=1&pi=2", "pi")
+	f.Add("/cable?x=1;pi=2&pi=+3", "pi")
+	f.Fuzz(func(t *testing.T, uri, key string) {
+		r := &Request{URI: uri}
+		if got, want := r.QueryValue(key), r.Query().Get(key); got != want {
+			t.Fatalf("QueryValue(%q) of %q = %q, Query().Get %q", key, uri, got, want)
+		}
+	})
+}

@@ -210,23 +210,29 @@ func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *
 		c.Close(0, "")
 		return false
 	}
-	// The 101 waits in the cork: the receiver's first write (a welcome, a
-	// rejection, a close frame) takes it along in one write, and a
-	// receiver that does not hold it (UpgradeHolder) has it flushed after
-	// Open. Nothing else is queued yet, so only an output limit smaller
-	// than the 101 refuses it: then it is written at once, as before.
-	if _, err := c.Queue(resp); err != nil {
-		_ = c.Write(resp)
-	}
 	c.asm.Deflate = req.Deflate // before Open: the session asks for its Framer
 	c.asm.DeflateWindowBits = uint8(req.DeflateWindowBits)
 	// A WebSocket before Open runs: a handler may refuse the connection
 	// from Open or from another goroutine at once (the sessions core
 	// authenticates on a worker), and that close must send its close
 	// frame (CloseWith sends none before the upgrade).
+	//
+	// The 101 waits in the cork: the receiver's first write (a welcome, a
+	// rejection, a close frame) takes it along in one write, and a
+	// receiver that does not hold it (UpgradeHolder) has it flushed after
+	// Open. The cork has room for that first message. Only an output limit
+	// smaller than the 101 refuses it: it is then written at once.
 	c.mu.Lock() // the sweeper and closers read these
 	c.state = stateWS
+	corked := c.maxPending <= 0 || len(resp) <= c.maxPending
+	if corked {
+		c.corked = append(make([][]byte, 0, 2), resp)
+		c.corkedBytes = len(resp)
+	}
 	c.mu.Unlock()
+	if !corked {
+		_ = c.Write(resp)
+	}
 	recv := h.Open(c, req)
 	if uh, ok := recv.(UpgradeHolder); !ok || !uh.HoldsUpgradeResponse() {
 		_ = c.Flush()

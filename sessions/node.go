@@ -157,11 +157,10 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	s.req = req
 	s.url = requestURL(req, n.opts.TLS)
 	s.headers = envHeaders(req, c.RemoteIP(), n.opts.Headers, n.opts.ProxyCookies)
-	q := req.Query()
-	if v := q.Get("pi"); v != "" {
+	if v := req.QueryValue("pi"); v != "" {
 		s.pingInterval = n.pingInterval(s.sid, v)
 	}
-	if v := q.Get("ptp"); v != "" {
+	if v := req.QueryValue("ptp"); v != "" {
 		s.pingPrecision = parsePrecision(v)
 	}
 	if pl, ok := c.(Pingless); ok && pl.Pingless() {
