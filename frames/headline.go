@@ -3,13 +3,15 @@ package frames
 import "bytes"
 
 // HeaderLine splits the next header field off rest, a request head after
-// its request line (every line ending in CRLF). end reports the blank line
-// that ends the head. ok is false for a malformed line (no colon, or a name
+// its request line. A line ends at LF, a CR before it dropped (RFC 9112
+// §2.2 lets a recipient take a bare LF, as net/http and gobwas/ws do). end
+// reports the blank line that ends the head. ok is false for a malformed line (no colon, or a name
 // that is not a token); next then skips it. The value is trimmed of spaces
 // and tabs. It is the one scanner of header lines: the poller's head router
 // and held requests, and the upgrade's fast path, all read heads with it.
 func HeaderLine(rest []byte) (name, value, next []byte, end, ok bool) {
-	line, next, _ := bytes.Cut(rest, []byte("\r\n"))
+	line, next, _ := bytes.Cut(rest, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
 	if len(line) == 0 {
 		return nil, nil, next, true, true
 	}

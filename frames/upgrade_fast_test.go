@@ -85,6 +85,7 @@ func FuzzFastUpgrade(f *testing.F) {
 	f.Add([]byte(sampleHead), uint8(0))
 	f.Add([]byte(strings.Replace(sampleHead, "Connection: Upgrade", "Connection: keep-alive, Upgrade", 1)), uint8(1))
 	f.Add([]byte(strings.Replace(sampleHead, "Origin:", "Sec-WebSocket-Extensions: permessage-deflate\r\nOrigin:", 1)), uint8(2))
+	f.Add([]byte(strings.Replace(sampleHead, "Upgrade\r\n", "Upgrade\n", 1)), uint8(0))
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: \r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n"), uint8(3))
 	f.Fuzz(func(t *testing.T, head []byte, variant uint8) {
 		opts := &UpgradeOptions{

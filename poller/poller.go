@@ -35,7 +35,7 @@ type Receiver interface {
 // true means the receiver takes over the 101 response, which waits corked
 // on the connection (UpgradeCorked) until the receiver's first write or
 // Flush, so that the 101 and the first message leave in one write. The
-// receiver bounds the wait (the sessions core: a few milliseconds).
+// receiver bounds the wait (the sessions core: 100-200 ms).
 type UpgradeHolder interface {
 	HoldsUpgradeResponse() bool
 }
