@@ -61,6 +61,28 @@ func (r *Request) Query() url.Values {
 	return v
 }
 
+// QueryValue is Query().Get(key) without building the map: a query with
+// no escapes is read in place (NewSession looks up two parameters for
+// every connection).
+func (r *Request) QueryValue(key string) string {
+	i := strings.IndexByte(r.URI, '?')
+	if i < 0 {
+		return ""
+	}
+	q := r.URI[i+1:]
+	if len(q) > 4096 || strings.ContainsAny(q, "%+;") {
+		return r.Query().Get(key)
+	}
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if k, v, _ := strings.Cut(pair, "="); k == key && pair != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // UpgradeOptions controls the handshake.
 type UpgradeOptions struct {
 	// Protocols in server preference order; the first one the client also
@@ -91,8 +113,18 @@ type headRW struct {
 
 // Upgrade performs the server side of the handshake for the request head
 // (the bytes up to and including the blank line) and returns the response
-// bytes to send. On error the response (a 4xx) is still returned.
+// bytes to send. On error the response (a 4xx) is still returned. head is
+// not retained: it may alias a read buffer.
 func Upgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
+	if req, resp, ok := fastUpgrade(head, opts); ok {
+		return req, resp, nil
+	}
+	return generalUpgrade(head, opts)
+}
+
+// generalUpgrade is the handshake of any request, refusals included, with
+// gobwas/ws's upgrader (fastUpgrade takes the plain valid ones).
+func generalUpgrade(head []byte, opts *UpgradeOptions) (*Request, []byte, error) {
 	req := &Request{}
 	var out bytes.Buffer
 	var offered []string

@@ -175,6 +175,15 @@ func (c *Conn) RemoteIP() string {
 	return host
 }
 
+// UpgradeCorked reports, during Handler.Open, that the 101 response is
+// still corked: a receiver may then hold it (UpgradeHolder) and send it
+// with its first message.
+func (c *Conn) UpgradeCorked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateWS && len(c.corked) > 0 && !c.closed
+}
+
 // Write queues a complete frame. The caller must not modify frame afterwards
 // (broadcast frames are shared between connections).
 func (c *Conn) Write(frame []byte) error { return c.write(frame, false) }

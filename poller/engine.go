@@ -92,7 +92,7 @@ func (e *engine) serveHead(c *Conn, head []byte, handOff func()) headResult {
 		}
 		return headDone
 	}
-	if upgrade(c, append([]byte(nil), head...), opts, e.handler, e.log) {
+	if upgrade(c, head, opts, e.handler, e.log) { // frames.Upgrade keeps none of head
 		return headUpgraded
 	}
 	return headDone

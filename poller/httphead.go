@@ -53,7 +53,7 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 		return nil, errHeadLine
 	}
 	for _, ch := range method {
-		if !isTokenChar(ch) {
+		if !frames.IsTokenChar(ch) {
 			return nil, errHeadLine
 		}
 	}
@@ -68,21 +68,14 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	r.URI = string(uri)
 	keepAlive, closeAsked := false, false
 	for len(rest) > 0 {
-		var l []byte
-		l, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		if len(l) == 0 {
+		k, v, next, end, ok := frames.HeaderLine(rest)
+		if end {
 			break
 		}
-		k, v, ok := bytes.Cut(l, []byte(":"))
-		if !ok || len(k) == 0 {
+		if !ok {
 			return nil, errHeadHeader
 		}
-		for _, ch := range k {
-			if !isTokenChar(ch) {
-				return nil, errHeadHeader
-			}
-		}
-		v = bytes.Trim(v, " \t")
+		rest = next
 		if !validValue(v) {
 			return nil, errHeadHeader
 		}

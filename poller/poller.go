@@ -31,6 +31,15 @@ type Receiver interface {
 	OnClose()
 }
 
+// UpgradeHolder is an optional Receiver method, asked once after Open:
+// true means the receiver takes over the 101 response, which waits corked
+// on the connection (UpgradeCorked) until the receiver's first write or
+// Flush, so that the 101 and the first message leave in one write. The
+// receiver bounds the wait (the sessions core: 100-200 ms).
+type UpgradeHolder interface {
+	HoldsUpgradeResponse() bool
+}
+
 // Handler decides what to do with requests.
 type Handler interface {
 	// Upgrade options for a WebSocket path (nil means the path is not a

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -205,8 +204,8 @@ func rejectHead(c *Conn, log *slog.Logger, why, response string) {
 // connection's receiver; false means the upgrade was refused.
 func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *slog.Logger) bool {
 	req, resp, err := frames.Upgrade(head, opts)
-	_ = c.Write(resp)
 	if err != nil {
+		_ = c.Write(resp)
 		log.Debug("websocket upgrade failed", "remote", c.RemoteAddr(), "error", err)
 		c.Close(0, "")
 		return false
@@ -217,10 +216,27 @@ func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *
 	// from Open or from another goroutine at once (the sessions core
 	// authenticates on a worker), and that close must send its close
 	// frame (CloseWith sends none before the upgrade).
+	//
+	// The 101 waits in the cork: the receiver's first write (a welcome, a
+	// rejection, a close frame) takes it along in one write, and a
+	// receiver that does not hold it (UpgradeHolder) has it flushed after
+	// Open. The cork has room for that first message. Only an output limit
+	// smaller than the 101 refuses it: it is then written at once.
 	c.mu.Lock() // the sweeper and closers read these
 	c.state = stateWS
+	corked := c.maxPending <= 0 || len(resp) <= c.maxPending
+	if corked {
+		c.corked = append(make([][]byte, 0, 2), resp)
+		c.corkedBytes = len(resp)
+	}
 	c.mu.Unlock()
+	if !corked {
+		_ = c.Write(resp)
+	}
 	recv := h.Open(c, req)
+	if uh, ok := recv.(UpgradeHolder); !ok || !uh.HoldsUpgradeResponse() {
+		_ = c.Flush()
+	}
 	c.mu.Lock()
 	c.recv = recv
 	closed := c.closed
@@ -300,7 +316,7 @@ func notHTTP(b []byte) bool {
 				part, n = 1, 0
 				continue
 			}
-			if !isTokenChar(ch) {
+			if !frames.IsTokenChar(ch) {
 				return true
 			}
 		case 1:
@@ -334,15 +350,6 @@ func notHTTP(b []byte) bool {
 	return false
 }
 
-// isTokenChar reports whether ch may appear in a method (RFC 9110 tchar).
-func isTokenChar(ch byte) bool {
-	switch {
-	case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9':
-		return true
-	}
-	return ch < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", ch) >= 0
-}
-
 // requestLine extracts the method and the path (without query) of a head.
 func requestLine(head []byte) (method, path string, ok bool) {
 	line := head
@@ -365,18 +372,30 @@ func requestLine(head []byte) (method, path string, ok bool) {
 	return string(line[:sp]), string(uri), true
 }
 
-// isUpgrade reports whether the head asks for a WebSocket upgrade.
+// isUpgrade reports whether the head asks for a WebSocket upgrade: its
+// first Upgrade field names websocket.
 func isUpgrade(head []byte) bool {
-	lower := bytes.ToLower(head)
-	i := bytes.Index(lower, []byte("\nupgrade:"))
-	if i < 0 {
-		return false
+	_, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	for {
+		k, v, next, end, ok := frames.HeaderLine(rest)
+		if end {
+			return false
+		}
+		if ok && frames.EqualFold(k, "upgrade") {
+			return containsFold(v, "websocket")
+		}
+		rest = next
 	}
-	line := lower[i+len("\nupgrade:"):]
-	if j := bytes.IndexByte(line, '\r'); j >= 0 {
-		line = line[:j]
+}
+
+// containsFold reports whether v holds lower-case s, ignoring v's case.
+func containsFold(v []byte, s string) bool {
+	for i := 0; i+len(s) <= len(v); i++ {
+		if frames.EqualFold(v[i:i+len(s)], s) {
+			return true
+		}
 	}
-	return bytes.Contains(line, []byte("websocket"))
+	return false
 }
 
 // checkSize refuses a data frame that would take the input held for the

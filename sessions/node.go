@@ -40,7 +40,9 @@ type Node struct {
 	exec       *executor
 	pinger     *pinger
 	disconnect *disconnectQueue
-	stats      Stats
+	// upgradeHold bounds how long a session keeps its 101 corked.
+	upgradeHold upgradeHold
+	stats       Stats
 
 	mu       sync.RWMutex
 	sessions map[*Session]struct{}
@@ -155,11 +157,10 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	s.req = req
 	s.url = requestURL(req, n.opts.TLS)
 	s.headers = envHeaders(req, c.RemoteIP(), n.opts.Headers, n.opts.ProxyCookies)
-	q := req.Query()
-	if v := q.Get("pi"); v != "" {
+	if v := req.QueryValue("pi"); v != "" {
 		s.pingInterval = n.pingInterval(s.sid, v)
 	}
-	if v := q.Get("ptp"); v != "" {
+	if v := req.QueryValue("ptp"); v != "" {
 		s.pingPrecision = parsePrecision(v)
 	}
 	if pl, ok := c.(Pingless); ok && pl.Pingless() {
@@ -173,6 +174,10 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 		n.pinger.addDeadline(s, time.Now().Add(ht.HandshakeTimeout()))
 	}
 	if s.wire.handshaker == nil && s.wire.driver == nil {
+		if uc, ok := c.(upgradeCorked); ok && uc.UpgradeCorked() {
+			s.holdsUpgrade = true
+			n.upgradeHold.add(c)
+		}
 		s.push(task{kind: taskConnect})
 	}
 	return s

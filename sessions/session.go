@@ -119,6 +119,9 @@ type Session struct {
 	// scheduled: the inbox is queued on (or running on) a worker. Under mu,
 	// beside the other one-byte fields rather than after mu.
 	scheduled bool
+	// holdsUpgrade: the transport's 101 waits for the Connect task's
+	// first write (upgradehold.go); fixed at NewSession.
+	holdsUpgrade bool
 
 	// presence: the session joined some presence set (keep it alive);
 	// read by the keepalive goroutine.
@@ -435,6 +438,11 @@ func (s *Session) run(t task) {
 	switch t.kind {
 	case taskConnect:
 		s.node.connect(s, t.msg)
+		if s.holdsUpgrade {
+			// Whatever the outcome, the 101 goes now (a welcome or a
+			// rejection has already taken it along).
+			_ = s.conn.Flush()
+		}
 	case taskCommand:
 		for m := t.msg; m != nil; m = m.Then {
 			if s.closed.Load() {

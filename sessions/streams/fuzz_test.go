@@ -78,3 +78,22 @@ func FuzzSubscribe(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMayServe: an identifier the quick check passes by is one the router
+// would not serve anyway (decoding it routes nowhere).
+func FuzzMayServe(f *testing.F) {
+	f.Add(`{"channel":"BenchmarkChannel"}`)
+	f.Add(`{"channel":"$pubsub","stream_name":"chat"}`)
+	f.Add(`{"channel":"\u0024pubsub","stream_name":"chat"}`)
+	f.Add(`{"CHANNEL":"Turbo::StreamsChannel","signed_stream_name":"x--y"}`)
+	f.Add(`{"channel":"CableReady::Stream","identifier":"x--y"}`)
+	r := newRouter(Options{Secret: "s3cr3t", Public: true, TurboStreams: true, CableReady: true})
+	f.Fuzz(func(t *testing.T, identifier string) {
+		if r.mayServe(identifier) {
+			return
+		}
+		if res := r.route("sid", identifier); res != nil {
+			t.Fatalf("skipped %q, which routes to %v", identifier, res)
+		}
+	})
+}

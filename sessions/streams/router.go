@@ -5,6 +5,7 @@ package streams
 import (
 	"encoding/json"
 	"log/slog"
+	"strings"
 
 	"github.com/densecable/densecable/rpcclient/rpcpb"
 	"github.com/densecable/densecable/sessions"
@@ -111,6 +112,14 @@ type identifierParams struct {
 // not serve (and identifiers that are not JSON objects), SUCCESS with the
 // stream or FAILURE with a rejection otherwise.
 func (r *Router) Subscribe(sid, _, identifier string) *rpcpb.CommandResponse {
+	if !r.mayServe(identifier) {
+		return nil
+	}
+	return r.route(sid, identifier)
+}
+
+// route decodes the identifier and serves the channels the router knows.
+func (r *Router) route(sid, identifier string) *rpcpb.CommandResponse {
 	var p identifierParams
 	if err := json.Unmarshal([]byte(identifier), &p); err != nil {
 		return nil
@@ -124,6 +133,18 @@ func (r *Router) Subscribe(sid, _, identifier string) *rpcpb.CommandResponse {
 		return r.subscribeSigned(sid, identifier, r.cableReady, p.Identifier)
 	}
 	return nil
+}
+
+// mayServe is false when identifier cannot name a channel the router
+// serves, so that every other channel's subscription (the application's,
+// over RPC) skips decoding its identifier: without an escape in the text a
+// decoded channel name appears in it as is.
+func (r *Router) mayServe(identifier string) bool {
+	if strings.IndexByte(identifier, '\\') >= 0 || strings.Contains(identifier, r.pubsub) {
+		return true
+	}
+	return r.turbo != nil && strings.Contains(identifier, TurboChannel) ||
+		r.cableReady != nil && strings.Contains(identifier, CableReadyChannel)
 }
 
 func (r *Router) subscribePubSub(sid, identifier string, p *identifierParams) *rpcpb.CommandResponse {
