@@ -51,8 +51,9 @@ type h2conn struct {
 	sendWin   int64 // connection-level send window
 	initWin   int64 // peer's SETTINGS_INITIAL_WINDOW_SIZE
 	maxFrame  int
-	maxStream uint32 // peer's SETTINGS_MAX_CONCURRENT_STREAMS
-	winCh     chan struct{}
+	maxStream uint32        // peer's SETTINGS_MAX_CONCURRENT_STREAMS
+	winCh     chan struct{} // closed when window or a stream slot frees up, if winWait
+	winWait   bool          // someone waits on winCh
 	werr      error
 
 	// smu guards the stream table and every h2call while it is in it.
@@ -67,6 +68,7 @@ type h2conn struct {
 	expiry   *time.Timer
 	expiryAt time.Time
 
+	hdr     *h2headers    // the reader's header block decoder
 	frames  atomic.Uint64 // frames read so far: keepalive sees whether any came (no clock read per frame)
 	pingAck chan struct{}
 	done    chan struct{}
@@ -107,9 +109,11 @@ func newH2Conn(nc net.Conn, authority string, maxRecv int, onClose func(*h2conn,
 	// Buffered: the framer reads a 9-byte header and then the payload, two
 	// system calls per frame without it; under load one read takes many.
 	c.fr = http2.NewFramer(&c.wbuf, bufio.NewReaderSize(nc, 32<<10))
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	c.fr.MaxHeaderListSize = h2MaxHeaderBytes
+	// Header blocks are decoded by h2headers, not into MetaHeadersFrames;
+	// the framer still checks that CONTINUATIONs follow their HEADERS.
+	c.hdr = newH2Headers(h2MaxHeaderBytes)
 	c.fr.SetMaxReadFrameSize(1 << 20)
+	c.fr.SetReuseFrames() // handle copies what it keeps of a frame
 	c.henc = hpack.NewEncoder(&c.hbuf)
 
 	c.wmu.Lock()
@@ -189,7 +193,7 @@ func (c *h2conn) start(s *h2call, path, sid string, deadline time.Time, timeout 
 	// announced a small stream limit makes calls wait here.
 	for uint32(len(c.streams)) >= c.maxStream {
 		c.smu.Unlock()
-		ch := c.winCh
+		ch := c.waitCh()
 		c.wmu.Unlock()
 		if err := c.wait(ch, cancel, deadline); err != nil {
 			return err
@@ -250,7 +254,7 @@ func (c *h2conn) start(s *h2call, path, sid string, deadline time.Time, timeout 
 				c.wmu.Unlock()
 				return err
 			}
-			ch := c.winCh
+			ch := c.waitCh()
 			c.wmu.Unlock()
 			// On errCallCanceled or errCallExpired the caller's abandon
 			// resets the stream.
@@ -393,9 +397,20 @@ func (c *h2conn) control(write func()) {
 	c.wmu.Unlock()
 }
 
+// waitCh is the channel to wait on for window or a stream slot. Called
+// with wmu held.
+func (c *h2conn) waitCh() <-chan struct{} {
+	c.winWait = true
+	return c.winCh
+}
+
 // wakeWriters wakes callers waiting for send window or a stream slot.
 // Called with wmu held.
 func (c *h2conn) wakeWriters() {
+	if !c.winWait {
+		return // no channel per WINDOW_UPDATE while nobody waits
+	}
+	c.winWait = false
 	close(c.winCh)
 	c.winCh = make(chan struct{})
 }
@@ -495,8 +510,11 @@ func (c *h2conn) readLoop() {
 
 func (c *h2conn) handle(f http2.Frame) error {
 	switch f := f.(type) {
-	case *http2.MetaHeadersFrame:
-		c.onHeaders(f)
+	case *http2.HeadersFrame:
+		c.hdr.begin(f.StreamID, f.StreamEnded())
+		return c.onHeaderFragment(f.HeaderBlockFragment(), f.HeadersEnded())
+	case *http2.ContinuationFrame:
+		return c.onHeaderFragment(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.DataFrame:
 		return c.onData(f)
 	case *http2.RSTStreamFrame:
@@ -560,28 +578,30 @@ func (c *h2conn) handle(f http2.Frame) error {
 	return nil
 }
 
-func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) {
-	c.smu.Lock()
-	s := c.streams[f.StreamID]
-	if s == nil {
-		c.smu.Unlock()
-		return
+// onHeaderFragment decodes a fragment of the current header block and,
+// at its end, hands what it said to the call (finished if the block ended
+// the stream). A decoding error is fatal to the connection.
+func (c *h2conn) onHeaderFragment(frag []byte, ended bool) error {
+	h := c.hdr
+	if err := h.write(frag); err != nil {
+		return http2.ConnectionError(http2.ErrCodeCompression)
 	}
-	for _, hf := range f.Fields {
-		switch hf.Name {
-		case ":status":
-			s.httpStatus = hf.Value
-		case "grpc-status":
-			s.grpcStatus = hf.Value
-			s.gotStatus = true
-		case "grpc-message":
-			s.grpcMsg = hf.Value
-		}
+	if !ended {
+		return nil
+	}
+	if err := h.end(); err != nil {
+		return http2.ConnectionError(http2.ErrCodeCompression)
+	}
+	c.smu.Lock()
+	s := c.streams[h.id]
+	if s != nil {
+		h.fields.apply(s)
 	}
 	c.smu.Unlock()
-	if f.StreamEnded() {
-		c.finish(f.StreamID, nil)
+	if s != nil && h.endStream {
+		c.finish(h.id, nil)
 	}
+	return nil
 }
 
 func (c *h2conn) onData(f *http2.DataFrame) error {
