@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -45,8 +44,7 @@ type h2conn struct {
 	queued    bool // the flusher was woken and has not taken wbuf yet
 	flushCh   chan struct{}
 	fr        *http2.Framer
-	henc      *hpack.Encoder
-	hbuf      appendBuffer
+	hdrs      *h2reqHeaders
 	nextID    uint32
 	sendWin   int64 // connection-level send window
 	initWin   int64 // peer's SETTINGS_INITIAL_WINDOW_SIZE
@@ -114,7 +112,7 @@ func newH2Conn(nc net.Conn, authority string, maxRecv int, onClose func(*h2conn,
 	c.hdr = newH2Headers(h2MaxHeaderBytes)
 	c.fr.SetMaxReadFrameSize(1 << 20)
 	c.fr.SetReuseFrames() // handle copies what it keeps of a frame
-	c.henc = hpack.NewEncoder(&c.hbuf)
+	c.hdrs = newH2ReqHeaders(authority)
 
 	c.wmu.Lock()
 	c.wbuf.b = append(c.wbuf.b, http2.ClientPreface...)
@@ -228,22 +226,7 @@ func (c *h2conn) start(s *h2call, path, sid string, deadline time.Time, timeout 
 		go c.onClose(c, false)
 	}
 
-	c.hbuf.b = c.hbuf.b[:0]
-	c.writeHeader(":method", "POST")
-	c.writeHeader(":scheme", "http")
-	c.writeHeader(":path", path)
-	c.writeHeader(":authority", c.authority)
-	c.writeHeader("content-type", "application/grpc")
-	c.writeHeader("te", "trailers")
-	c.writeHeader("user-agent", "densecable-grpc")
-	if timeout > 0 {
-		_ = c.henc.WriteField(hpack.HeaderField{Name: "grpc-timeout", Value: grpcTimeout(timeout), Sensitive: true})
-	}
-	// The sid differs on every call: never indexed, so it does not churn
-	// the HPACK table the constant fields live in.
-	_ = c.henc.WriteField(hpack.HeaderField{Name: "sid", Value: sid, Sensitive: true})
-	c.writeHeader("protov", ProtoVersions)
-	c.writeHeaderBlock(s.id, c.hbuf.b)
+	c.writeHeaderBlock(s.id, c.hdrs.block(path, sid, timeout))
 
 	for len(msg) > 0 {
 		n := min(len(msg), c.maxFrame, int(min(c.sendWin, s.sendWin)))
@@ -303,10 +286,6 @@ func (c *h2conn) wait(ch, cancel <-chan struct{}, deadline time.Time) error {
 	case <-c.done:
 		return errConnClosed
 	}
-}
-
-func (c *h2conn) writeHeader(name, value string) {
-	_ = c.henc.WriteField(hpack.HeaderField{Name: name, Value: value})
 }
 
 // writeHeaderBlock splits a header block over HEADERS and CONTINUATION
@@ -539,7 +518,7 @@ func (c *h2conn) handle(f http2.Frame) error {
 			case http2.SettingMaxConcurrentStreams:
 				c.maxStream = s.Val
 			case http2.SettingHeaderTableSize:
-				c.henc.SetMaxDynamicTableSizeLimit(s.Val)
+				c.hdrs.setMaxTableSize(s.Val)
 			}
 			return nil
 		})
