@@ -39,7 +39,8 @@ LOGS=$(mktemp -d "${TMPDIR:-/tmp}/densecable-cw.XXXXXX")
 bench_start "$LOGS/benchapp.log" bin/densecable-benchapp --grpc "$HOST:$RPC_PORT" --http "" \
   --broadcast_url "http://$HOST:$BCAST_PORT/_broadcast" --log_level warn
 APP=$BENCH_LAST_PID
-bench_wait_port "$RPC_PORT" "$APP" || bench_die "benchmark app did not start, see $LOGS/benchapp.log"
+host_port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+bench_wait_for "$APP" 30 host_port_open "$RPC_PORT" || bench_die "benchmark app did not start, see $LOGS/benchapp.log"
 
 io() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/io"; }
 per() { awk -v a="$1" -v b="$2" -v n="$CONNS" 'BEGIN {printf "%.2f", (b - a) / n}'; }
