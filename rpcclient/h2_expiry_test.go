@@ -40,8 +40,8 @@ func startSilentH2(t *testing.T) *silentH2 {
 	t.Cleanup(func() { _ = lis.Close() })
 	s := &silentH2{
 		addr:    lis.Addr().String(),
-		headers: make(chan silentRequest, 16),
-		resets:  make(chan *http2.RSTStreamFrame, 16),
+		headers: make(chan silentRequest, 128),
+		resets:  make(chan *http2.RSTStreamFrame, 128),
 	}
 	go func() {
 		nc, err := lis.Accept()
