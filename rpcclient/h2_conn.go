@@ -306,16 +306,18 @@ func (c *h2conn) writeHeaderBlock(id uint32, block []byte) {
 }
 
 // flushLocked writes the buffered frames. Called with wmu held; it returns
-// with wmu held. If another goroutine is already writing, or the flusher
-// is about to, it leaves the frames to that one (a writer loops until the
-// buffer is empty).
+// with wmu held. If another goroutine is already writing, it leaves the
+// frames to that one (a writer loops until the buffer is empty). Frames
+// left for the flusher go with this write: a lone call does not wait for
+// the flusher's yield.
 func (c *h2conn) flushLocked() error {
 	if c.werr != nil {
 		return c.werr
 	}
-	if c.flushing || c.queued || len(c.wbuf.b) == 0 {
+	if c.flushing || len(c.wbuf.b) == 0 {
 		return nil
 	}
+	c.queued = false // the flusher, when it runs, finds nothing or a write in progress
 	c.flushing = true
 	for len(c.wbuf.b) > 0 && c.werr == nil {
 		b := c.wbuf.b

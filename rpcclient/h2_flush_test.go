@@ -34,11 +34,31 @@ func newCountedH2Conn(t *testing.T, addr string) (*h2conn, *countingConn) {
 	return c, cc
 }
 
+// waitWritesIdle waits until c has read the server's SETTINGS and written
+// everything it queued in answer (no write in progress or pending).
+func waitWritesIdle(t *testing.T, c *h2conn) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.wmu.Lock()
+		idle := c.frames.Load() > 0 && !c.flushing && !c.queued && len(c.wbuf.b) == 0
+		c.wmu.Unlock()
+		if idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("connection's writes not idle within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // A call with no other in flight is written by its caller before start
 // returns: batching adds no latency to an idle connection.
 func TestH2LoneCallIsWrittenAtOnce(t *testing.T) {
 	srv := startSilentH2(t)
 	c, cc := newCountedH2Conn(t, srv.addr)
+	waitWritesIdle(t, c)
 	before := cc.writes.Load()
 	if err := c.start(getH2Call(), pathCommand, "s", time.Time{}, 0, []byte{0, 0, 0, 0, 0}, nil); err != nil {
 		t.Fatal(err)
