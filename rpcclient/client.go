@@ -44,10 +44,11 @@ type Client struct {
 	active atomic.Int64 // calls inside the client, for Shutdown
 	closed atomic.Bool
 
-	// Method values bound once, so calls do not allocate closures.
-	connectFn    func(context.Context, string, *rpcpb.ConnectionRequest) (*rpcpb.ConnectionResponse, error)
-	commandFn    func(context.Context, string, *rpcpb.CommandMessage) (*rpcpb.CommandResponse, error)
-	disconnectFn func(context.Context, string, *rpcpb.DisconnectRequest) (*rpcpb.DisconnectResponse, error)
+	// Bound once, so calls do not allocate closures. Each takes the
+	// attempt's deadline (zero: none) besides ctx.
+	connectFn    boundedCall[*rpcpb.ConnectionRequest, *rpcpb.ConnectionResponse]
+	commandFn    boundedCall[*rpcpb.CommandMessage, *rpcpb.CommandResponse]
+	disconnectFn boundedCall[*rpcpb.DisconnectRequest, *rpcpb.DisconnectResponse]
 }
 
 var _ Caller = (*Client)(nil)
@@ -116,9 +117,13 @@ func NewWithTransport(t Transport, opts Options, logger *slog.Logger) *Client {
 		}
 		c.lim = newFixedLimiter(opts.fixedConcurrency())
 	}
-	c.connectFn = t.Connect
-	c.commandFn = t.Command
-	c.disconnectFn = t.Disconnect
+	if dt, ok := t.(deadlineTransport); ok {
+		c.connectFn, c.commandFn, c.disconnectFn = dt.connectBy, dt.commandBy, dt.disconnectBy
+	} else {
+		c.connectFn = withDeadline(t.Connect)
+		c.commandFn = withDeadline(t.Command)
+		c.disconnectFn = withDeadline(t.Disconnect)
+	}
 	return c
 }
 

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -21,9 +21,11 @@ import (
 // calls. It exists because grpc-go spends about 100 µs of CPU per call on a
 // loaded server (a stream object, a retry buffer, the loopyWriter hop,
 // ~190 allocations); a connect + subscribe makes two calls. Here a call is a
-// pooled h2call, one append of its frames to the shared write buffer (the
-// first writer flushes everyone's frames with one write), and one reader
-// goroutine that hands each reply to its waiting caller.
+// pooled h2call, one append of its frames to the shared write buffer
+// (written at once when the call is alone, by the flusher goroutine with the
+// frames of the calls that join it under load: see queueFlushLocked), one
+// reader goroutine that hands each reply to its waiting caller, and one
+// shared timer that expires calls past their deadline.
 type h2conn struct {
 	nc        net.Conn
 	authority string
@@ -38,16 +40,18 @@ type h2conn struct {
 	wmu       sync.Mutex
 	wbuf      appendBuffer
 	spare     []byte
-	flushing  bool
+	flushing  bool // a write is in progress; its writer loops until wbuf is empty
+	queued    bool // the flusher was woken and has not taken wbuf yet
+	flushCh   chan struct{}
 	fr        *http2.Framer
-	henc      *hpack.Encoder
-	hbuf      appendBuffer
+	hdrs      *h2reqHeaders
 	nextID    uint32
 	sendWin   int64 // connection-level send window
 	initWin   int64 // peer's SETTINGS_INITIAL_WINDOW_SIZE
 	maxFrame  int
-	maxStream uint32 // peer's SETTINGS_MAX_CONCURRENT_STREAMS
-	winCh     chan struct{}
+	maxStream uint32        // peer's SETTINGS_MAX_CONCURRENT_STREAMS
+	winCh     chan struct{} // closed when window or a stream slot frees up, if winWait
+	winWait   bool          // someone waits on winCh
 	werr      error
 
 	// smu guards the stream table and every h2call while it is in it.
@@ -57,7 +61,12 @@ type h2conn struct {
 	closed   bool
 	closeErr error
 	unacked  int64 // received DATA bytes not yet returned to the peer's window
+	// expiry fires at expiryAt, the earliest deadline of a call in the
+	// table when it was armed (zero: not armed); see armExpiry.
+	expiry   *time.Timer
+	expiryAt time.Time
 
+	hdr     *h2headers    // the reader's header block decoder
 	frames  atomic.Uint64 // frames read so far: keepalive sees whether any came (no clock read per frame)
 	pingAck chan struct{}
 	done    chan struct{}
@@ -90,6 +99,7 @@ func newH2Conn(nc net.Conn, authority string, maxRecv int, onClose func(*h2conn,
 		nc: nc, authority: authority, maxRecv: maxRecv, onClose: onClose,
 		nextID: 1, sendWin: 65535, initWin: 65535, maxFrame: 16384, maxStream: ^uint32(0),
 		winCh:   make(chan struct{}),
+		flushCh: make(chan struct{}, 1),
 		streams: make(map[uint32]*h2call),
 		pingAck: make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -97,10 +107,12 @@ func newH2Conn(nc net.Conn, authority string, maxRecv int, onClose func(*h2conn,
 	// Buffered: the framer reads a 9-byte header and then the payload, two
 	// system calls per frame without it; under load one read takes many.
 	c.fr = http2.NewFramer(&c.wbuf, bufio.NewReaderSize(nc, 32<<10))
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	c.fr.MaxHeaderListSize = h2MaxHeaderBytes
+	// Header blocks are decoded by h2headers, not into MetaHeadersFrames;
+	// the framer still checks that CONTINUATIONs follow their HEADERS.
+	c.hdr = newH2Headers(h2MaxHeaderBytes)
 	c.fr.SetMaxReadFrameSize(1 << 20)
-	c.henc = hpack.NewEncoder(&c.hbuf)
+	c.fr.SetReuseFrames() // handle copies what it keeps of a frame
+	c.hdrs = newH2ReqHeaders(authority)
 
 	c.wmu.Lock()
 	c.wbuf.b = append(c.wbuf.b, http2.ClientPreface...)
@@ -118,6 +130,7 @@ func newH2Conn(nc net.Conn, authority string, maxRecv int, onClose func(*h2conn,
 	}
 	go c.readLoop()
 	go c.keepalive()
+	go c.flusher()
 	return c, nil
 }
 
@@ -134,7 +147,8 @@ type h2call struct {
 	grpcMsg    string
 	gotStatus  bool
 	err        error
-	sendWin    int64 // guarded by wmu
+	sendWin    int64     // guarded by wmu
+	deadline   time.Time // zero: none; guarded by smu while in the table
 }
 
 var h2callPool = sync.Pool{New: func() any { return &h2call{done: make(chan struct{}, 1)} }}
@@ -157,8 +171,11 @@ func (c *h2conn) usable() bool {
 }
 
 // start sends the request (HEADERS + DATA with the gRPC message prefix
-// already in msg[:5]) and registers s. timeout > 0 is sent as grpc-timeout.
-func (c *h2conn) start(s *h2call, path, sid string, timeout time.Duration, msg []byte, cancel <-chan struct{}) error {
+// already in msg[:5]) and registers s, to be expired at deadline (zero:
+// never). timeout > 0 is sent as grpc-timeout. It fails with
+// errCallCanceled when cancel fires and errCallExpired at deadline while
+// it waits for a stream slot or send window.
+func (c *h2conn) start(s *h2call, path, sid string, deadline time.Time, timeout time.Duration, msg []byte, cancel <-chan struct{}) error {
 	c.wmu.Lock()
 	if c.werr != nil {
 		c.wmu.Unlock()
@@ -174,14 +191,10 @@ func (c *h2conn) start(s *h2call, path, sid string, timeout time.Duration, msg [
 	// announced a small stream limit makes calls wait here.
 	for uint32(len(c.streams)) >= c.maxStream {
 		c.smu.Unlock()
-		ch := c.winCh
+		ch := c.waitCh()
 		c.wmu.Unlock()
-		select {
-		case <-ch:
-		case <-cancel:
-			return errCallCanceled
-		case <-c.done:
-			return errConnClosed
+		if err := c.wait(ch, cancel, deadline); err != nil {
+			return err
 		}
 		c.wmu.Lock()
 		c.smu.Lock()
@@ -194,7 +207,14 @@ func (c *h2conn) start(s *h2call, path, sid string, timeout time.Duration, msg [
 	s.id = c.nextID
 	c.nextID += 2
 	s.sendWin = c.initWin
+	s.deadline = deadline
 	c.streams[s.id] = s
+	if !deadline.IsZero() {
+		c.armExpiry(deadline)
+	}
+	// Another call in flight means load: this call's frames may wait for
+	// the flusher so that calls arriving close together share a write.
+	busy := len(c.streams) > 1
 	lastID := c.nextID > h2MaxStreamID
 	if lastID {
 		// Stream ids are spent (2^30 calls): this connection drains and
@@ -206,22 +226,7 @@ func (c *h2conn) start(s *h2call, path, sid string, timeout time.Duration, msg [
 		go c.onClose(c, false)
 	}
 
-	c.hbuf.b = c.hbuf.b[:0]
-	c.writeHeader(":method", "POST")
-	c.writeHeader(":scheme", "http")
-	c.writeHeader(":path", path)
-	c.writeHeader(":authority", c.authority)
-	c.writeHeader("content-type", "application/grpc")
-	c.writeHeader("te", "trailers")
-	c.writeHeader("user-agent", "densecable-grpc")
-	if timeout > 0 {
-		_ = c.henc.WriteField(hpack.HeaderField{Name: "grpc-timeout", Value: grpcTimeout(timeout), Sensitive: true})
-	}
-	// The sid differs on every call: never indexed, so it does not churn
-	// the HPACK table the constant fields live in.
-	_ = c.henc.WriteField(hpack.HeaderField{Name: "sid", Value: sid, Sensitive: true})
-	c.writeHeader("protov", ProtoVersions)
-	c.writeHeaderBlock(s.id, c.hbuf.b)
+	c.writeHeaderBlock(s.id, c.hdrs.block(path, sid, timeout))
 
 	for len(msg) > 0 {
 		n := min(len(msg), c.maxFrame, int(min(c.sendWin, s.sendWin)))
@@ -232,14 +237,12 @@ func (c *h2conn) start(s *h2call, path, sid string, timeout time.Duration, msg [
 				c.wmu.Unlock()
 				return err
 			}
-			ch := c.winCh
+			ch := c.waitCh()
 			c.wmu.Unlock()
-			select {
-			case <-ch:
-			case <-cancel:
-				return errCallCanceled // the caller's abandon resets the stream
-			case <-c.done:
-				return errConnClosed
+			// On errCallCanceled or errCallExpired the caller's abandon
+			// resets the stream.
+			if err := c.wait(ch, cancel, deadline); err != nil {
+				return err
 			}
 			c.wmu.Lock()
 			if c.werr != nil {
@@ -253,15 +256,36 @@ func (c *h2conn) start(s *h2call, path, sid string, timeout time.Duration, msg [
 		s.sendWin -= int64(n)
 		msg = msg[n:]
 	}
-	err := c.flushLocked()
+	var err error
+	if busy {
+		c.queueFlushLocked()
+	} else {
+		err = c.flushLocked() // alone: no reason to wait
+	}
 	c.wmu.Unlock()
 	return err
 }
 
-var errCallCanceled = errors.New("call canceled")
+var (
+	errCallCanceled = errors.New("call canceled")
+	errCallExpired  = errors.New("call deadline exceeded")
+)
 
-func (c *h2conn) writeHeader(name, value string) {
-	_ = c.henc.WriteField(hpack.HeaderField{Name: name, Value: value})
+// wait blocks until ch is closed (window or stream slot), cancel fires,
+// the deadline passes or the connection is gone.
+func (c *h2conn) wait(ch, cancel <-chan struct{}, deadline time.Time) error {
+	expired, stop := deadlineTimer(deadline)
+	defer stop()
+	select {
+	case <-ch:
+		return nil
+	case <-cancel:
+		return errCallCanceled
+	case <-expired:
+		return errCallExpired
+	case <-c.done:
+		return errConnClosed
+	}
 }
 
 // writeHeaderBlock splits a header block over HEADERS and CONTINUATION
@@ -283,8 +307,9 @@ func (c *h2conn) writeHeaderBlock(id uint32, block []byte) {
 
 // flushLocked writes the buffered frames. Called with wmu held; it returns
 // with wmu held. If another goroutine is already writing, it leaves the
-// frames to that one (which loops until the buffer is empty), so under load
-// many calls share one write system call.
+// frames to that one (a writer loops until the buffer is empty). Frames
+// left for the flusher go with this write: a lone call does not wait for
+// the flusher's yield.
 func (c *h2conn) flushLocked() error {
 	if c.werr != nil {
 		return c.werr
@@ -292,6 +317,7 @@ func (c *h2conn) flushLocked() error {
 	if c.flushing || len(c.wbuf.b) == 0 {
 		return nil
 	}
+	c.queued = false // the flusher, when it runs, finds nothing or a write in progress
 	c.flushing = true
 	for len(c.wbuf.b) > 0 && c.werr == nil {
 		b := c.wbuf.b
@@ -309,27 +335,63 @@ func (c *h2conn) flushLocked() error {
 	return c.werr
 }
 
-// control queues a frame from the reader and has it written by another
-// goroutine: the reader must never block on a write (the peer may be
-// blocked writing to us).
+// queueFlushLocked leaves the buffered frames to the flusher goroutine
+// (or to the write in progress). Called with wmu held.
+func (c *h2conn) queueFlushLocked() {
+	if c.flushing || c.queued || c.werr != nil {
+		return
+	}
+	c.queued = true
+	select {
+	case c.flushCh <- struct{}{}:
+	default:
+	}
+}
+
+// flusher writes what queueFlushLocked left. It first yields once: the
+// goroutines already runnable (under load, sessions the reader just woke,
+// which make their next calls) append their frames before it runs, and
+// the write takes them all. A connect storm's calls then cost about one
+// write per batch instead of one each; when nothing else is runnable the
+// yield returns at once, so an idle connection adds no latency.
+func (c *h2conn) flusher() {
+	for {
+		select {
+		case <-c.flushCh:
+		case <-c.done:
+			return
+		}
+		runtime.Gosched()
+		c.wmu.Lock()
+		c.queued = false
+		_ = c.flushLocked()
+		c.wmu.Unlock()
+	}
+}
+
+// control queues a frame from the reader for the flusher: the reader must
+// never block on a write (the peer may be blocked writing to us).
 func (c *h2conn) control(write func()) {
 	c.wmu.Lock()
 	write()
-	if !c.flushing && c.werr == nil {
-		c.flushing = true
-		go func() {
-			c.wmu.Lock()
-			c.flushing = false
-			_ = c.flushLocked()
-			c.wmu.Unlock()
-		}()
-	}
+	c.queueFlushLocked()
 	c.wmu.Unlock()
+}
+
+// waitCh is the channel to wait on for window or a stream slot. Called
+// with wmu held.
+func (c *h2conn) waitCh() <-chan struct{} {
+	c.winWait = true
+	return c.winCh
 }
 
 // wakeWriters wakes callers waiting for send window or a stream slot.
 // Called with wmu held.
 func (c *h2conn) wakeWriters() {
+	if !c.winWait {
+		return // no channel per WINDOW_UPDATE while nobody waits
+	}
+	c.winWait = false
 	close(c.winCh)
 	c.winCh = make(chan struct{})
 }
@@ -350,9 +412,65 @@ func (c *h2conn) abandon(s *h2call) bool {
 	if !ok || cur != s {
 		return false
 	}
-	c.control(func() { _ = c.fr.WriteRSTStream(s.id, http2.ErrCodeCancel) })
+	c.reset(s.id)
 	c.maybeDrained()
 	return true
+}
+
+// reset cancels stream id at the server, as grpc-go's client does for a
+// call its caller gave up or whose deadline passed.
+func (c *h2conn) reset(id uint32) {
+	c.control(func() { _ = c.fr.WriteRSTStream(id, http2.ErrCodeCancel) })
+}
+
+// armExpiry makes the expiry timer fire by deadline. Called with smu held.
+// The timer is re-armed only for a deadline earlier than the armed one: in
+// a stream of calls with the same budget it stays armed for the oldest,
+// and fires about once per budget (expire then re-arms it for the oldest
+// call still in flight), not once per call.
+func (c *h2conn) armExpiry(deadline time.Time) {
+	if !c.expiryAt.IsZero() && !deadline.Before(c.expiryAt) {
+		return
+	}
+	c.expiryAt = deadline
+	if c.expiry == nil {
+		c.expiry = time.AfterFunc(time.Until(deadline), c.expire)
+	} else {
+		c.expiry.Reset(time.Until(deadline))
+	}
+}
+
+// expire fails the calls past their deadline with DeadlineExceeded and
+// resets their streams, then re-arms the timer for the next deadline. The
+// scan is bounded by the calls in flight, which the limiter bounds.
+func (c *h2conn) expire() {
+	now := time.Now()
+	var late []uint32
+	c.smu.Lock()
+	c.expiryAt = time.Time{}
+	if c.closed {
+		c.smu.Unlock()
+		return
+	}
+	var next time.Time
+	for id, s := range c.streams {
+		switch {
+		case s.deadline.IsZero():
+		case !s.deadline.After(now):
+			late = append(late, id)
+		default:
+			next = earlier(next, s.deadline)
+		}
+	}
+	if !next.IsZero() {
+		c.armExpiry(next)
+	}
+	c.smu.Unlock()
+	for _, id := range late {
+		if c.finish(id, errDeadline) {
+			c.reset(id)
+		}
+	}
 }
 
 func (c *h2conn) readLoop() {
@@ -373,8 +491,11 @@ func (c *h2conn) readLoop() {
 
 func (c *h2conn) handle(f http2.Frame) error {
 	switch f := f.(type) {
-	case *http2.MetaHeadersFrame:
-		c.onHeaders(f)
+	case *http2.HeadersFrame:
+		c.hdr.begin(f.StreamID, f.StreamEnded())
+		return c.onHeaderFragment(f.HeaderBlockFragment(), f.HeadersEnded())
+	case *http2.ContinuationFrame:
+		return c.onHeaderFragment(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.DataFrame:
 		return c.onData(f)
 	case *http2.RSTStreamFrame:
@@ -399,7 +520,7 @@ func (c *h2conn) handle(f http2.Frame) error {
 			case http2.SettingMaxConcurrentStreams:
 				c.maxStream = s.Val
 			case http2.SettingHeaderTableSize:
-				c.henc.SetMaxDynamicTableSizeLimit(s.Val)
+				c.hdrs.setMaxTableSize(s.Val)
 			}
 			return nil
 		})
@@ -438,28 +559,30 @@ func (c *h2conn) handle(f http2.Frame) error {
 	return nil
 }
 
-func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) {
-	c.smu.Lock()
-	s := c.streams[f.StreamID]
-	if s == nil {
-		c.smu.Unlock()
-		return
+// onHeaderFragment decodes a fragment of the current header block and,
+// at its end, hands what it said to the call (finished if the block ended
+// the stream). A decoding error is fatal to the connection.
+func (c *h2conn) onHeaderFragment(frag []byte, ended bool) error {
+	h := c.hdr
+	if err := h.write(frag); err != nil {
+		return http2.ConnectionError(http2.ErrCodeCompression)
 	}
-	for _, hf := range f.Fields {
-		switch hf.Name {
-		case ":status":
-			s.httpStatus = hf.Value
-		case "grpc-status":
-			s.grpcStatus = hf.Value
-			s.gotStatus = true
-		case "grpc-message":
-			s.grpcMsg = hf.Value
-		}
+	if !ended {
+		return nil
+	}
+	if err := h.end(); err != nil {
+		return http2.ConnectionError(http2.ErrCodeCompression)
+	}
+	c.smu.Lock()
+	s := c.streams[h.id]
+	if s != nil {
+		h.fields.apply(s)
 	}
 	c.smu.Unlock()
-	if f.StreamEnded() {
-		c.finish(f.StreamID, nil)
+	if s != nil && h.endStream {
+		c.finish(h.id, nil)
 	}
+	return nil
 }
 
 func (c *h2conn) onData(f *http2.DataFrame) error {
@@ -496,19 +619,20 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 }
 
 // finish completes stream id (if its caller still waits) with err, or with
-// what its headers and data say when err is nil.
-func (c *h2conn) finish(id uint32, err error) {
+// what its headers and data say when err is nil. It reports whether it did.
+func (c *h2conn) finish(id uint32, err error) bool {
 	c.smu.Lock()
 	s := c.streams[id]
 	if s == nil {
 		c.smu.Unlock()
-		return
+		return false
 	}
 	delete(c.streams, id)
 	s.err = err
 	c.smu.Unlock()
 	s.done <- struct{}{}
 	c.maybeDrained()
+	return true
 }
 
 func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
@@ -547,6 +671,9 @@ func (c *h2conn) shutdown(err error) {
 	}
 	c.closed = true
 	c.closeErr = err
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
 	pending := c.streams
 	c.streams = make(map[uint32]*h2call)
 	c.smu.Unlock()

@@ -85,26 +85,43 @@ func NewH2Transport(opts Options, logger *slog.Logger) *H2Transport {
 
 // Connect calls anycable.RPC/Connect.
 func (t *H2Transport) Connect(ctx context.Context, sid string, req *rpcpb.ConnectionRequest) (*rpcpb.ConnectionResponse, error) {
-	res := &rpcpb.ConnectionResponse{}
-	if err := t.call(ctx, pathConnect, sid, req, res); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return t.connectBy(ctx, time.Time{}, sid, req)
 }
 
 // Command calls anycable.RPC/Command.
 func (t *H2Transport) Command(ctx context.Context, sid string, req *rpcpb.CommandMessage) (*rpcpb.CommandResponse, error) {
-	res := &rpcpb.CommandResponse{}
-	if err := t.call(ctx, pathCommand, sid, req, res); err != nil {
+	return t.commandBy(ctx, time.Time{}, sid, req)
+}
+
+// Disconnect calls anycable.RPC/Disconnect.
+func (t *H2Transport) Disconnect(ctx context.Context, sid string, req *rpcpb.DisconnectRequest) (*rpcpb.DisconnectResponse, error) {
+	return t.disconnectBy(ctx, time.Time{}, sid, req)
+}
+
+var _ deadlineTransport = (*H2Transport)(nil)
+
+// The By variants end the call with DeadlineExceeded at deadline (zero:
+// only ctx ends it), expired by the connection's shared timer.
+
+func (t *H2Transport) connectBy(ctx context.Context, deadline time.Time, sid string, req *rpcpb.ConnectionRequest) (*rpcpb.ConnectionResponse, error) {
+	res := &rpcpb.ConnectionResponse{}
+	if err := t.call(ctx, deadline, pathConnect, sid, req, res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// Disconnect calls anycable.RPC/Disconnect.
-func (t *H2Transport) Disconnect(ctx context.Context, sid string, req *rpcpb.DisconnectRequest) (*rpcpb.DisconnectResponse, error) {
+func (t *H2Transport) commandBy(ctx context.Context, deadline time.Time, sid string, req *rpcpb.CommandMessage) (*rpcpb.CommandResponse, error) {
+	res := &rpcpb.CommandResponse{}
+	if err := t.call(ctx, deadline, pathCommand, sid, req, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (t *H2Transport) disconnectBy(ctx context.Context, deadline time.Time, sid string, req *rpcpb.DisconnectRequest) (*rpcpb.DisconnectResponse, error) {
 	res := &rpcpb.DisconnectResponse{}
-	if err := t.call(ctx, pathDisconnect, sid, req, res); err != nil {
+	if err := t.call(ctx, deadline, pathDisconnect, sid, req, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -133,11 +150,23 @@ func (t *H2Transport) Close() error {
 // start returns.
 var msgBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-func (t *H2Transport) call(ctx context.Context, path, sid string, req, res proto.Message) error {
+// errDeadline is what a call that ran out of time returns, as grpc-go
+// reports an expired context.
+var errDeadline = status.Error(codes.DeadlineExceeded, context.DeadlineExceeded.Error())
+
+// call makes one call. deadline (zero: none) is the client's budget,
+// enforced by the connection's expiry timer without a timer of the call's
+// own; a deadline of ctx is enforced through ctx.Done as usual. The
+// earlier of the two reaches the server as grpc-timeout.
+func (t *H2Transport) call(ctx context.Context, deadline time.Time, path, sid string, req, res proto.Message) error {
 	var timeout time.Duration
+	sent := deadline
 	if dl, ok := ctx.Deadline(); ok {
-		if timeout = time.Until(dl); timeout <= 0 {
-			return status.Error(codes.DeadlineExceeded, context.DeadlineExceeded.Error())
+		sent = earlier(sent, dl)
+	}
+	if !sent.IsZero() {
+		if timeout = time.Until(sent); timeout <= 0 {
+			return errDeadline
 		}
 	}
 
@@ -162,10 +191,10 @@ func (t *H2Transport) call(ctx context.Context, path, sid string, req, res proto
 		connErr error
 	)
 	for range 3 {
-		if c, connErr = t.conn(ctx); connErr != nil {
+		if c, connErr = t.conn(ctx, deadline); connErr != nil {
 			break
 		}
-		err = c.start(s, path, sid, timeout, msg, ctx.Done())
+		err = c.start(s, path, sid, deadline, timeout, msg, ctx.Done())
 		if s.id != 0 || !errors.Is(err, errConnClosed) {
 			break
 		}
@@ -184,6 +213,9 @@ func (t *H2Transport) call(ctx context.Context, path, sid string, req, res proto
 		t.release(c, s)
 		if errors.Is(err, errCallCanceled) {
 			return contextStatus(ctx)
+		}
+		if errors.Is(err, errCallExpired) {
+			return errDeadline
 		}
 		return status.Error(codes.Unavailable, "connection error: "+err.Error())
 	}
@@ -221,8 +253,9 @@ func contextStatus(ctx context.Context) error {
 	return status.Error(codes.Canceled, context.Cause(ctx).Error())
 }
 
-// conn returns a connection taking new calls, dialing one if needed.
-func (t *H2Transport) conn(ctx context.Context) (*h2conn, error) {
+// conn returns a connection taking new calls, dialing one if needed; the
+// wait for a dial ends at deadline too.
+func (t *H2Transport) conn(ctx context.Context, deadline time.Time) (*h2conn, error) {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
@@ -240,10 +273,14 @@ func (t *H2Transport) conn(ctx context.Context) (*h2conn, error) {
 	}
 	t.mu.Unlock()
 
+	expired, stop := deadlineTimer(deadline)
+	defer stop()
 	select {
 	case <-d.done:
 	case <-ctx.Done():
 		return nil, contextStatus(ctx)
+	case <-expired:
+		return nil, errDeadline
 	}
 	if d.err != nil {
 		return nil, status.Error(codes.Unavailable, "connection error: "+d.err.Error())

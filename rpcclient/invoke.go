@@ -11,9 +11,7 @@ import (
 
 // invoke runs one logical call: permit, attempt, retry on
 // ResourceExhausted/Unavailable with backoff, metrics.
-func invoke[Req, Res any](c *Client, ctx context.Context, sid string, req Req,
-	call func(context.Context, string, Req) (Res, error),
-) (Res, error) {
+func invoke[Req, Res any](c *Client, ctx context.Context, sid string, req Req, call boundedCall[Req, Res]) (Res, error) {
 	var zero Res
 	c.stats.calls.Add(1)
 	c.active.Add(1)
@@ -39,16 +37,16 @@ func invoke[Req, Res any](c *Client, ctx context.Context, sid string, req Req,
 	}
 
 	// The command budget covers every attempt and the pauses between them.
-	cmdCtx := ctx
+	// It is a deadline handed to each attempt, not a context with a timer:
+	// the transport expires the call (see boundedCall).
+	var budget time.Time
 	if c.commandTimeout > 0 {
-		var cancel context.CancelFunc
-		cmdCtx, cancel = context.WithTimeout(ctx, c.commandTimeout)
-		defer cancel()
+		budget = time.Now().Add(c.commandTimeout)
 	}
 
 	var bo backoff
 	for {
-		res, err := attempt(c, cmdCtx, tk, sid, req, call)
+		res, err := attempt(c, ctx, budget, tk, sid, req, call)
 		if err == nil {
 			return res, nil
 		}
@@ -66,7 +64,7 @@ func invoke[Req, Res any](c *Client, ctx context.Context, sid string, req Req,
 		}
 
 		delay := bo.next(code)
-		if !c.pause(cmdCtx, delay) {
+		if !c.pause(ctx, budget, delay) {
 			if ctx.Err() != nil {
 				return zero, c.canceled(ctx)
 			}
@@ -77,7 +75,7 @@ func invoke[Req, Res any](c *Client, ctx context.Context, sid string, req Req,
 		c.stats.retries.Add(1)
 		c.log.Debug("RPC retry", "sid", sid, "code", code.String(), "error", status.Convert(err).Message())
 
-		if tk, err = c.acquire(cmdCtx); err != nil {
+		if tk, err = c.acquireBy(ctx, budget); err != nil {
 			if ctx.Err() != nil {
 				return zero, c.canceled(ctx)
 			}
@@ -88,20 +86,15 @@ func invoke[Req, Res any](c *Client, ctx context.Context, sid string, req Req,
 	}
 }
 
-// attempt makes one call under the held permit tk, bounded by the request
-// timeout, and returns the permit with what the answer says about the
-// servers' capacity.
-func attempt[Req, Res any](c *Client, ctx context.Context, tk ticket, sid string, req Req,
-	call func(context.Context, string, Req) (Res, error),
-) (Res, error) {
-	callCtx, cancel := ctx, context.CancelFunc(nil)
+// attempt makes one call under the held permit tk, bounded by the command
+// budget and the request timeout, and returns the permit with what the
+// answer says about the servers' capacity.
+func attempt[Req, Res any](c *Client, ctx context.Context, budget time.Time, tk ticket, sid string, req Req, call boundedCall[Req, Res]) (Res, error) {
+	deadline := budget
 	if c.requestTimeout > 0 {
-		callCtx, cancel = context.WithTimeout(ctx, c.requestTimeout)
+		deadline = earlier(deadline, time.Now().Add(c.requestTimeout))
 	}
-	res, err := call(callCtx, sid, req)
-	if cancel != nil {
-		cancel()
-	}
+	res, err := call(ctx, deadline, sid, req)
 
 	o := outcomeNeutral
 	switch {
@@ -121,9 +114,24 @@ func (c *Client) acquire(ctx context.Context) (ticket, error) {
 	return tk, err
 }
 
-// pause sleeps for d unless ctx ends first or cannot last that long.
-func (c *Client) pause(ctx context.Context, d time.Duration) bool {
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+// acquireBy waits for a permit for a retry, until budget at the latest.
+// Retries are rare, so the timer of a context with a deadline is fine here.
+func (c *Client) acquireBy(ctx context.Context, budget time.Time) (ticket, error) {
+	if !budget.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, budget)
+		defer cancel()
+	}
+	return c.acquire(ctx)
+}
+
+// pause sleeps for d unless ctx ends first or the budget (or ctx's
+// deadline) cannot last that long.
+func (c *Client) pause(ctx context.Context, budget time.Time, d time.Duration) bool {
+	if dl, ok := ctx.Deadline(); ok {
+		budget = earlier(budget, dl)
+	}
+	if !budget.IsZero() && time.Until(budget) < d {
 		return false
 	}
 	timer := time.NewTimer(d)
