@@ -34,10 +34,10 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 	h.stats.Broadcasts.Add(1)
 	payload := encoders.BroadcastPayload(p.Data)
 	sent := 0
-	for identifier, subs := range st.channels {
+	for _, ch := range st.subscribers().channels {
 		d.reply = encoders.Reply{
 			Type:       p.Meta.BroadcastType,
-			Identifier: identifier,
+			Identifier: ch.identifier,
 			Message:    payload,
 		}
 		if p.Epoch != "" {
@@ -46,11 +46,13 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 			d.reply.Offset = p.Offset
 		}
 		d.cache = d.cache[:0]
-		for sub, m := range subs {
+		for i := range ch.subs {
+			e := &ch.subs[i]
+			sub := e.sub
 			if p.Meta.ExcludeSocket != "" && sub.ID() == p.Meta.ExcludeSocket {
 				continue
 			}
-			frame := d.frameFor(h, m.format)
+			frame := d.frameFor(h, e.format)
 			if frame == nil {
 				continue
 			}
@@ -60,8 +62,8 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 				if sub.Queue(frame) {
 					d.dirty = append(d.dirty, sub)
 				}
-			case m.out != nil:
-				if err := m.out.Write(frame); err != nil {
+			case e.out != nil:
+				if err := e.out.Write(frame); err != nil {
 					sub.(Direct).OutputFailed(err)
 				}
 			default:
