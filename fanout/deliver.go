@@ -34,6 +34,7 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 	h.stats.Broadcasts.Add(1)
 	payload := encoders.BroadcastPayload(p.Data)
 	sent := 0
+	exclude := p.Meta.ExcludeSocket
 	for _, ch := range st.subscribers().channels {
 		d.reply = encoders.Reply{
 			Type:       p.Meta.BroadcastType,
@@ -46,13 +47,19 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 			d.reply.Offset = p.Offset
 		}
 		d.cache = d.cache[:0]
+		// Subscribers of a channel mostly share one format: the last
+		// frame is reused without a call.
+		var last *Format
+		var frame []byte
 		for i := range ch.subs {
 			e := &ch.subs[i]
 			sub := e.sub
-			if p.Meta.ExcludeSocket != "" && sub.ID() == p.Meta.ExcludeSocket {
+			if exclude != "" && sub.ID() == exclude {
 				continue
 			}
-			frame := d.frameFor(h, e.format)
+			if e.format != last {
+				frame, last = d.frameFor(h, e.format), e.format
+			}
 			if frame == nil {
 				continue
 			}
