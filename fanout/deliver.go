@@ -34,10 +34,11 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 	h.stats.Broadcasts.Add(1)
 	payload := encoders.BroadcastPayload(p.Data)
 	sent := 0
-	for identifier, subs := range st.channels {
+	exclude := p.Meta.ExcludeSocket
+	for _, ch := range st.subscribers().channels {
 		d.reply = encoders.Reply{
 			Type:       p.Meta.BroadcastType,
-			Identifier: identifier,
+			Identifier: ch.identifier,
 			Message:    payload,
 		}
 		if p.Epoch != "" {
@@ -46,11 +47,19 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 			d.reply.Offset = p.Offset
 		}
 		d.cache = d.cache[:0]
-		for sub, m := range subs {
-			if p.Meta.ExcludeSocket != "" && sub.ID() == p.Meta.ExcludeSocket {
+		// Subscribers of a channel mostly share one format: the last
+		// frame is reused without a call.
+		var last *Format
+		var frame []byte
+		for i := range ch.subs {
+			e := &ch.subs[i]
+			sub := e.sub
+			if exclude != "" && sub.ID() == exclude {
 				continue
 			}
-			frame := d.frameFor(h, m.format)
+			if e.format != last {
+				frame, last = d.frameFor(h, e.format), e.format
+			}
 			if frame == nil {
 				continue
 			}
@@ -60,8 +69,8 @@ func (h *Hub) deliver(d *deliverer, p *broker.Publication, direct bool) {
 				if sub.Queue(frame) {
 					d.dirty = append(d.dirty, sub)
 				}
-			case m.out != nil:
-				if err := m.out.Write(frame); err != nil {
+			case e.out != nil:
+				if err := e.out.Write(frame); err != nil {
 					sub.(Direct).OutputFailed(err)
 				}
 			default:

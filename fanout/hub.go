@@ -135,6 +135,10 @@ type shard struct {
 type stream struct {
 	name     string // the key in the shard's table
 	channels map[string]map[Subscriber]member
+	// list is the delivery loop's copy of channels (list.go), made by the
+	// first broadcast after a change and dropped (nil) by every change
+	// (under the shard's write lock). An idle stream never has one.
+	list atomic.Pointer[subscriberList]
 }
 
 // New creates a hub and starts its gates.
@@ -197,6 +201,7 @@ func (h *Hub) Subscribe(sub Subscriber, streamName, identifier string) string {
 		m.out = d.Output()
 	}
 	subs[sub] = m
+	st.list.Store(nil)
 	name := st.name
 	sh.mu.Unlock()
 	return name
@@ -209,6 +214,7 @@ func (h *Hub) Unsubscribe(sub Subscriber, streamName, identifier string) {
 	if st := sh.streams[streamName]; st != nil {
 		if subs := st.channels[identifier]; subs != nil {
 			delete(subs, sub)
+			st.list.Store(nil)
 			if len(subs) == 0 {
 				delete(st.channels, identifier)
 			}

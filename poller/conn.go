@@ -55,9 +55,16 @@ type connIO interface {
 // a write goes straight to the socket, and what the socket does not take is
 // queued (up to maxPending bytes) until the socket is writable again.
 type Conn struct {
-	io     connIO
-	fd     int
-	remote net.Addr
+	// The first 64 bytes are what a write that the socket takes at once
+	// reads and writes (write, Queue, Flush): one cache line per delivery
+	// instead of three (docs/benchmarks.md, the one-write floor). A Conn
+	// is 256 bytes, an allocation size class whose objects start on a
+	// 64-byte boundary (TestConnWritePathLine checks both).
+	mu          sync.Mutex
+	fd          int
+	stats       *Stats
+	corked      [][]byte // under mu: frames gathered by Queue for the next Flush
+	corkedBytes int      // under mu
 
 	// The one-byte fields sit together (a Conn's size is idle memory per
 	// connection; TestConnSize). state and dataOp belong to the read side,
@@ -70,6 +77,16 @@ type Conn struct {
 	closeAfter bool // under mu: close the socket once pending output is flushed
 	closed     bool // under mu
 
+	// Output waiting for the socket (under mu): the write path's second
+	// line, touched only when the socket did not take everything.
+	pending      [][]byte // frames (shared, immutable) waiting for the socket
+	pendingBytes int
+	maxPending   int
+	flushSince   int64 // when output started waiting for the socket (Unix ns)
+	io           connIO
+
+	remote net.Addr
+
 	// Read side: touched only by the goroutine reading this connection.
 	asm   frames.Assembler
 	recv  Receiver
@@ -79,15 +96,6 @@ type Conn struct {
 	// fragmented message (unix nanoseconds, 0 when none); the sweeper reads
 	// it (frame timeout).
 	partialSince atomic.Int64
-
-	mu           sync.Mutex
-	pending      [][]byte // frames (shared, immutable) waiting for the socket
-	pendingBytes int
-	corked       [][]byte // frames gathered by Queue for the next Flush
-	corkedBytes  int
-	maxPending   int
-	flushSince   int64 // when output started waiting for the socket (Unix ns)
-	stats        *Stats
 
 	// held is the state of held HTTP requests (held.go), under mu; nil on
 	// a connection that never had one, so a WebSocket pays one pointer.
