@@ -23,6 +23,7 @@ func (n *Node) rpcConnect(s *Session) {
 			s.cstate = mergeState(s.cstate, e.GetCstate())
 		}
 		s.interest = 1
+		n.register(s)
 		for _, t := range res.GetTransmissions() {
 			s.sendTransmission("", t)
 		}

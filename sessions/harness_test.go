@@ -28,6 +28,9 @@ type fakeConn struct {
 	closed bool
 	code   uint16
 	reason string
+	// onWrite, when set, sees each payload as it is written (before it is
+	// recorded), on the writer's goroutine.
+	onWrite func(payload string)
 }
 
 type sentFrame struct {
@@ -40,6 +43,9 @@ func (c *fakeConn) Write(frame []byte) error {
 	f, err := ws.ReadFrame(bytes.NewReader(frame))
 	if err != nil {
 		panic(err)
+	}
+	if c.onWrite != nil {
+		c.onWrite(string(f.Payload))
 	}
 	c.mu.Lock()
 	c.msgs = append(c.msgs, sentFrame{op: f.Header.OpCode, payload: string(f.Payload), at: time.Now()})

@@ -370,6 +370,7 @@ func (n *Node) authorized(s *Session, res AuthResult) bool {
 	case AuthOK:
 		s.identifiers = res.Identifiers
 		s.interest = -1
+		n.register(s)
 		s.sendWelcome(false, nil)
 		n.established(s)
 	case AuthReject:
@@ -387,18 +388,30 @@ func (n *Node) authorized(s *Session, res AuthResult) bool {
 	return true
 }
 
-// established registers a session that passed authentication.
+// established finishes setting up a session that passed authentication
+// (registered first if the caller did not): pings, the session cache.
 func (n *Node) established(s *Session) {
-	s.connected = true
-	n.mu.Lock()
-	n.sessions[s] = struct{}{}
-	n.mu.Unlock()
-	n.stats.Clients.Add(1)
+	if !s.connected {
+		n.register(s)
+	}
 	if s.pingInterval > 0 {
 		n.pinger.add(s, time.Now())
 	}
 	n.commitSession(s)
 	n.log.Debug("websocket session established", "sid", s.sid)
+}
+
+// register makes an authenticated session findable (remote disconnect,
+// shutdown, the client count) before its welcome is written: a client that
+// has its welcome is always registered, so a remote disconnect sent right
+// after the welcome finds it. The session's own cleanup cannot overtake the
+// connect task: closed runs as a later task of the same session.
+func (n *Node) register(s *Session) {
+	s.connected = true
+	n.mu.Lock()
+	n.sessions[s] = struct{}{}
+	n.mu.Unlock()
+	n.stats.Clients.Add(1)
 }
 
 // closed cleans up after the socket is gone: streams, pings, Disconnect.

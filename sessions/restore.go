@@ -85,6 +85,7 @@ func (n *Node) tryRestore(s *Session, req *frames.Request) bool {
 	// The welcome is queued before the streams are joined, so no broadcast
 	// can reach the client ahead of it; one published in between is in the
 	// history the client asks for with its offsets.
+	n.register(s)
 	s.sendWelcome(true, ids)
 	s.channels = subscriptions{}
 	for id, streams := range snap.Subs {
