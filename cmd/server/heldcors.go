@@ -32,14 +32,23 @@ func newHeldCORS(allowedOrigins []string) heldCORS {
 // them while it waits, so they must cost nothing per request. Callers
 // must not modify the result.
 func (c heldCORS) headers(req *poller.HTTPRequest, methods string) []frames.Header {
+	return *c.headersRef(req, methods)
+}
+
+// headersRef is headers behind a pointer (shared in the common cases): a
+// held long poll keeps one word for them instead of a slice header.
+func (c heldCORS) headersRef(req *poller.HTTPRequest, methods string) *[]frames.Header {
 	origin := req.Get("origin")
+	var h []frames.Header
 	switch {
 	case origin == "" && c.rule.AllowsOrigin(""):
 		return c.star(methods)
 	case origin == "" || !c.rule.AllowsOrigin(origin):
-		return c.common(nil, methods)
+		h = c.common(nil, methods)
+	default:
+		h = c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
 	}
-	return c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
+	return &h
 }
 
 func (c heldCORS) common(dst []frames.Header, methods string) []frames.Header {
@@ -53,13 +62,13 @@ func (c heldCORS) common(dst []frames.Header, methods string) []frames.Header {
 
 // star is the shared answer for requests without an Origin when every
 // origin is allowed (methods is one of a few constants per route).
-func (c heldCORS) star(methods string) []frames.Header {
+func (c heldCORS) star(methods string) *[]frames.Header {
 	if v, ok := c.cache.Load(methods); ok {
-		return v.([]frames.Header)
+		return v.(*[]frames.Header)
 	}
 	h := c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: "*"}}, methods)
-	v, _ := c.cache.LoadOrStore(methods, h)
-	return v.([]frames.Header)
+	v, _ := c.cache.LoadOrStore(methods, &h)
+	return v.(*[]frames.Header)
 }
 
 // setupHeld adds long polling's and Durable Streams' held routes (after
