@@ -66,6 +66,9 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	}
 	r := &HTTPRequest{Method: string(method), Minor: minor, contentLength: -1}
 	r.URI = string(uri)
+	// Sized once: a long poll's request comes every --poll_interval, and
+	// a slice grown header by header was a good part of its garbage.
+	r.Headers = make([]frames.Header, 0, bytes.Count(rest, []byte("\r\n")))
 	keepAlive, closeAsked := false, false
 	for len(rest) > 0 {
 		var l []byte
@@ -86,7 +89,7 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 		if !validValue(v) {
 			return nil, errHeadHeader
 		}
-		key := strings.ToLower(string(k))
+		key := headerKey(k)
 		val := string(v)
 		switch key {
 		case "host":
@@ -115,6 +118,24 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	}
 	r.Close = closeAsked || (minor == 0 && !keepAlive)
 	return r, nil
+}
+
+// commonKeys are the lower-case names of the headers most requests carry:
+// headerKey returns these strings instead of building a copy per request.
+var commonKeys = []string{
+	"host", "origin", "accept", "cookie", "referer", "connection", "user-agent", "content-type",
+	"content-length", "accept-encoding", "accept-language", "cache-control", "pragma",
+	"x-request-id", "x-anycable-poll-id", "last-event-id", "authorization",
+}
+
+// headerKey is k lower-cased, a shared string for the common names.
+func headerKey(k []byte) string {
+	for _, c := range commonKeys {
+		if len(c) == len(k) && bytes.EqualFold(k, []byte(c)) {
+			return c
+		}
+	}
+	return strings.ToLower(string(k))
 }
 
 // validValue refuses control bytes other than HTAB, as net/http does.

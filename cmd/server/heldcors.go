@@ -15,7 +15,7 @@ import (
 // browser client must send and read are listed.
 type heldCORS struct {
 	rule  *broadcast.CORS
-	cache *sync.Map // methods → the shared "*" answer
+	cache *sync.Map // methods → the shared "*" answer; "\x00"+methods → the one without Allow-Origin
 }
 
 const (
@@ -39,15 +39,15 @@ func (c heldCORS) headers(req *poller.HTTPRequest, methods string) []frames.Head
 // held long poll keeps one word for them instead of a slice header.
 func (c heldCORS) headersRef(req *poller.HTTPRequest, methods string) *[]frames.Header {
 	origin := req.Get("origin")
-	var h []frames.Header
 	switch {
 	case origin == "" && c.rule.AllowsOrigin(""):
 		return c.star(methods)
 	case origin == "" || !c.rule.AllowsOrigin(origin):
-		h = c.common(nil, methods)
-	default:
-		h = c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
+		return c.shared(methods)
 	}
+	// (Declared here: a variable whose address escapes is a heap
+	// allocation wherever it is declared, even on the shared paths.)
+	h := c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
 	return &h
 }
 
@@ -58,6 +58,18 @@ func (c heldCORS) common(dst []frames.Header, methods string) []frames.Header {
 		frames.Header{Key: "Access-Control-Allow-Headers", Value: heldAllowHeaders},
 		frames.Header{Key: "Access-Control-Expose-Headers", Value: heldExposeHeaders},
 	)
+}
+
+// shared is the shared answer without Access-Control-Allow-Origin (an
+// Origin not allowed, or none with a list of origins).
+func (c heldCORS) shared(methods string) *[]frames.Header {
+	key := "\x00" + methods // apart from star's keys
+	if v, ok := c.cache.Load(key); ok {
+		return v.(*[]frames.Header)
+	}
+	h := c.common(nil, methods)
+	v, _ := c.cache.LoadOrStore(key, &h)
+	return v.(*[]frames.Header)
 }
 
 // star is the shared answer for requests without an Origin when every
