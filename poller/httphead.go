@@ -61,8 +61,10 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	if minor < 0 || minor > 9 {
 		return nil, errHeadLine
 	}
-	if _, err := url.ParseRequestURI(string(uri)); err != nil {
-		return nil, errHeadLine
+	if !plainPath(uri) {
+		if _, err := url.ParseRequestURI(string(uri)); err != nil {
+			return nil, errHeadLine
+		}
 	}
 	r := &HTTPRequest{Method: string(method), Minor: minor, contentLength: -1}
 	r.URI = string(uri)
@@ -118,6 +120,25 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	}
 	r.Close = closeAsked || (minor == 0 && !keepAlive)
 	return r, nil
+}
+
+// plainPath reports an origin-form target that url.ParseRequestURI
+// accepts without a doubt: "/" then only unreserved characters, "/", "?",
+// "=" and "&" (no escapes, no fragment). Checking it here spares the
+// url.URL a parse allocates, on every long poll and SSE request.
+func plainPath(uri []byte) bool {
+	if len(uri) == 0 || uri[0] != '/' {
+		return false
+	}
+	for _, c := range uri {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '?' || c == '=' || c == '&':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // commonKeys are the lower-case names of the headers most requests carry:
