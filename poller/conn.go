@@ -76,6 +76,10 @@ type Conn struct {
 	flushing   bool // under mu
 	closeAfter bool // under mu: close the socket once pending output is flushed
 	closed     bool // under mu
+	// A held request's (held.go), under mu: in the padding here rather
+	// than in heldState, which an idle SSE stream or long poll keeps.
+	heldKeepAlive  bool // the client did not ask to close
+	heldCloseAtEnd bool // bytes came behind the held request
 
 	// Output waiting for the socket (under mu): the write path's second
 	// line, touched only when the socket did not take everything.
@@ -115,7 +119,7 @@ func (c *Conn) readState() (state uint8, closed bool) {
 // are dropped, and the connection closes when the response finishes.
 func (c *Conn) pipelined() {
 	c.mu.Lock()
-	c.held.closeAtFinish = true
+	c.heldCloseAtEnd = true
 	c.mu.Unlock()
 }
 

@@ -88,15 +88,14 @@ func (e *engine) holdHead(c *Conn, head []byte, maxBody int) bool {
 
 // heldState is what a connection keeps for held requests, allocated with
 // its first one. An idle SSE stream or long poll keeps it as long as it
-// waits, so it is kept to 32 bytes (heldStateSize): no request head, no
+// waits, so it is kept to 24 bytes (heldStateSize): no request head, no
 // headers, no buffer once the request is served.
 type heldState struct {
 	// cur is the request whose body is being read (*HTTPRequest, in
 	// stateBody), then the HTTPReceiver of the held response (stateHeld):
 	// never both at once, so one field serves.
-	cur           any
-	keepAlive     bool // the client did not ask to close
-	closeAtFinish bool // bytes came behind the held request
+	// (Its keep-alive flags are Conn fields: heldKeepAlive, heldCloseAtEnd.)
+	cur any
 	// resumed (netpoll, TLS) is closed when a held response finishes or
 	// the socket closes: a reader that got bytes while the response was
 	// held waits for it.
@@ -105,7 +104,7 @@ type heldState struct {
 
 // heldStateSize is heldState's bound (a size class of the allocator):
 // held_test.go fails when a field pushes it into the next one.
-const heldStateSize = 32
+const heldStateSize = 24
 
 // request is the request whose body is being read (read side, stateBody).
 func (h *heldState) request() *HTTPRequest {
@@ -135,8 +134,8 @@ func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 	req := h.request()
 	req.Body = body
 	c.state = stateHeld
-	h.keepAlive = !req.Close
-	h.closeAtFinish = pipelined
+	c.heldKeepAlive = !req.Close
+	c.heldCloseAtEnd = pipelined
 	c.io.holdRead(c)
 	c.mu.Unlock()
 	recv := e.handler.(HTTPHandler).ServeHeld(c, req)
@@ -165,7 +164,7 @@ func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 func (c *Conn) KeepAlive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.held != nil && c.held.keepAlive && !c.held.closeAtFinish
+	return c.held != nil && c.heldKeepAlive && !c.heldCloseAtEnd
 }
 
 // Finish completes a held response: the connection reads the next request
@@ -182,7 +181,7 @@ func (c *Conn) Finish() bool {
 	}
 	h := c.held
 	h.cur = nil
-	if !h.keepAlive || h.closeAtFinish {
+	if !c.heldKeepAlive || c.heldCloseAtEnd {
 		c.closeAfter = true
 		flushing := c.flushing
 		c.mu.Unlock()
@@ -203,7 +202,14 @@ func (c *Conn) Finish() bool {
 // headers are written as given.
 func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 	closing := !c.KeepAlive()
-	b := frames.AppendResponseHead(make([]byte, 0, 128+len(body)), status, headers)
+	// One allocation of the whole response: a long poll is answered every
+	// --poll_interval, and a buffer grown header by header was most of the
+	// garbage idle long-poll sessions make.
+	n := 128 + len(body) // status line, Connection, Content-Length, blank line
+	for _, h := range headers {
+		n += len(h.Key) + len(h.Value) + 4
+	}
+	b := frames.AppendResponseHead(make([]byte, 0, n), status, headers)
 	b = b[:len(b)-2]
 	if closing {
 		b = append(b, "Connection: close\r\n"...)

@@ -61,11 +61,16 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	if minor < 0 || minor > 9 {
 		return nil, errHeadLine
 	}
-	if _, err := url.ParseRequestURI(string(uri)); err != nil {
-		return nil, errHeadLine
+	if !plainPath(uri) {
+		if _, err := url.ParseRequestURI(string(uri)); err != nil {
+			return nil, errHeadLine
+		}
 	}
 	r := &HTTPRequest{Method: string(method), Minor: minor, contentLength: -1}
 	r.URI = string(uri)
+	// Sized once: a long poll's request comes every --poll_interval, and
+	// a slice grown header by header was a good part of its garbage.
+	r.Headers = make([]frames.Header, 0, bytes.Count(rest, []byte("\r\n")))
 	keepAlive, closeAsked := false, false
 	for len(rest) > 0 {
 		k, v, next, end, ok := frames.HeaderLine(rest)
@@ -79,7 +84,7 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 		if !validValue(v) {
 			return nil, errHeadHeader
 		}
-		key := strings.ToLower(string(k))
+		key := headerKey(k)
 		val := string(v)
 		switch key {
 		case "host":
@@ -108,6 +113,43 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	}
 	r.Close = closeAsked || (minor == 0 && !keepAlive)
 	return r, nil
+}
+
+// plainPath reports an origin-form target that url.ParseRequestURI
+// accepts without a doubt: "/" then only unreserved characters, "/", "?",
+// "=" and "&" (no escapes, no fragment). Checking it here spares the
+// url.URL a parse allocates, on every long poll and SSE request.
+func plainPath(uri []byte) bool {
+	if len(uri) == 0 || uri[0] != '/' {
+		return false
+	}
+	for _, c := range uri {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '?' || c == '=' || c == '&':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// commonKeys are the lower-case names of the headers most requests carry:
+// headerKey returns these strings instead of building a copy per request.
+var commonKeys = []string{
+	"host", "origin", "accept", "cookie", "referer", "connection", "user-agent", "content-type",
+	"content-length", "accept-encoding", "accept-language", "cache-control", "pragma",
+	"x-request-id", "x-anycable-poll-id", "last-event-id", "authorization",
+}
+
+// headerKey is k lower-cased, a shared string for the common names.
+func headerKey(k []byte) string {
+	for _, c := range commonKeys {
+		if len(c) == len(k) && bytes.EqualFold(k, []byte(c)) {
+			return c
+		}
+	}
+	return strings.ToLower(string(k))
 }
 
 // validValue refuses control bytes other than HTAB, as net/http does.

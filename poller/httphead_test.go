@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,21 @@ func FuzzParseRequestHead(f *testing.F) {
 			if !found {
 				t.Fatalf("header %q = %q, net/http has %q", h.Key, h.Value, vals)
 			}
+		}
+	})
+}
+
+// plainPath accepts only targets url.ParseRequestURI accepts.
+func FuzzPlainPath(f *testing.F) {
+	f.Add([]byte("/lp"))
+	f.Add([]byte("/events?stream=a&x=1"))
+	f.Add([]byte("//a/./../b?"))
+	f.Fuzz(func(t *testing.T, uri []byte) {
+		if !plainPath(uri) {
+			return
+		}
+		if _, err := url.ParseRequestURI(string(uri)); err != nil {
+			t.Fatalf("plainPath accepted %q, url.ParseRequestURI refuses it: %v", uri, err)
 		}
 	})
 }

@@ -10,12 +10,14 @@ import (
 
 // requestURL rebuilds the absolute request URL the way the reference passes
 // it to RPC: http(s)://<Host><RequestURI>, never ws://.
-func requestURL(req *frames.Request, tls bool) string {
-	scheme := "http://"
+// A session keeps its copy from the node's urlCache.
+func requestURL(req *frames.Request, tls bool) string { return urlScheme(tls) + req.Host + req.URI }
+
+func urlScheme(tls bool) string {
 	if tls {
-		scheme = "https://"
+		return "https://"
 	}
-	return scheme + req.Host + req.URI
+	return "http://"
 }
 
 // envHeaders selects the headers passed to RPC: the configured names (first

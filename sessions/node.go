@@ -58,6 +58,8 @@ type Node struct {
 	wireMu  sync.Mutex
 	wires   map[wireKey]*wire
 	formats fanout.Formats
+	// urls shares the sessions' request URL strings (env.url).
+	urls *urlCache
 
 	shuttingDown  bool
 	stopKeepalive chan struct{}
@@ -98,6 +100,7 @@ func NewNode(opts Options, deps Deps, log *slog.Logger) *Node {
 		observers: deps.Observers,
 		sessions:  make(map[*Session]struct{}),
 		sids:      make(map[string]struct{}),
+		urls:      newURLCache(),
 	}
 	if n.pub == nil {
 		n.pub = fanout.NewPublisher(fanout.PublisherDeps{Hub: deps.Hub, Broker: deps.Broker, Commands: n.ExecuteCommand}, log)
@@ -155,7 +158,7 @@ func (n *Node) NewSession(c Transport, p protocol.Protocol, req *frames.Request)
 	}
 	s.sid, s.sidFromClient = n.claimSID(req.Get("x-request-id"), s.wire.sidMaker)
 	s.req = req
-	s.url = requestURL(req, n.opts.TLS)
+	s.url = n.urls.requestURL(req, n.opts.TLS)
 	s.headers = envHeaders(req, c.RemoteIP(), n.opts.Headers, n.opts.ProxyCookies)
 	if v := req.QueryValue("pi"); v != "" {
 		s.pingInterval = n.pingInterval(s.sid, v)

@@ -15,7 +15,7 @@ import (
 // browser client must send and read are listed.
 type heldCORS struct {
 	rule  *broadcast.CORS
-	cache *sync.Map // methods → the shared "*" answer
+	cache *sync.Map // methods → the shared "*" answer; "\x00"+methods → the one without Allow-Origin
 }
 
 const (
@@ -32,14 +32,23 @@ func newHeldCORS(allowedOrigins []string) heldCORS {
 // them while it waits, so they must cost nothing per request. Callers
 // must not modify the result.
 func (c heldCORS) headers(req *poller.HTTPRequest, methods string) []frames.Header {
+	return *c.headersRef(req, methods)
+}
+
+// headersRef is headers behind a pointer (shared in the common cases): a
+// held long poll keeps one word for them instead of a slice header.
+func (c heldCORS) headersRef(req *poller.HTTPRequest, methods string) *[]frames.Header {
 	origin := req.Get("origin")
 	switch {
 	case origin == "" && c.rule.AllowsOrigin(""):
 		return c.star(methods)
 	case origin == "" || !c.rule.AllowsOrigin(origin):
-		return c.common(nil, methods)
+		return c.shared(methods)
 	}
-	return c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
+	// (Declared here: a variable whose address escapes is a heap
+	// allocation wherever it is declared, even on the shared paths.)
+	h := c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: origin}}, methods)
+	return &h
 }
 
 func (c heldCORS) common(dst []frames.Header, methods string) []frames.Header {
@@ -51,15 +60,27 @@ func (c heldCORS) common(dst []frames.Header, methods string) []frames.Header {
 	)
 }
 
+// shared is the shared answer without Access-Control-Allow-Origin (an
+// Origin not allowed, or none with a list of origins).
+func (c heldCORS) shared(methods string) *[]frames.Header {
+	key := "\x00" + methods // apart from star's keys
+	if v, ok := c.cache.Load(key); ok {
+		return v.(*[]frames.Header)
+	}
+	h := c.common(nil, methods)
+	v, _ := c.cache.LoadOrStore(key, &h)
+	return v.(*[]frames.Header)
+}
+
 // star is the shared answer for requests without an Origin when every
 // origin is allowed (methods is one of a few constants per route).
-func (c heldCORS) star(methods string) []frames.Header {
+func (c heldCORS) star(methods string) *[]frames.Header {
 	if v, ok := c.cache.Load(methods); ok {
-		return v.([]frames.Header)
+		return v.(*[]frames.Header)
 	}
 	h := c.common([]frames.Header{{Key: "Access-Control-Allow-Origin", Value: "*"}}, methods)
-	v, _ := c.cache.LoadOrStore(methods, h)
-	return v.([]frames.Header)
+	v, _ := c.cache.LoadOrStore(methods, &h)
+	return v.(*[]frames.Header)
 }
 
 // setupHeld adds long polling's and Durable Streams' held routes (after

@@ -32,7 +32,7 @@ func (a *app) setupLongPoll(wsh *wsHandler) {
 	cors := newHeldCORS(a.cfg.Server.AllowedOrigins)
 	closeHandedOff(a.httpSrv)
 	wsh.held = append(wsh.held, heldRoute{match: pathRoute(cfg.Path, false, cfg.MaxRequestSize), serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
-		w := &heldPoll{c: c, cors: cors.headers(req, "POST, OPTIONS"), srv: srv}
+		w := &heldPoll{c: c, cors: cors.headersRef(req, "POST, OPTIONS")}
 		if req.Method == http.MethodOptions {
 			w.Respond(http.StatusOK, nil, nil)
 			return nil
@@ -55,16 +55,19 @@ func (a *app) setupLongPoll(wsh *wsHandler) {
 // heldPoll is one long-poll request on its held connection: it answers
 // it (longpoll.Responder) and hears about its client leaving
 // (poller.HTTPReceiver).
+//
+// Every idle session keeps one while its request is held: three words
+// (24 bytes, TestHeldPollSize), the CORS headers behind a shared pointer.
 type heldPoll struct {
 	c    *poller.Conn
-	cors []frames.Header // shared, never modified
-	srv  *longpoll.Server
+	cors *[]frames.Header // shared, never modified
 	p    *longpoll.Poll
 }
 
 func (w *heldPoll) Respond(status int, h []frames.Header, body []byte) {
-	all := make([]frames.Header, 0, len(w.cors)+len(h))
-	w.c.Respond(status, append(append(all, w.cors...), h...), body)
+	// On the stack: Conn.Respond renders the headers and keeps none.
+	var buf [8]frames.Header
+	w.c.Respond(status, append(append(buf[:0], *w.cors...), h...), body)
 }
 
-func (w *heldPoll) OnClose() { w.srv.Cancel(w.p, w) }
+func (w *heldPoll) OnClose() { w.p.Cancel(w) }

@@ -180,6 +180,13 @@ func (s *Server) poll(p *Poll, req *Request, r Responder) bool {
 // Cancel forgets r, held for p, when its client went away: the session's
 // keep-alive starts now.
 func (s *Server) Cancel(p *Poll, r Responder) {
+	p.Cancel(r)
+}
+
+// Cancel is Server.Cancel for the poll's own server (a held request need
+// not keep the server's pointer too).
+func (p *Poll) Cancel(r Responder) {
+	s := p.srv
 	p.mu.Lock()
 	if p.held == r {
 		p.held, p.flushAt = nil, 0
