@@ -28,31 +28,9 @@ command -v jq >/dev/null || bench_die "jq is needed to read the results"
 command -v ss >/dev/null || bench_die "ss (iproute2) is needed to count connections"
 ROUNDS="${ROUNDS:-2}"
 CONNS="${CONNS:-5000}"
-WS_PORT="${BENCH_WS_PORT:-29280}"
-BCAST_PORT="${BENCH_BROADCAST_PORT:-29290}"
-RPC_PORT="${BENCH_RPC_PORT:-29251}"
-OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/densecable-floorperf.XXXXXX")}"
-mkdir -p "$OUT"
-BUILD=$(mktemp -d "${TMPDIR:-/tmp}/densecable-floorperfbuild.XXXXXX")
-BENCH_RMDIRS+=("$BUILD")
-
-if [[ $# -ge 1 ]]; then
-  DC=$(bench_build_densecable "$1" "$BUILD" dc)
-else
-  go build -o bin/densecable ./cmd/densecable
-  DC=bin/densecable
-fi
-if [[ -n ${BASELINE:-} ]]; then
-  BASE=$(bench_build_densecable "$BASELINE" "$BUILD" baseline)
-fi
-go build -o bin/densecable-floor ./bench/floor
-go build -o bin/densecable-benchapp ./bench/app
-go build -o bin/densecable-loadgen ./bench/loadgen
-bench_check_ports "$WS_PORT" "$BCAST_PORT" "$RPC_PORT"
-
-bench_start "$OUT/benchapp.log" bin/densecable-benchapp --grpc "127.0.0.1:$RPC_PORT" --http "" \
-  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
-bench_wait_port "$RPC_PORT" "$BENCH_LAST_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
+FLOOR_NAME=floorperf
+# shellcheck source=bench/floor-setup.sh
+source bench/floor-setup.sh "$@"
 
 established() { ss -Htn state established "( sport = :$WS_PORT )" | wc -l; }
 
