@@ -92,8 +92,15 @@ type Conn struct {
 	remote net.Addr
 
 	// Read side: touched only by the goroutine reading this connection.
-	asm   frames.Assembler
-	recv  Receiver
+	asm frames.Assembler
+	// recv is whoever the connection serves, one at a time (written under
+	// mu): the WebSocket Receiver (stateWS: set once after Open, then read
+	// by the read side without the lock), or a held request's
+	// *HTTPRequest while its body is read (stateBody, read side only), then
+	// the HTTPReceiver of its held response (stateHeld, nil once finished).
+	// One field, so an idle SSE stream or long poll costs no allocation of
+	// the engine's beside its Conn (held.go).
+	recv  any
 	in    []byte // epoll engine: bytes of an incomplete head or frame
 	since int64  // when the connection was accepted, Unix ns (handshake timeout)
 	// partialSince is when the input became an unfinished frame or
@@ -101,9 +108,10 @@ type Conn struct {
 	// it (frame timeout).
 	partialSince atomic.Int64
 
-	// held is the state of held HTTP requests (held.go), under mu; nil on
-	// a connection that never had one, so a WebSocket pays one pointer.
-	held *heldState
+	// resumed (netpoll, TLS; under mu) is closed when a held response
+	// finishes or the socket closes: a reader that got bytes while the
+	// response was held waits for it (held.go). Nil on the epoll engine.
+	resumed chan struct{}
 }
 
 // readState is the read side's view of the connection, taken under mu
@@ -125,9 +133,9 @@ func (c *Conn) pipelined() {
 
 // signalResumed wakes a reader waiting on resumed (called with mu held).
 func (c *Conn) signalResumed() {
-	if c.held != nil && c.held.resumed != nil {
-		close(c.held.resumed)
-		c.held.resumed = nil
+	if c.resumed != nil {
+		close(c.resumed)
+		c.resumed = nil
 	}
 }
 
@@ -451,19 +459,27 @@ func (c *Conn) markClosed() closer {
 }
 
 // listenerLocked is the WebSocket receiver or the held response's
-// receiver, taken once (called with mu held, as the socket closes).
+// receiver, the latter taken once (called with mu held, as the socket
+// closes). The WebSocket receiver stays: the read side reads it without
+// the lock. A request whose body is being read has no one to tell.
 func (c *Conn) listenerLocked() closer {
-	if c.recv != nil {
-		return c.recv
-	}
-	if h := c.held; h != nil {
-		if r := h.receiver(); r != nil {
-			h.cur = nil
+	switch c.state {
+	case stateWS:
+		if r, ok := c.recv.(Receiver); ok {
+			return r
+		}
+	case stateHeld:
+		if r, ok := c.recv.(HTTPReceiver); ok {
+			c.recv = nil
 			return r
 		}
 	}
 	return nil
 }
+
+// wsReceiver is the WebSocket receiver (read side, stateWS, once Open
+// returned).
+func (c *Conn) wsReceiver() Receiver { return c.recv.(Receiver) }
 
 func (c *Conn) isClosed() bool {
 	c.mu.Lock()
