@@ -206,21 +206,26 @@ func (c *Conn) UpgradeCorked() bool {
 
 // Write queues a complete frame. The caller must not modify frame afterwards
 // (broadcast frames are shared between connections).
-func (c *Conn) Write(frame []byte) error { return c.write(frame, false) }
+func (c *Conn) Write(frame []byte) error {
+	_, err := c.write(frame, false)
+	return err
+}
 
 // write queues frame; force ignores the pending limit (the last words to a
-// client being cut off: a disconnect message and the close frame).
-func (c *Conn) write(frame []byte, force bool) error {
+// client being cut off: a disconnect message and the close frame). sent
+// says the socket took all of frame at once: nothing keeps it, the caller
+// may reuse it (Respond's pooled buffers).
+func (c *Conn) write(frame []byte, force bool) (sent bool, err error) {
 	c.mu.Lock()
 	if c.closed || c.closeAfter {
 		c.mu.Unlock()
-		return ErrClosed
+		return false, ErrClosed
 	}
 	if len(c.corked) > 0 && !c.flushing {
 		// Keep order behind what a broadcast batch gathered.
 		c.corked = append(c.corked, frame)
 		c.corkedBytes += len(frame)
-		return c.flushLocked()
+		return false, c.flushLocked()
 	}
 	if !c.flushing && c.fd < 0 {
 		// No raw descriptor (TLS): everything goes through the flusher.
@@ -230,20 +235,20 @@ func (c *Conn) write(frame []byte, force bool) error {
 		c.pendingBytes += len(frame)
 		c.mu.Unlock()
 		c.io.startFlush(c)
-		return nil
+		return false, nil
 	}
 	if !c.flushing {
 		n, err := unix.Write(c.fd, frame)
 		if n == len(frame) {
 			c.mu.Unlock()
 			c.stats.bytesSent.Add(uint64(n))
-			return nil
+			return true, nil
 		}
 		if err != nil && err != syscall.EAGAIN {
 			c.mu.Unlock()
 			c.stats.writeErrors.Add(1)
 			c.closeNow()
-			return err
+			return false, err
 		}
 		if n > 0 {
 			c.stats.bytesSent.Add(uint64(n))
@@ -255,16 +260,16 @@ func (c *Conn) write(frame []byte, force bool) error {
 		c.pendingBytes += len(frame)
 		c.mu.Unlock()
 		c.io.startFlush(c)
-		return nil
+		return false, nil
 	}
 	if !force && c.maxPending > 0 && c.pendingBytes+len(frame) > c.maxPending {
 		c.mu.Unlock()
-		return ErrTooSlow
+		return false, ErrTooSlow
 	}
 	c.pending = append(c.pending, frame)
 	c.pendingBytes += len(frame)
 	c.mu.Unlock()
-	return nil
+	return false, nil
 }
 
 // maxIovecs keeps writev under the kernel's IOV_MAX.
@@ -413,14 +418,14 @@ func (c *Conn) Close(code uint16, reason string) { c.CloseWith(nil, code, reason
 // being refused) gets no close frame: its response just ends.
 func (c *Conn) CloseWith(last []byte, code uint16, reason string) {
 	if last != nil {
-		_ = c.write(last, true)
+		_, _ = c.write(last, true)
 	}
 	c.mu.Lock()
 	isWS := c.state == stateWS
 	c.mu.Unlock()
 	if isWS {
 		frame := frames.AppendClose(make([]byte, 0, frames.MaxHeaderSize+len(reason)), code, reason)
-		_ = c.write(frame, true)
+		_, _ = c.write(frame, true)
 	}
 	c.mu.Lock()
 	if c.closed || c.closeAfter {

@@ -2,6 +2,7 @@ package poller
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/densecable/densecable/frames"
@@ -174,14 +175,12 @@ func (c *Conn) Finish() bool {
 // headers are written as given.
 func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 	closing := !c.KeepAlive()
-	// One allocation of the whole response: a long poll is answered every
-	// --poll_interval, and a buffer grown header by header was most of the
-	// garbage idle long-poll sessions make.
-	n := 128 + len(body) // status line, Connection, Content-Length, blank line
-	for _, h := range headers {
-		n += len(h.Key) + len(h.Value) + 4
-	}
-	b := frames.AppendResponseHead(make([]byte, 0, n), status, headers)
+	// The whole response in one pooled buffer, back in the pool when the
+	// socket took it at once (the usual case): a long poll is answered
+	// every --poll_interval, and a buffer per answer was most of the
+	// garbage idle long-poll sessions make (issue 12).
+	bp := answerBufs.Get().(*[]byte)
+	b := frames.AppendResponseHead((*bp)[:0], status, headers)
 	b = b[:len(b)-2]
 	if closing {
 		b = append(b, "Connection: close\r\n"...)
@@ -190,9 +189,19 @@ func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n\r\n"...)
 	b = append(b, body...)
-	_ = c.Write(b)
+	if sent, _ := c.write(b, false); sent && cap(b) <= maxAnswerBuf {
+		*bp = b
+		answerBufs.Put(bp)
+	} // else the connection keeps b until the socket takes it (or it was too big to pool)
 	return c.Finish()
 }
+
+// answerBufs are Respond's buffers: boxed slices, so that Put allocates
+// nothing. One larger than maxAnswerBuf (a poll answered with a long
+// backlog) is left to the GC rather than kept.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxAnswerBuf = 16 << 10
 
 // resumeSignal is holdRead/resumeRead for the engines whose reader blocks
 // (netpoll's handler, the TLS goroutine): bytes that arrive while a
