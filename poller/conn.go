@@ -92,8 +92,15 @@ type Conn struct {
 	remote net.Addr
 
 	// Read side: touched only by the goroutine reading this connection.
-	asm   frames.Assembler
-	recv  Receiver
+	asm frames.Assembler
+	// recv is whoever the connection serves, one at a time (written under
+	// mu): the WebSocket Receiver (stateWS: set once after Open, then read
+	// by the read side without the lock), or a held request's
+	// *HTTPRequest while its body is read (stateBody, read side only), then
+	// the HTTPReceiver of its held response (stateHeld, nil once finished).
+	// One field, so an idle SSE stream or long poll costs no allocation of
+	// the engine's beside its Conn (held.go).
+	recv  any
 	in    []byte // epoll engine: bytes of an incomplete head or frame
 	since int64  // when the connection was accepted, Unix ns (handshake timeout)
 	// partialSince is when the input became an unfinished frame or
@@ -101,9 +108,10 @@ type Conn struct {
 	// it (frame timeout).
 	partialSince atomic.Int64
 
-	// held is the state of held HTTP requests (held.go), under mu; nil on
-	// a connection that never had one, so a WebSocket pays one pointer.
-	held *heldState
+	// resumed (netpoll, TLS; under mu) is closed when a held response
+	// finishes or the socket closes: a reader that got bytes while the
+	// response was held waits for it (held.go). Nil on the epoll engine.
+	resumed chan struct{}
 }
 
 // readState is the read side's view of the connection, taken under mu
@@ -125,9 +133,9 @@ func (c *Conn) pipelined() {
 
 // signalResumed wakes a reader waiting on resumed (called with mu held).
 func (c *Conn) signalResumed() {
-	if c.held != nil && c.held.resumed != nil {
-		close(c.held.resumed)
-		c.held.resumed = nil
+	if c.resumed != nil {
+		close(c.resumed)
+		c.resumed = nil
 	}
 }
 
@@ -198,21 +206,26 @@ func (c *Conn) UpgradeCorked() bool {
 
 // Write queues a complete frame. The caller must not modify frame afterwards
 // (broadcast frames are shared between connections).
-func (c *Conn) Write(frame []byte) error { return c.write(frame, false) }
+func (c *Conn) Write(frame []byte) error {
+	_, err := c.write(frame, false)
+	return err
+}
 
 // write queues frame; force ignores the pending limit (the last words to a
-// client being cut off: a disconnect message and the close frame).
-func (c *Conn) write(frame []byte, force bool) error {
+// client being cut off: a disconnect message and the close frame). sent
+// says the socket took all of frame at once: nothing keeps it, the caller
+// may reuse it (Respond's pooled buffers).
+func (c *Conn) write(frame []byte, force bool) (sent bool, err error) {
 	c.mu.Lock()
 	if c.closed || c.closeAfter {
 		c.mu.Unlock()
-		return ErrClosed
+		return false, ErrClosed
 	}
 	if len(c.corked) > 0 && !c.flushing {
 		// Keep order behind what a broadcast batch gathered.
 		c.corked = append(c.corked, frame)
 		c.corkedBytes += len(frame)
-		return c.flushLocked()
+		return false, c.flushLocked()
 	}
 	if !c.flushing && c.fd < 0 {
 		// No raw descriptor (TLS): everything goes through the flusher.
@@ -222,20 +235,20 @@ func (c *Conn) write(frame []byte, force bool) error {
 		c.pendingBytes += len(frame)
 		c.mu.Unlock()
 		c.io.startFlush(c)
-		return nil
+		return false, nil
 	}
 	if !c.flushing {
 		n, err := unix.Write(c.fd, frame)
 		if n == len(frame) {
 			c.mu.Unlock()
 			c.stats.bytesSent.Add(uint64(n))
-			return nil
+			return true, nil
 		}
 		if err != nil && err != syscall.EAGAIN {
 			c.mu.Unlock()
 			c.stats.writeErrors.Add(1)
 			c.closeNow()
-			return err
+			return false, err
 		}
 		if n > 0 {
 			c.stats.bytesSent.Add(uint64(n))
@@ -247,16 +260,16 @@ func (c *Conn) write(frame []byte, force bool) error {
 		c.pendingBytes += len(frame)
 		c.mu.Unlock()
 		c.io.startFlush(c)
-		return nil
+		return false, nil
 	}
 	if !force && c.maxPending > 0 && c.pendingBytes+len(frame) > c.maxPending {
 		c.mu.Unlock()
-		return ErrTooSlow
+		return false, ErrTooSlow
 	}
 	c.pending = append(c.pending, frame)
 	c.pendingBytes += len(frame)
 	c.mu.Unlock()
-	return nil
+	return false, nil
 }
 
 // maxIovecs keeps writev under the kernel's IOV_MAX.
@@ -405,14 +418,14 @@ func (c *Conn) Close(code uint16, reason string) { c.CloseWith(nil, code, reason
 // being refused) gets no close frame: its response just ends.
 func (c *Conn) CloseWith(last []byte, code uint16, reason string) {
 	if last != nil {
-		_ = c.write(last, true)
+		_, _ = c.write(last, true)
 	}
 	c.mu.Lock()
 	isWS := c.state == stateWS
 	c.mu.Unlock()
 	if isWS {
 		frame := frames.AppendClose(make([]byte, 0, frames.MaxHeaderSize+len(reason)), code, reason)
-		_ = c.write(frame, true)
+		_, _ = c.write(frame, true)
 	}
 	c.mu.Lock()
 	if c.closed || c.closeAfter {
@@ -451,19 +464,27 @@ func (c *Conn) markClosed() closer {
 }
 
 // listenerLocked is the WebSocket receiver or the held response's
-// receiver, taken once (called with mu held, as the socket closes).
+// receiver, the latter taken once (called with mu held, as the socket
+// closes). The WebSocket receiver stays: the read side reads it without
+// the lock. A request whose body is being read has no one to tell.
 func (c *Conn) listenerLocked() closer {
-	if c.recv != nil {
-		return c.recv
-	}
-	if h := c.held; h != nil {
-		if r := h.receiver(); r != nil {
-			h.cur = nil
+	switch c.state {
+	case stateWS:
+		if r, ok := c.recv.(Receiver); ok {
+			return r
+		}
+	case stateHeld:
+		if r, ok := c.recv.(HTTPReceiver); ok {
+			c.recv = nil
 			return r
 		}
 	}
 	return nil
 }
+
+// wsReceiver is the WebSocket receiver (read side, stateWS, once Open
+// returned).
+func (c *Conn) wsReceiver() Receiver { return c.recv.(Receiver) }
 
 func (c *Conn) isClosed() bool {
 	c.mu.Lock()

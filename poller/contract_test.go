@@ -158,6 +158,7 @@ var engineContract = []struct {
 	{"held HTTP: slow reader cut off by the pending bound", contractHeldSlowReaderCutOff},
 	{"held HTTP: bytes sent during a stream wait, the stream goes on", contractHeldStreamIgnoresInput},
 	{"held HTTP: a waiting stream keeps no request", contractHeldKeepsNoRequest},
+	{"held HTTP: an answer waiting for the socket is not reused", contractHeldAnswerNotReused},
 }
 
 // contractEngines are the engine names the contract runs on; "tls" is the

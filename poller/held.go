@@ -2,6 +2,7 @@ package poller
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/densecable/densecable/frames"
@@ -77,50 +78,22 @@ func (e *engine) holdHead(c *Conn, head []byte, maxBody int) bool {
 		req.contentLength = 0
 	}
 	c.mu.Lock()
-	if c.held == nil {
-		c.held = &heldState{}
-	}
-	c.held.cur = req
+	c.recv = req
 	c.state = stateBody
 	c.mu.Unlock()
 	return true
 }
 
-// heldState is what a connection keeps for held requests, allocated with
-// its first one. An idle SSE stream or long poll keeps it as long as it
-// waits, so it is kept to 24 bytes (heldStateSize): no request head, no
-// headers, no buffer once the request is served.
-type heldState struct {
-	// cur is the request whose body is being read (*HTTPRequest, in
-	// stateBody), then the HTTPReceiver of the held response (stateHeld):
-	// never both at once, so one field serves.
-	// (Its keep-alive flags are Conn fields: heldKeepAlive, heldCloseAtEnd.)
-	cur any
-	// resumed (netpoll, TLS) is closed when a held response finishes or
-	// the socket closes: a reader that got bytes while the response was
-	// held waits for it.
-	resumed chan struct{}
-}
-
-// heldStateSize is heldState's bound (a size class of the allocator):
-// held_test.go fails when a field pushes it into the next one.
-const heldStateSize = 24
-
-// request is the request whose body is being read (read side, stateBody).
-func (h *heldState) request() *HTTPRequest {
-	r, _ := h.cur.(*HTTPRequest)
-	return r
-}
-
-// receiver is the held response's receiver (nil: none, or not held).
-func (h *heldState) receiver() HTTPReceiver {
-	r, _ := h.cur.(HTTPReceiver)
-	return r
-}
+// A held request keeps nothing of the engine's beside its Conn: the
+// request, then the receiver, are kept in Conn.recv (unused by a
+// connection that is not a WebSocket), its keep-alive flags in the Conn's
+// padding, and only the engines whose reader blocks (netpoll, TLS) make a
+// channel per held response (Conn.resumed). An idle SSE stream or long
+// poll thus costs what a WebSocket does in the engine.
 
 // bodyLen is how many body bytes the request being read waits for (read
 // side only, in stateBody).
-func (c *Conn) bodyLen() int { return c.held.request().contentLength }
+func (c *Conn) bodyLen() int { return c.recv.(*HTTPRequest).contentLength }
 
 // serveHeld hands a request whose body is complete to the handler. body
 // may alias a read buffer. pipelined says bytes came behind the request in
@@ -130,8 +103,8 @@ func (c *Conn) bodyLen() int { return c.held.request().contentLength }
 // closed already).
 func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 	c.mu.Lock()
-	h := c.held
-	req := h.request()
+	req := c.recv.(*HTTPRequest)
+	c.recv = nil // the request is the handler's now: kept only if it keeps it
 	req.Body = body
 	c.state = stateHeld
 	c.heldKeepAlive = !req.Close
@@ -141,7 +114,6 @@ func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 	recv := e.handler.(HTTPHandler).ServeHeld(c, req)
 	req.Body = nil
 	c.mu.Lock()
-	h.cur = nil // the request is the handler's now: kept only if it keeps it
 	switch {
 	case c.closed:
 		// Closed during ServeHeld: the close found no receiver to tell.
@@ -154,7 +126,9 @@ func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 		c.mu.Unlock()
 		return false // finished already
 	}
-	h.cur = recv
+	if recv != nil {
+		c.recv = recv
+	}
 	c.mu.Unlock()
 	return true
 }
@@ -164,7 +138,7 @@ func (e *engine) serveHeld(c *Conn, body []byte, pipelined bool) bool {
 func (c *Conn) KeepAlive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.held != nil && c.heldKeepAlive && !c.heldCloseAtEnd
+	return c.heldKeepAlive && !c.heldCloseAtEnd // both false on a WebSocket
 }
 
 // Finish completes a held response: the connection reads the next request
@@ -179,8 +153,7 @@ func (c *Conn) Finish() bool {
 		c.mu.Unlock()
 		return false
 	}
-	h := c.held
-	h.cur = nil
+	c.recv = nil // the receiver is dropped: no OnClose
 	if !c.heldKeepAlive || c.heldCloseAtEnd {
 		c.closeAfter = true
 		flushing := c.flushing
@@ -202,14 +175,12 @@ func (c *Conn) Finish() bool {
 // headers are written as given.
 func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 	closing := !c.KeepAlive()
-	// One allocation of the whole response: a long poll is answered every
-	// --poll_interval, and a buffer grown header by header was most of the
-	// garbage idle long-poll sessions make.
-	n := 128 + len(body) // status line, Connection, Content-Length, blank line
-	for _, h := range headers {
-		n += len(h.Key) + len(h.Value) + 4
-	}
-	b := frames.AppendResponseHead(make([]byte, 0, n), status, headers)
+	// The whole response in one pooled buffer, back in the pool when the
+	// socket took it at once (the usual case): a long poll is answered
+	// every --poll_interval, and a buffer per answer was most of the
+	// garbage idle long-poll sessions make (issue 12).
+	bp := answerBufs.Get().(*[]byte)
+	b := frames.AppendResponseHead((*bp)[:0], status, headers)
 	b = b[:len(b)-2]
 	if closing {
 		b = append(b, "Connection: close\r\n"...)
@@ -218,16 +189,26 @@ func (c *Conn) Respond(status int, headers []frames.Header, body []byte) bool {
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n\r\n"...)
 	b = append(b, body...)
-	_ = c.Write(b)
+	if sent, _ := c.write(b, false); sent && cap(b) <= maxAnswerBuf {
+		*bp = b
+		answerBufs.Put(bp)
+	} // else the connection keeps b until the socket takes it (or it was too big to pool)
 	return c.Finish()
 }
+
+// answerBufs are Respond's buffers: boxed slices, so that Put allocates
+// nothing. One larger than maxAnswerBuf (a poll answered with a long
+// backlog) is left to the GC rather than kept.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxAnswerBuf = 16 << 10
 
 // resumeSignal is holdRead/resumeRead for the engines whose reader blocks
 // (netpoll's handler, the TLS goroutine): bytes that arrive while a
 // response is held make the reader wait on Conn.resumed.
 type resumeSignal struct{}
 
-func (resumeSignal) holdRead(c *Conn)   { c.held.resumed = make(chan struct{}) }
+func (resumeSignal) holdRead(c *Conn)   { c.resumed = make(chan struct{}) }
 func (resumeSignal) resumeRead(c *Conn) { c.signalResumed() }
 
 // waitResumed blocks until a held response finishes (true) or the
@@ -235,10 +216,7 @@ func (resumeSignal) resumeRead(c *Conn) { c.signalResumed() }
 // engine cannot signal while this reader holds the connection.
 func waitResumed(c *Conn, alive func() bool) bool {
 	c.mu.Lock()
-	var ch chan struct{}
-	if c.held != nil {
-		ch = c.held.resumed
-	}
+	ch := c.resumed
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {

@@ -268,7 +268,7 @@ func dispatch(c *Conn, m frames.Message, log *slog.Logger) (stop bool) {
 	case ws.OpPing:
 		_ = c.Write(frames.AppendFrame(nil, ws.OpPong, m.Payload))
 	case ws.OpPong:
-		c.recv.OnMessage(ws.OpPong, nil)
+		c.wsReceiver().OnMessage(ws.OpPong, nil)
 	case ws.OpClose:
 		code, reason := frames.ParseClose(m.Payload)
 		switch {
@@ -295,9 +295,9 @@ func dispatch(c *Conn, m frames.Message, log *slog.Logger) (stop bool) {
 		if c.dataOp != 0 {
 			op = c.dataOp
 		}
-		c.recv.OnMessage(op, m.Payload)
+		c.wsReceiver().OnMessage(op, m.Payload)
 	default:
-		c.recv.OnMessage(m.OpCode, m.Payload)
+		c.wsReceiver().OnMessage(m.OpCode, m.Payload)
 	}
 	return false
 }

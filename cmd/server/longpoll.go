@@ -34,7 +34,7 @@ func (a *app) setupLongPoll(wsh *wsHandler) {
 	wsh.held = append(wsh.held, heldRoute{match: pathRoute(cfg.Path, false, cfg.MaxRequestSize), serve: func(c *poller.Conn, req *poller.HTTPRequest) poller.HTTPReceiver {
 		w := &heldPoll{c: c, cors: cors.headersRef(req, "POST, OPTIONS")}
 		if req.Method == http.MethodOptions {
-			w.Respond(http.StatusOK, nil, nil)
+			w.Respond(http.StatusOK, nil, "", nil)
 			return nil
 		}
 		w.p = srv.Serve(&longpoll.Request{Method: req.Method, Req: &req.Request, Body: req.Body, RemoteIP: c.RemoteIP()}, w)
@@ -64,10 +64,14 @@ type heldPoll struct {
 	p    *longpoll.Poll
 }
 
-func (w *heldPoll) Respond(status int, h []frames.Header, body []byte) {
+func (w *heldPoll) Respond(status int, h []frames.Header, pollID string, body []byte) {
 	// On the stack: Conn.Respond renders the headers and keeps none.
 	var buf [8]frames.Header
-	w.c.Respond(status, append(append(buf[:0], *w.cors...), h...), body)
+	hs := append(append(buf[:0], *w.cors...), h...)
+	if pollID != "" {
+		hs = append(hs, frames.Header{Key: longpoll.PollIDHeader, Value: pollID})
+	}
+	w.c.Respond(status, hs, body)
 }
 
 func (w *heldPoll) OnClose() { w.p.Cancel(w) }

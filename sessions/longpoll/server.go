@@ -36,8 +36,11 @@ type Options struct {
 
 // Responder answers one HTTP request, once; the HTTP layer implements it
 // for held requests (keep-alive after the answer). It must not block.
+// headers are shared (nil or the Content-Type): never modified nor kept.
+// pollID, when not empty, is sent as the PollIDHeader: passed as a string
+// so that an answered poll does not allocate a header slice of its own.
 type Responder interface {
-	Respond(status int, headers []frames.Header, body []byte)
+	Respond(status int, headers []frames.Header, pollID string, body []byte)
 }
 
 // Request is one POST to the long-poll path, its body read in full.
@@ -94,17 +97,17 @@ func (s *Server) Shutdown() { s.clock.Stop() }
 func (s *Server) Serve(req *Request, r Responder) (held *Poll) {
 	if req.Method != http.MethodPost {
 		s.log.Debug("long poll: method not allowed", "method", req.Method)
-		r.Respond(http.StatusMethodNotAllowed, nil, nil)
+		r.Respond(http.StatusMethodNotAllowed, nil, "", nil)
 		return nil
 	}
 	if len(req.Body) > s.opts.MaxRequestSize {
 		s.log.Debug("long poll: request body too large", "size", len(req.Body), "max", s.opts.MaxRequestSize)
-		r.Respond(http.StatusRequestEntityTooLarge, nil, nil)
+		r.Respond(http.StatusRequestEntityTooLarge, nil, "", nil)
 		return nil
 	}
 	if err := splitJSONL(req.Body, nil); err != nil {
 		s.log.Debug("long poll: malformed JSONL body", "error", err)
-		r.Respond(http.StatusBadRequest, nil, nil)
+		r.Respond(http.StatusBadRequest, nil, "", nil)
 		return nil
 	}
 	id := req.Req.Get("x-anycable-poll-id")
@@ -117,7 +120,7 @@ func (s *Server) Serve(req *Request, r Responder) (held *Poll) {
 	if p == nil {
 		s.stale.Add(1)
 		s.log.Debug("long poll: unknown or expired session", "poll_id", truncate(id, pollIDLen+8))
-		r.Respond(http.StatusUnauthorized, nil, nil)
+		r.Respond(http.StatusUnauthorized, nil, "", nil)
 		return nil
 	}
 	if !s.poll(p, req, r) {
@@ -165,7 +168,7 @@ func (s *Server) poll(p *Poll, req *Request, r Responder) bool {
 	if prev != nil {
 		// The client polls again: the older request ends empty, the new one
 		// gets what comes.
-		prev.Respond(http.StatusOK, s.headers(p.id), nil)
+		prev.Respond(http.StatusOK, contentType, p.id, nil)
 	}
 	if answerNow {
 		s.due(p, now)
@@ -212,7 +215,7 @@ func (s *Server) due(p *Poll, now time.Time) {
 			if ended {
 				s.remove(p)
 			}
-			r.Respond(res.status, s.headersFor(res), res.body)
+			r.Respond(res.status, contentType, res.pollID, res.body)
 			return
 		}
 		p.schedule()
@@ -248,18 +251,8 @@ func (s *Server) remove(p *Poll) {
 	s.mu.Unlock()
 }
 
-func (s *Server) headersFor(res response) []frames.Header {
-	if res.pollID == "" {
-		return contentType
-	}
-	return s.headers(res.pollID)
-}
-
+// contentType is every answer's header but the refusals' (shared).
 var contentType = []frames.Header{{Key: "Content-Type", Value: "application/x-ndjson"}}
-
-func (s *Server) headers(id string) []frames.Header {
-	return []frames.Header{contentType[0], {Key: PollIDHeader, Value: id}}
-}
 
 func truncate(s string, n int) string {
 	if len(s) > n {

@@ -30,7 +30,10 @@ type fakeResponse struct {
 
 func newResponse() *fakeResponse { return &fakeResponse{done: make(chan struct{})} }
 
-func (r *fakeResponse) Respond(status int, h []frames.Header, body []byte) {
+func (r *fakeResponse) Respond(status int, h []frames.Header, pollID string, body []byte) {
+	if pollID != "" {
+		h = append(h[:len(h):len(h)], frames.Header{Key: PollIDHeader, Value: pollID})
+	}
 	answered := true
 	r.once.Do(func() {
 		r.status, r.header, r.body = status, h, string(body)
