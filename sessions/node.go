@@ -401,6 +401,9 @@ func (n *Node) established(s *Session) {
 		n.pinger.add(s, time.Now())
 	}
 	n.commitSession(s)
+	if a, ok := s.conn.(Authenticated); ok {
+		a.Authenticated()
+	}
 	n.log.Debug("websocket session established", "sid", s.sid)
 }
 

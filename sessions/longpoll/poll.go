@@ -34,6 +34,10 @@ type Poll struct {
 	status int16 // 0 = open; else the HTTP status of the session's last response
 	queued bool  // a broadcast batch was gathered since the last Flush
 	gone   bool  // Session.OnClose was called
+	// authed: the session passed authentication (Authenticated). Until
+	// then output waits, so that a rejection's message leaves with its
+	// 401 (Close) and never alone with a 200.
+	authed bool
 }
 
 // pollSize is Poll's bound (an allocator size class): poll_test.go fails
@@ -85,11 +89,26 @@ func (p *Poll) appendLocked(frame []byte, force bool) error {
 		return errTooSlow
 	}
 	p.buf = append(p.buf, frame...)
-	if p.held != nil && p.flushAt == 0 {
+	p.armLocked()
+	return nil
+}
+
+// armLocked starts the flush interval for output waiting for a held
+// request, once the session is authenticated.
+func (p *Poll) armLocked() {
+	if p.authed && p.held != nil && p.flushAt == 0 && len(p.buf) > 0 {
 		p.flushAt = time.Now().Add(p.srv.opts.FlushInterval).UnixNano()
 		p.schedule()
 	}
-	return nil
+}
+
+// Authenticated implements sessions.Authenticated: the welcome is in the
+// buffer; it goes out after the flush interval like any output.
+func (p *Poll) Authenticated() {
+	p.mu.Lock()
+	p.authed = true
+	p.armLocked()
+	p.mu.Unlock()
 }
 
 // Close implements sessions.Transport: code is httpProtocol's status.

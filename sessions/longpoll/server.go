@@ -159,7 +159,7 @@ func (s *Server) poll(p *Poll, req *Request, r Responder) bool {
 	prev := p.held
 	p.held = r
 	p.until = now.Add(s.opts.Interval).UnixNano()
-	answerNow := len(p.buf) > 0 || p.status != 0
+	answerNow := (p.authed && len(p.buf) > 0) || p.status != 0
 	if answerNow {
 		p.flushAt = now.UnixNano()
 	}

@@ -392,3 +392,42 @@ func TestTooManyCommands(t *testing.T) {
 	}
 	waitFor(t, "session removed", func() bool { return srv.Clients() == 0 })
 }
+
+// Output written while the session is still being authenticated waits for
+// the outcome: a rejection's message (written before the core closes the
+// session) is answered together with its 401, never alone with a 200,
+// however short the flush interval.
+func TestNoAnswerBeforeAuthentication(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub := fanout.New(fanout.Options{}, log)
+	gate := make(chan struct{})
+	node := sessions.NewNode(sessions.Options{}, sessions.Deps{Hub: hub, RPC: slowConnect{gate}}, log)
+	srv := New(Options{Interval: 10 * time.Second, FlushInterval: time.Millisecond, KeepaliveTimeout: 10 * time.Second,
+		MaxRequestSize: 1 << 20, MaxBuffer: 1 << 20, Tick: time.Millisecond}, node, actioncable.Default(), log)
+	t.Cleanup(func() {
+		close(gate)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		node.Shutdown(ctx)
+		srv.Shutdown()
+		hub.Shutdown()
+	})
+	r := newResponse()
+	p := srv.Serve(&Request{Method: "POST", Req: &frames.Request{URI: "/lp"}}, r)
+	// What the core does for a rejection: the message, then the close.
+	if err := p.Write([]byte(`{"type":"disconnect","reason":"unauthorized","reconnect":false}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The flush is not armed, so no clock tick can answer the request.
+	p.mu.Lock()
+	armed := p.flushAt != 0
+	p.mu.Unlock()
+	if armed || r.answered() {
+		t.Fatalf("output due before the session was authenticated (answered: %v %d %q)", r.answered(), r.status, r.body)
+	}
+	p.Close(http.StatusUnauthorized, "")
+	r.wait(t)
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, `"reason":"unauthorized"`) {
+		t.Fatalf("rejection: %d %q", r.status, r.body)
+	}
+}
