@@ -103,3 +103,41 @@ func FuzzTransmission(f *testing.F) {
 		}
 	})
 }
+
+// dataLinesByByte is appendDataLines as it was first written, byte by
+// byte: the reference the chunked version must agree with.
+func dataLinesByByte(dst []byte, text string) []byte {
+	dst = append(dst, "data: "...)
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '\r':
+			if i+1 < len(text) && text[i+1] == '\n' {
+				i++
+			}
+			dst = append(dst, "\ndata: "...)
+		case '\n':
+			dst = append(dst, "\ndata: "...)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// FuzzDataLines: the data fields agree with the byte-by-byte reference,
+// after any prefix already in dst, and hold no bare line break of the text.
+func FuzzDataLines(f *testing.F) {
+	for _, s := range []string{"", "a", "a\nb", "a\r\nb", "a\rb", "\r", "\n", "\r\n", "x\r\r\n\n", "{\"type\":\"welcome\"}"} {
+		f.Add("event: x\n", s)
+	}
+	f.Fuzz(func(t *testing.T, prefix, text string) {
+		got := string(appendDataLines([]byte(prefix), text))
+		want := string(dataLinesByByte([]byte(prefix), text))
+		if got != want {
+			t.Fatalf("appendDataLines(%q, %q) = %q, want %q", prefix, text, got, want)
+		}
+		if n := strings.Count(got[len(prefix):], "\n"); n != strings.Count(got[len(prefix):], "\ndata: ") {
+			t.Fatalf("a line break without a data field: %q", got)
+		}
+	})
+}
