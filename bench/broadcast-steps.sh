@@ -34,9 +34,7 @@ OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/densecable-bsteps.XXXXXX")}"
 mkdir -p "$OUT"
 bench_check_ports "$WS_PORT" "$BCAST_PORT" "$RPC_PORT"
 
-bench_start "$OUT/benchapp.log" bin/densecable-benchapp --grpc "127.0.0.1:$RPC_PORT" --http "" \
-  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
-bench_wait_port "$RPC_PORT" "$BENCH_LAST_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
+bench_start_benchapp "$OUT/benchapp.log" "$RPC_PORT" "$BCAST_PORT"
 
 for enc in $ENCODINGS; do
   bench_start "$OUT/server-$enc.log" "$DENSECABLE" --host 127.0.0.1 --port "$WS_PORT" \

@@ -80,10 +80,8 @@ bench_need_bin DENSECABLE "the densecable binary" "Run make build, or unset DENS
 go build -o bin/densecable-benchapp ./bench/app
 bench_check_ports "$WS_PORT" "$BCAST_PORT" "$RPC_PORT"
 
-bench_start "$OUT/benchapp.log" bin/densecable-benchapp --grpc "127.0.0.1:$RPC_PORT" --http "" \
-  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
+bench_start_benchapp "$OUT/benchapp.log" "$RPC_PORT" "$BCAST_PORT"
 APP_PID=$BENCH_LAST_PID
-bench_wait_port "$RPC_PORT" "$APP_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
 
 printf 'round\tscenario\tencoding\tserver\tclients\texpected\tseconds\trate\tp50_ms\tp95_ms\trss_idle_kb\trss_kb\tkb_per_conn\tcpu_s\tpeak_rss_kb\tmissing\tslow_clients\n' >"$RESULTS"
 

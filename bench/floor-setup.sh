@@ -26,6 +26,20 @@ go build -o bin/densecable-benchapp ./bench/app
 go build -o bin/densecable-loadgen ./bench/loadgen
 bench_check_ports "$WS_PORT" "$BCAST_PORT" "$RPC_PORT"
 
-bench_start "$OUT/benchapp.log" bin/densecable-benchapp --grpc "127.0.0.1:$RPC_PORT" --http "" \
-  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
-bench_wait_port "$RPC_PORT" "$BENCH_LAST_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
+bench_start_benchapp "$OUT/benchapp.log" "$RPC_PORT" "$BCAST_PORT"
+
+# floor_round_servers ROUND: the servers of a round in the order they run
+# (densecable, floor, and baseline when BASELINE is set), reversed every
+# second round; in the array FLOOR_SERVERS.
+floor_round_servers() {
+  FLOOR_SERVERS=(densecable floor)
+  [[ -n ${BASELINE:-} ]] && FLOOR_SERVERS+=(baseline)
+  if (($1 % 2 == 0)); then
+    local i j t
+    for ((i = 0, j = ${#FLOOR_SERVERS[@]} - 1; i < j; i++, j--)); do
+      t=${FLOOR_SERVERS[i]}
+      FLOOR_SERVERS[i]=${FLOOR_SERVERS[j]}
+      FLOOR_SERVERS[j]=$t
+    done
+  fi
+}

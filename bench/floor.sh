@@ -67,16 +67,8 @@ run_one() { # label round
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  servers=(densecable floor)
-  [[ -n ${BASELINE:-} ]] && servers+=(baseline)
-  if ((round % 2 == 0)); then # the order flips each round
-    for ((i = 0, j = ${#servers[@]} - 1; i < j; i++, j--)); do
-      t=${servers[i]}
-      servers[i]=${servers[j]}
-      servers[j]=$t
-    done
-  fi
-  for srv in "${servers[@]}"; do run_one "$srv" "$round"; done
+  floor_round_servers "$round" # the order flips each round
+  for srv in "${FLOOR_SERVERS[@]}"; do run_one "$srv" "$round"; done
 done
 
 echo "results in $OUT ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"

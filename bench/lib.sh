@@ -104,6 +104,15 @@ bench_wait_for() {
 # fails early when PID exits.
 bench_wait_port() { bench_wait_for "$2" "${3:-30}" bench_port_open "$1"; }
 
+# bench_start_benchapp LOG RPC_PORT BCAST_PORT: the benchmark RPC application
+# (gRPC on 127.0.0.1:RPC_PORT, broadcasting to densecable's HTTP broadcaster
+# on BCAST_PORT), started and listening; BENCH_LAST_PID is its PID.
+bench_start_benchapp() {
+  bench_start "$1" bin/densecable-benchapp --grpc "127.0.0.1:$2" --http "" \
+    --broadcast_url "http://127.0.0.1:$3/_broadcast" --log_level warn
+  bench_wait_port "$2" "$BENCH_LAST_PID" || bench_die "benchmark app did not start, see $1"
+}
+
 # bench_http_ok http://127.0.0.1:PORT/PATH: true when GET answers 200 (curl
 # when installed, else bash's /dev/tcp).
 bench_http_ok() {

@@ -30,9 +30,7 @@ go build -o bin/densecable-benchapp ./bench/app
 go build -o bin/densecable-loadgen ./bench/loadgen
 bench_check_ports "$WS_PORT" "$BCAST_PORT" "$RPC_PORT" "$PPROF_PORT"
 
-bench_start "$OUT/benchapp.log" bin/densecable-benchapp --grpc "127.0.0.1:$RPC_PORT" --http "" \
-  --broadcast_url "http://127.0.0.1:$BCAST_PORT/_broadcast" --log_level warn
-bench_wait_port "$RPC_PORT" "$BENCH_LAST_PID" || bench_die "benchmark app did not start, see $OUT/benchapp.log"
+bench_start_benchapp "$OUT/benchapp.log" "$RPC_PORT" "$BCAST_PORT"
 DENSECABLE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" bench_start "$OUT/densecable.log" bin/densecable \
   --host 127.0.0.1 --port "$WS_PORT" --rpc_host "127.0.0.1:$RPC_PORT" \
   --broadcast_adapter http --http_broadcast_port "$BCAST_PORT" --log_level warn --ping_interval 3600

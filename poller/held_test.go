@@ -93,17 +93,25 @@ func readResponse(t *testing.T, br *bufio.Reader) (*http.Response, string) {
 	return res, string(b)
 }
 
-func contractHeldStreamClientLeaves(t *testing.T, engine string) {
-	s, h := startEngine(t, engine, Options{})
+// openHeldStream asks for a streaming held response (with extra header
+// lines, each ending in CRLF) and reads its head: the client's socket and
+// reader, and the handler's side of the stream.
+func openHeldStream(t *testing.T, s Server, h *testHandler, engine, headers string) (net.Conn, *bufio.Reader, heldCall) {
+	t.Helper()
 	c := rawDial(t, s, engine)
-	_, _ = c.Write([]byte("GET /held?stream HTTP/1.1\r\nHost: x\r\n\r\n"))
+	_, _ = c.Write([]byte("GET /held?stream HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n"))
 	hc := nextHeld(t, h)
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	br := bufio.NewReader(c)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil || res.StatusCode != 200 {
+	if res, err := http.ReadResponse(br, nil); err != nil || res.StatusCode != 200 {
 		t.Fatalf("stream head: %v %v", res, err)
 	}
+	return c, br, hc
+}
+
+func contractHeldStreamClientLeaves(t *testing.T, engine string) {
+	s, h := startEngine(t, engine, Options{})
+	c, br, hc := openHeldStream(t, s, h, engine, "")
 	line, _ := br.ReadString('\n')
 	if line != "hello\n" {
 		t.Fatalf("first event %q", line)
@@ -259,14 +267,7 @@ func ctxShutdown(t *testing.T, s Server) {
 
 func contractHeldStreamIgnoresInput(t *testing.T, engine string) {
 	s, h := startEngine(t, engine, Options{HandshakeTimeout: 100 * time.Millisecond, SweepInterval: 20 * time.Millisecond})
-	c := rawDial(t, s, engine)
-	_, _ = c.Write([]byte("GET /held?stream HTTP/1.1\r\nHost: x\r\n\r\n"))
-	hc := nextHeld(t, h)
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	br := bufio.NewReader(c)
-	if res, err := http.ReadResponse(br, nil); err != nil || res.StatusCode != 200 {
-		t.Fatalf("stream head: %v", err)
-	}
+	c, br, hc := openHeldStream(t, s, h, engine, "")
 	_, _ = br.ReadString('\n') // hello
 	// Input behind a held request is not a new request: no 400, no close,
 	// no handshake timeout (many sweeps pass while the events go on).

@@ -1,8 +1,6 @@
 package poller
 
 import (
-	"bufio"
-	"net/http"
 	"runtime"
 	"testing"
 	"time"
@@ -14,13 +12,7 @@ import (
 // waits, and the receiver still hears the close.
 func contractHeldKeepsNoRequest(t *testing.T, engine string) {
 	s, h := startEngine(t, engine, Options{})
-	c := rawDial(t, s, engine)
-	_, _ = c.Write([]byte("GET /held?stream HTTP/1.1\r\nHost: x\r\nX-Big: yyyyyyyy\r\n\r\n"))
-	hc := nextHeld(t, h)
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if res, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || res.StatusCode != 200 {
-		t.Fatalf("stream head: %v %v", res, err)
-	}
+	c, _, hc := openHeldStream(t, s, h, engine, "X-Big: yyyyyyyy\r\n")
 	deadline := time.Now().Add(10 * time.Second)
 	for hc.req.Value() != nil {
 		if time.Now().After(deadline) {

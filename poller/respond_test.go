@@ -4,9 +4,8 @@ import (
 	"bufio"
 	"strconv"
 	"strings"
-	"time"
-
 	"testing"
+	"time"
 )
 
 // contractHeldAnswerNotReused: Respond's buffers are pooled once the socket

@@ -122,14 +122,7 @@ func TestEmbeddedSSEHTTP2Answers(t *testing.T) {
 	if res.ProtoMajor != 2 || res.StatusCode != http.StatusOK {
 		t.Fatalf("POST: %s %s", res.Proto, res.Status)
 	}
-	br := bufio.NewReader(res.Body)
-	for text := ""; !strings.Contains(text, "confirm_subscription"); {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("%v after %q", err, text)
-		}
-		text += line
-	}
+	readUntilConfirmed(t, res.Body)
 }
 
 // The pending output is bounded while the goroutine cannot write it out:
@@ -201,14 +194,7 @@ func TestEmbeddedHandlerSSEHTTP2(t *testing.T) {
 	if res.ProtoMajor != 2 || res.StatusCode != http.StatusOK {
 		t.Fatalf("SSE: %s %s", res.Proto, res.Status)
 	}
-	br := bufio.NewReader(res.Body)
-	for text := ""; !strings.Contains(text, "confirm_subscription"); {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("%v after %q", err, text)
-		}
-		text += line
-	}
+	readUntilConfirmed(t, res.Body)
 	other, err := hs.Client().Get(hs.URL + "/health")
 	if err != nil {
 		t.Fatal(err)
@@ -216,5 +202,19 @@ func TestEmbeddedHandlerSSEHTTP2(t *testing.T) {
 	other.Body.Close()
 	if other.StatusCode != http.StatusHTTPVersionNotSupported {
 		t.Fatalf("health over h2: %s", other.Status)
+	}
+}
+
+// readUntilConfirmed reads an SSE response until the subscription is
+// confirmed.
+func readUntilConfirmed(t *testing.T, body io.Reader) {
+	t.Helper()
+	br := bufio.NewReader(body)
+	for text := ""; !strings.Contains(text, "confirm_subscription"); {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%v after %q", err, text)
+		}
+		text += line
 	}
 }

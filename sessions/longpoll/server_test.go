@@ -366,16 +366,17 @@ func (slowConnect) Disconnect(context.Context, string, *rpcpb.DisconnectRequest)
 	return &rpcpb.DisconnectResponse{Status: rpcpb.Status_SUCCESS}, nil
 }
 
-// A body with more commands than a session may queue closes the session
-// with too_many_requests (as on a WebSocket), without blocking anything
-// (the refusal closes the poll from inside Receive).
-func TestTooManyCommands(t *testing.T) {
+// newSlowConnectServer is a long-poll server on a node whose RPC Connect
+// never answers while the test runs (slowConnect), with the given flush
+// interval and clock tick; it is shut down when the test ends.
+func newSlowConnectServer(t *testing.T, flush, tick time.Duration) *Server {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hub := fanout.New(fanout.Options{}, log)
 	gate := make(chan struct{})
 	node := sessions.NewNode(sessions.Options{}, sessions.Deps{Hub: hub, RPC: slowConnect{gate}}, log)
-	srv := New(Options{Interval: 10 * time.Second, FlushInterval: 10 * time.Millisecond, KeepaliveTimeout: 10 * time.Second,
-		MaxRequestSize: 1 << 20, MaxBuffer: 1 << 20, Tick: 5 * time.Millisecond}, node, actioncable.Default(), log)
+	srv := New(Options{Interval: 10 * time.Second, FlushInterval: flush, KeepaliveTimeout: 10 * time.Second,
+		MaxRequestSize: 1 << 20, MaxBuffer: 1 << 20, Tick: tick}, node, actioncable.Default(), log)
 	t.Cleanup(func() {
 		close(gate)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -384,6 +385,14 @@ func TestTooManyCommands(t *testing.T) {
 		srv.Shutdown()
 		hub.Shutdown()
 	})
+	return srv
+}
+
+// A body with more commands than a session may queue closes the session
+// with too_many_requests (as on a WebSocket), without blocking anything
+// (the refusal closes the poll from inside Receive).
+func TestTooManyCommands(t *testing.T) {
+	srv := newSlowConnectServer(t, 10*time.Millisecond, 5*time.Millisecond)
 	r := newResponse()
 	srv.Serve(&Request{Method: "POST", Req: &frames.Request{URI: "/lp"}, Body: []byte(strings.Repeat(sub, 600))}, r)
 	r.wait(t)
@@ -398,20 +407,7 @@ func TestTooManyCommands(t *testing.T) {
 // session) is answered together with its 401, never alone with a 200,
 // however short the flush interval.
 func TestNoAnswerBeforeAuthentication(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := fanout.New(fanout.Options{}, log)
-	gate := make(chan struct{})
-	node := sessions.NewNode(sessions.Options{}, sessions.Deps{Hub: hub, RPC: slowConnect{gate}}, log)
-	srv := New(Options{Interval: 10 * time.Second, FlushInterval: time.Millisecond, KeepaliveTimeout: 10 * time.Second,
-		MaxRequestSize: 1 << 20, MaxBuffer: 1 << 20, Tick: time.Millisecond}, node, actioncable.Default(), log)
-	t.Cleanup(func() {
-		close(gate)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		node.Shutdown(ctx)
-		srv.Shutdown()
-		hub.Shutdown()
-	})
+	srv := newSlowConnectServer(t, time.Millisecond, time.Millisecond)
 	r := newResponse()
 	p := srv.Serve(&Request{Method: "POST", Req: &frames.Request{URI: "/lp"}}, r)
 	// What the core does for a rejection: the message, then the close.
