@@ -57,3 +57,23 @@ func EqualFold(b []byte, s string) bool {
 	}
 	return true
 }
+
+// PlainTarget reports an origin-form request target that needs no parsing:
+// "/" then only unreserved characters, "/", "?", "=" and "&" (no escapes,
+// no fragment), which url.ParseRequestURI, net/http and gobwas/ws all take
+// as is. The upgrade's fast path and held requests skip their general
+// parsers for it; anything else goes through them.
+func PlainTarget(uri []byte) bool {
+	if len(uri) == 0 || uri[0] != '/' {
+		return false
+	}
+	for _, c := range uri {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '?' || c == '=' || c == '&':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -40,7 +40,7 @@ func fastUpgrade(head []byte, opts *UpgradeOptions) (req *Request, resp []byte, 
 		return nil, nil, false
 	}
 	uri := line[len("GET ") : len(line)-len(" HTTP/1.1")]
-	if !plainTarget(uri) {
+	if !PlainTarget(uri) {
 		return nil, nil, false
 	}
 	req = &Request{URI: string(uri)}
@@ -161,21 +161,6 @@ func validKey(key []byte) bool {
 	var raw [18]byte
 	n, err := base64.StdEncoding.Decode(raw[:], key)
 	return err == nil && n == 16
-}
-
-// plainTarget accepts an origin-form target of visible ASCII without
-// escapes: net/http would take it as is. Anything else (escapes to check,
-// absolute forms) is the general path's.
-func plainTarget(uri []byte) bool {
-	if len(uri) == 0 || uri[0] != '/' {
-		return false
-	}
-	for _, c := range uri {
-		if c <= ' ' || c >= 0x7f || c == '%' {
-			return false
-		}
-	}
-	return true
 }
 
 // hasToken reports whether the comma-separated list v holds token

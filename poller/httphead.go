@@ -61,7 +61,7 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	if minor < 0 || minor > 9 {
 		return nil, errHeadLine
 	}
-	if !plainPath(uri) {
+	if !frames.PlainTarget(uri) {
 		if _, err := url.ParseRequestURI(string(uri)); err != nil {
 			return nil, errHeadLine
 		}
@@ -113,25 +113,6 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 	}
 	r.Close = closeAsked || (minor == 0 && !keepAlive)
 	return r, nil
-}
-
-// plainPath reports an origin-form target that url.ParseRequestURI
-// accepts without a doubt: "/" then only unreserved characters, "/", "?",
-// "=" and "&" (no escapes, no fragment). Checking it here spares the
-// url.URL a parse allocates, on every long poll and SSE request.
-func plainPath(uri []byte) bool {
-	if len(uri) == 0 || uri[0] != '/' {
-		return false
-	}
-	for _, c := range uri {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '?' || c == '=' || c == '&':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // commonKeys are the lower-case names of the headers most requests carry:

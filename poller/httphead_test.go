@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/densecable/densecable/frames"
 )
 
 func TestParseRequestHead(t *testing.T) {
@@ -80,17 +82,17 @@ func FuzzParseRequestHead(f *testing.F) {
 	})
 }
 
-// plainPath accepts only targets url.ParseRequestURI accepts.
+// frames.PlainTarget accepts only targets url.ParseRequestURI accepts.
 func FuzzPlainPath(f *testing.F) {
 	f.Add([]byte("/lp"))
 	f.Add([]byte("/events?stream=a&x=1"))
 	f.Add([]byte("//a/./../b?"))
 	f.Fuzz(func(t *testing.T, uri []byte) {
-		if !plainPath(uri) {
+		if !frames.PlainTarget(uri) {
 			return
 		}
 		if _, err := url.ParseRequestURI(string(uri)); err != nil {
-			t.Fatalf("plainPath accepted %q, url.ParseRequestURI refuses it: %v", uri, err)
+			t.Fatalf("PlainTarget accepted %q, url.ParseRequestURI refuses it: %v", uri, err)
 		}
 	})
 }
