@@ -45,7 +45,8 @@ func isConcat(s, a, b, c string) bool {
 	return len(s) == len(a)+len(b)+len(c) && s[:len(a)] == a && s[len(a):len(a)+len(b)] == b && s[len(a)+len(b):] == c
 }
 
-// requestURL is requestURL's string, shared through the cache.
+// requestURL is the session's request URL (the package function requestURL),
+// shared through the cache.
 func (c *urlCache) requestURL(req *frames.Request, tls bool) string {
 	if c == nil { // a Node built by hand in a test
 		return requestURL(req, tls)
