@@ -116,6 +116,16 @@ func DecodeString(b []byte, s Str) string {
 	return unsafe.String(unsafe.SliceData(out), len(out))
 }
 
+// Key is an object key as JSON.parse reads it: escapes decoded, for an
+// exact comparison. An unescaped key is a view of b (no allocation; compare
+// it, do not keep it).
+func Key(b []byte, k Str) string {
+	if k.Escaped() {
+		return DecodeString(b, k)
+	}
+	return BytesView(k.Raw(b))
+}
+
 // EachMember walks the object whose '{' is at b[i]: fn gets each key and the
 // index of its value (in range) and returns the index after the value. It
 // returns the index after the '}'. fn is called in place, so a closure over

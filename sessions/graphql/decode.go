@@ -22,7 +22,8 @@ var (
 	errBadType   = errors.New("type must be a string")
 )
 
-// parseEnvelope reads {"type", "id", "payload"} and validates the rest of
+// parseEnvelope reads {"type", "id", "payload"}, keys matched as JSON.parse
+// in graphql-ws matches them (escapes decoded, no case folding), and validates the rest of
 // the message as JSON; other members are ignored.
 func parseEnvelope(b []byte) (envelope, error) {
 	var e envelope
@@ -31,9 +32,8 @@ func parseEnvelope(b []byte) (envelope, error) {
 		return e, errNotObject
 	}
 	end, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
-		key := jsonkit.BytesView(k.Raw(b))
-		switch {
-		case key == "type" && k.Verbatim():
+		switch jsonkit.Key(b, k) {
+		case "type":
 			if b[v] != '"' {
 				return v, errBadType
 			}
@@ -41,7 +41,7 @@ func parseEnvelope(b []byte) (envelope, error) {
 			var err error
 			e.typ, end, err = stringAt(b, v)
 			return end, err
-		case key == "id" && k.Verbatim():
+		case "id":
 			if b[v] != '"' {
 				return v, errBadID
 			}
@@ -51,7 +51,7 @@ func parseEnvelope(b []byte) (envelope, error) {
 			}
 			e.id, e.hasID = id, true
 			return end, err
-		case key == "payload" && k.Verbatim():
+		case "payload":
 			end, err := jsonkit.SkipValue(b, v, 1)
 			if err != nil {
 				return v, err
@@ -178,7 +178,7 @@ func (p *Protocol) performData(payload []byte) (string, error) {
 		if err != nil {
 			return v, err
 		}
-		switch jsonkit.BytesView(k.Raw(payload)) {
+		switch jsonkit.Key(payload, k) {
 		case "query":
 			query = payload[v:end]
 		case "variables":

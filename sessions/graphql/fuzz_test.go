@@ -21,6 +21,8 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"connection_init","payload":{"token":"a"}}`,
 		`{"id":"1","type":"subscribe","payload":{"query":"{ hello }","variables":{"a":[1,"\u00e9"]}}}`,
 		`{"id":"x\"y","type":"start","payload":{"query":"q","operationName":"O"}}`,
+		`{"id":"1","type":"subscribe","payload":{"query":"q","vAriABles":{"0":["0"]}}}`,             // keys are case-sensitive
+		`{"id":"1","\u0069d":"2","\u0074ype":"subscribe","payload":{"query":"a","\u0071uery":"b"}}`, // and unescaped
 		`{"id":"1","type":"complete"}`, `{"type":"ping"}`, `{"type":"stop","id":"2"}`, `{`, `[]`,
 	} {
 		f.Add([]byte(s), false)
@@ -46,35 +48,45 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		var ref struct {
-			Type    string          `json:"type"`
-			ID      *string         `json:"id"`
-			Payload json.RawMessage `json:"payload"`
-		}
-		if json.Unmarshal(in, &ref) != nil {
-			t.Fatalf("accepted what encoding/json refuses: %q", in)
-		}
+		// Keys are matched exactly, as JSON.parse and the clients do; a
+		// struct would let encoding/json match "vAriABles" to variables.
+		ref := exactFields(t, in)
 		switch m.Command {
 		case "subscribe", "unsubscribe":
-			if ref.ID == nil || operationID(m.Identifier) != *ref.ID || !json.Valid([]byte(m.Identifier)) {
-				t.Fatalf("id %v became identifier %s", ref.ID, m.Identifier)
+			var id *string
+			if json.Unmarshal(ref["id"], &id) != nil || id == nil || operationID(m.Identifier) != *id || !json.Valid([]byte(m.Identifier)) {
+				t.Fatalf("id %s became identifier %s", ref["id"], m.Identifier)
 			}
 		}
 		if m.Command != "subscribe" {
 			return
 		}
-		var want, got struct {
+		want := exactFields(t, ref["payload"])
+		var wantQuery string
+		if err := json.Unmarshal(want["query"], &wantQuery); err != nil {
+			t.Fatalf("payload query: %v", err)
+		}
+		var got struct {
 			Query     string          `json:"query"`
 			Variables json.RawMessage `json:"variables"`
 		}
-		if err := json.Unmarshal(ref.Payload, &want); err != nil {
-			t.Fatalf("payload: %v", err)
-		}
-		if m.Then == nil || json.Unmarshal([]byte(m.Then.Data), &got) != nil || got.Query != want.Query ||
-			(len(want.Variables) > 0 && string(got.Variables) != string(want.Variables)) {
-			t.Fatalf("perform data %q from payload %s", m.Then.Data, ref.Payload)
+		wantVars := want["variables"]
+		if m.Then == nil || json.Unmarshal([]byte(m.Then.Data), &got) != nil || got.Query != wantQuery ||
+			(len(wantVars) > 0 && string(got.Variables) != string(wantVars)) {
+			t.Fatalf("perform data %q from payload %s", m.Then.Data, ref["payload"])
 		}
 	})
+}
+
+// exactFields decodes a JSON object with its keys matched exactly (the
+// last of duplicate keys wins, as in the decoder).
+func exactFields(t *testing.T, b []byte) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("accepted what encoding/json refuses: %q: %v", b, err)
+	}
+	return m
 }
 
 // FuzzBroadcast: whatever an application broadcasts, a GraphQL client gets

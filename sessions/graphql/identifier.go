@@ -30,7 +30,7 @@ func operationID(identifier string) string {
 func stringMember(b []byte, i int, key string) string {
 	var out string
 	_, _ = jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
-		if string(k.Raw(b)) == key && b[v] == '"' {
+		if jsonkit.Key(b, k) == key && b[v] == '"' {
 			var end int
 			var err error
 			out, end, err = stringAt(b, v)

@@ -34,7 +34,7 @@ func parseResult(b []byte) (result, error) {
 		if err != nil {
 			return v, err
 		}
-		switch string(k.Raw(b)) {
+		switch jsonkit.Key(b, k) {
 		case "result":
 			seen = true
 			if b[v] == '{' {
@@ -57,7 +57,7 @@ func parseResult(b []byte) (result, error) {
 // non-null data and an errors member.
 func resultMembers(b []byte) (data, errs bool) {
 	_, _ = jsonkit.EachMember(b, 0, func(k jsonkit.Str, v int) (int, error) {
-		switch string(k.Raw(b)) {
+		switch jsonkit.Key(b, k) {
 		case "data":
 			data = b[v] != 'n'
 		case "errors":

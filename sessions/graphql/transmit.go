@@ -81,7 +81,7 @@ func parseTransmission(b []byte) (typ string, message []byte, err error) {
 		if err != nil {
 			return v, err
 		}
-		switch string(k.Raw(b)) {
+		switch jsonkit.Key(b, k) {
 		case "type":
 			if b[v] == '"' {
 				typ, _, _ = stringAt(b, v)

@@ -23,7 +23,7 @@ func parseCommand(b []byte) (c command, ok bool) {
 		if err != nil {
 			return end, err
 		}
-		switch string(k.Raw(b)) {
+		switch jsonkit.Key(b, k) {
 		case "command":
 			c.command, _ = str(b[v:end])
 		case "id":
@@ -49,7 +49,7 @@ func stringMember(obj []byte, key string) string {
 	}
 	_, _ = jsonkit.EachMember(obj, 0, func(k jsonkit.Str, v int) (int, error) {
 		end, err := jsonkit.SkipValue(obj, v, 1)
-		if err == nil && string(k.Raw(obj)) == key {
+		if err == nil && jsonkit.Key(obj, k) == key {
 			out, _ = str(obj[v:end])
 		}
 		return end, err

@@ -105,7 +105,7 @@ func readEnvelope(b []byte, env *message) error {
 		return badInput("Invalid JSON: an object is expected")
 	}
 	end, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
-		switch keyName(b, k) {
+		switch jsonkit.Key(b, k) {
 		case "event":
 			return readString(b, v, &env.event)
 		case "channel":
@@ -136,7 +136,7 @@ func readSubscription(data []byte, m *encoders.Message) error {
 	}
 	var channelData string
 	_, err := jsonkit.EachMember(data, 0, func(k jsonkit.Str, v int) (int, error) {
-		switch keyName(data, k) {
+		switch jsonkit.Key(data, k) {
 		case "channel":
 			return readString(data, v, &m.Identifier)
 		case "auth":
@@ -174,7 +174,7 @@ func readMember(b []byte) *encoders.PresenceRequest {
 	}
 	var p encoders.PresenceRequest
 	_, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
-		switch keyName(b, k) {
+		switch jsonkit.Key(b, k) {
 		case "user_id":
 			if b[v] == '"' {
 				return readString(b, v, &p.ID)
@@ -212,13 +212,6 @@ func ValidChannel(name string) bool {
 		}
 	}
 	return true
-}
-
-func keyName(b []byte, k jsonkit.Str) string {
-	if k.Verbatim() {
-		return string(k.Raw(b)) // compared, not kept: no allocation
-	}
-	return jsonkit.DecodeString(b, k)
 }
 
 // readString reads the JSON string at b[v] into dst.
@@ -287,7 +280,7 @@ func readPublication(msg []byte) (event, data, userID []byte, ok bool) {
 		if err != nil {
 			return e, err
 		}
-		switch keyName(msg, k) {
+		switch jsonkit.Key(msg, k) {
 		case "event":
 			if msg[v] == '"' {
 				event = msg[v:e]
@@ -321,7 +314,7 @@ func appendMemberEvent(dst []byte, channel string, msg []byte) []byte {
 		return dst
 	}
 	_, err := jsonkit.EachMember(msg, 0, func(k jsonkit.Str, v int) (int, error) {
-		switch keyName(msg, k) {
+		switch jsonkit.Key(msg, k) {
 		case "type":
 			return readString(msg, v, &typ)
 		case "id":
