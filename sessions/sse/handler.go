@@ -71,7 +71,7 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 		c.Respond(http.StatusMethodNotAllowed, h.cors(origin), nil)
 		return nil
 	}
-	q := req.Query()
+	q := requestQuery{req}
 	var cmds []*encoders.Message
 	var err error
 	proto := postProtocol

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"unique"
 
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/encoders/jsonkit"
+	"github.com/densecable/densecable/frames"
 )
 
 // Bounds on what a request may ask for.
@@ -45,7 +45,7 @@ var (
 // ("offset/epoch/stream": history from that position; any other shape is
 // ignored, a non-numeric offset is an error). history_since asks for the
 // history since a Unix time.
-func getCommand(q url.Values, lastEventID string) (*encoders.Message, error) {
+func getCommand(q query, lastEventID string) (*encoders.Message, error) {
 	id := q.Get(paramIdentifier)
 	if id == "" {
 		if c := q.Get(paramChannel); c != "" {
@@ -86,6 +86,17 @@ func getCommand(q url.Values, lastEventID string) (*encoders.Message, error) {
 	}
 	return m, nil
 }
+
+// query is a request's query parameters: url.Values, or requestQuery,
+// which reads them from the request line without building the map.
+type query interface{ Get(key string) string }
+
+// requestQuery reads parameters in place (frames.Request.QueryValue, whose
+// fuzz test checks it against url.ParseQuery): a stream's start makes no
+// map. One pointer, so it fits an interface without an allocation.
+type requestQuery struct{ r *frames.Request }
+
+func (q requestQuery) Get(key string) string { return q.r.QueryValue(key) }
 
 // identifierJSON is {"k1":"v1"} or {"k1":"v1","k2":"v2"} (keys in order,
 // as the reference's sorted map gives them).
@@ -137,7 +148,7 @@ func postCommands(body []byte) ([]*encoders.Message, error) {
 }
 
 // rawParam reports ?raw=1|true|t|y (any case): only data events are sent.
-func rawParam(q url.Values) bool {
+func rawParam(q query) bool {
 	switch strings.ToLower(q.Get(paramRaw)) {
 	case "1", "true", "t", "y":
 		return true

@@ -3,12 +3,14 @@ package sse
 import (
 	"encoding/json"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/densecable/densecable/encoders"
+	"github.com/densecable/densecable/frames"
 )
 
 func TestGetCommand(t *testing.T) {
@@ -123,6 +125,11 @@ func FuzzGetCommand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, param, value, lastID string) {
 		q := url.Values{param: {value}}
 		m, err := getCommand(q, lastID)
+		// The handler reads the request line in place: the same command.
+		inPlace, err2 := getCommand(requestQuery{&frames.Request{URI: "/events?" + q.Encode()}}, lastID)
+		if (err == nil) != (err2 == nil) || err == nil && (inPlace.Identifier != m.Identifier || !reflect.DeepEqual(inPlace.History, m.History)) {
+			t.Fatalf("in place %+v %v, from url.Values %+v %v", inPlace, err2, m, err)
+		}
 		if err != nil {
 			return
 		}
