@@ -166,14 +166,15 @@ func readSubscription(data []byte, m *encoders.Message) error {
 }
 
 // readMember reads channel_data {"user_id":..,"user_info":..}: user_id is
-// a string or a number (Laravel sends integers); nil without one.
+// a string or a number (Laravel sends integers); nil without one or when
+// channel_data is not one JSON object.
 func readMember(b []byte) *encoders.PresenceRequest {
 	i := jsonkit.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil
 	}
 	var p encoders.PresenceRequest
-	_, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
+	end, err := jsonkit.EachMember(b, i, func(k jsonkit.Str, v int) (int, error) {
 		switch jsonkit.Key(b, k) {
 		case "user_id":
 			if b[v] == '"' {
@@ -193,7 +194,8 @@ func readMember(b []byte) *encoders.PresenceRequest {
 		}
 		return jsonkit.SkipValue(b, v, 1)
 	})
-	if err != nil || p.ID == "" {
+	// channel_data is one JSON object: anything after it makes it invalid.
+	if err != nil || p.ID == "" || jsonkit.SkipSpace(b, end) != len(b) {
 		return nil
 	}
 	return &p
