@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"unsafe"
+
+	"github.com/densecable/densecable/encoders/jsonkit"
 )
 
 // FallibleHandler is a Handler whose broadcast path can fail, such as a broker
@@ -71,7 +72,7 @@ func (d *Dispatcher) Dispatch(b []byte) error {
 // messages) without copying them: Parse only reads its input and keeps
 // nothing of it (every decoded field is a fresh string).
 func (d *Dispatcher) DispatchString(s string) error {
-	return d.Dispatch(unsafe.Slice(unsafe.StringData(s), len(s)))
+	return d.Dispatch(jsonkit.StringBytes(s))
 }
 
 func (d *Dispatcher) count(n int) {

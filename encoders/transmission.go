@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unsafe"
 
 	"github.com/densecable/densecable/encoders/jsonkit"
 )
@@ -21,7 +20,7 @@ func parseTransmission(msg string, r *Reply) error {
 	}
 	i = jsonkit.SkipSpace(msg, i+1)
 	if i < len(msg) && msg[i] == '}' {
-		return expectEnd(stringBytes(msg), i+1)
+		return expectEnd(jsonkit.StringBytes(msg), i+1)
 	}
 	for {
 		if i >= len(msg) || msg[i] != '"' {
@@ -80,25 +79,17 @@ func transmissionField(msg string, i int, key string, r *Reply) (int, error) {
 	case "restored_ids":
 		return jsonStringsAt(msg, i, &r.RestoredIDs)
 	case "message":
-		end, err := jsonkit.SkipValue(stringBytes(msg), i, 1)
+		end, err := jsonkit.SkipValue(jsonkit.StringBytes(msg), i, 1)
 		if err != nil {
 			return end, err
 		}
 		r.Message = nil
 		if msg[i] != 'n' {
-			r.Message = stringBytes(msg[i:end])
+			r.Message = jsonkit.StringBytes(msg[i:end])
 		}
 		return end, nil
 	}
-	return jsonkit.SkipValue(stringBytes(msg), i, 1)
-}
-
-// stringBytes views s as bytes; callers only read them.
-func stringBytes(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	return unsafe.Slice(unsafe.StringData(s), len(s))
+	return jsonkit.SkipValue(jsonkit.StringBytes(msg), i, 1)
 }
 
 func jsonStringAt(msg string, i int, field string, dst *string) (int, error) {

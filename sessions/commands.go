@@ -32,7 +32,7 @@ func (n *Node) handleCommand(s *Session, m *encoders.Message) {
 	case "whisper":
 		n.whisper(s, m)
 	case "ping":
-		s.sendReply(&encoders.Reply{Type: "pong"})
+		s.sendReply(pongReply)
 	case "pong":
 		// Activity is all a pong means.
 	case "history":
@@ -293,3 +293,7 @@ func changesState(res *rpcpb.CommandResponse) bool {
 	return res.GetStopStreams() || len(res.GetStreams()) > 0 || len(res.GetStoppedStreams()) > 0 ||
 		(e != nil && (len(e.GetCstate()) > 0 || len(e.GetIstate()) > 0))
 }
+
+// pongReply is every pong: encoders only read a Reply, so one is shared
+// (an SSE stream's start pings itself; no reply per stream).
+var pongReply = &encoders.Reply{Type: "pong"}

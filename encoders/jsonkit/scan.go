@@ -437,6 +437,14 @@ func BytesView(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// StringBytes views s as bytes without copying; callers only read them.
+func StringBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
 // AppendStringValue validates the JSON string at b[i] == '"' and appends its
 // decoded text to dst in the same pass (the decoder's path for values it
 // keeps). It returns the index after the closing quote.

@@ -47,6 +47,9 @@ func (*Encoder) FrameType() encoders.FrameType { return encoders.TextFrame }
 func (*Encoder) Decode([]byte, *encoders.Message) error { return errNoInput }
 
 func (e *Encoder) AppendReply(dst []byte, r *encoders.Reply) ([]byte, error) {
+	// One allocation for the usual event (welcome, confirmation, pong),
+	// not one per field appended to a nil dst.
+	dst = slices.Grow(dst, eventOverhead+len(r.Type)+2*len(r.Identifier)+len(r.Message)+len(r.Reason)+len(r.StreamID)+len(r.Epoch))
 	if r.Type != "" {
 		dst = appendEvent(dst, r.Type)
 	}
@@ -91,17 +94,22 @@ func (e *Encoder) AppendTransmission(dst []byte, msg string) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	dst = slices.Grow(dst, eventOverhead+len(t.typ)+len(msg))
 	if t.typ != "" {
 		dst = appendEvent(dst, t.typ)
 	}
 	if t.typ == "" && e.unwrap && t.message != "" {
-		dst = appendData(dst, []byte(t.message))
+		dst = appendData(dst, jsonkit.StringBytes(t.message))
 	} else {
 		dst = appendDataLines(dst, msg)
 	}
 	dst = appendID(dst, t.offset, t.epoch, t.stream)
 	return append(dst, "\n\n"...), nil
 }
+
+// eventOverhead is room for an event's fixed parts (field names, an id
+// field's numbers, a reply's JSON keys) when its buffer is grown once.
+const eventOverhead = 96
 
 // transmission is what the SSE rendering needs from an application's
 // transmission.
@@ -117,7 +125,7 @@ var errNotObject = errors.New("sse: transmission is not a JSON object")
 
 func parseTransmission(msg string) (transmission, error) {
 	var t transmission
-	b := []byte(msg)
+	b := jsonkit.StringBytes(msg) // read only
 	i := jsonkit.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return t, errNotObject

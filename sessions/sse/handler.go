@@ -91,15 +91,20 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 	}
 	t := newTransport(c, rawParam(q), len(cmds), &h.heads, origin, h.opts.MaxBacklog)
 	s := h.node.NewSession(t, proto, req)
+	s.ExpectCommands(len(cmds) + 1)
 	for _, m := range cmds {
 		m.Identifier = shareIdentifier(m.Identifier)
 		s.ReceiveCommand(m, len(m.Identifier))
 	}
 	// Run after the subscriptions, in order: its pong tells the transport
 	// that every subscription has had its answer.
-	s.ReceiveCommand(&encoders.Message{Command: "ping"}, 0)
+	s.ReceiveCommand(readyPing, 0)
 	return s
 }
+
+// readyPing is the command Serve queues behind the subscriptions, shared:
+// the core only reads a command.
+var readyPing = &encoders.Message{Command: "ping"}
 
 // allowedOrigin is the Access-Control-Allow-Origin value ("" for none).
 func (h *Handler) allowedOrigin(origin string) string {
