@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# bench/sse-vs-ws.sh: idle SSE streams against idle WebSocket clients, in
+# alternating rounds, each on a freshly started densecable, both opened with
+# the same number of requests in flight (SSEWS_INFLIGHT, default 100). Per
+# round and client: RSS above the idle process 5 s after the last
+# subscription, the Go runtime's heap goal at that moment (NextGC, set by the
+# last collection of the ramp), the garbage collections the ramp ran and the
+# bytes allocated per connect (from DENSECABLE_PPROF_ADDR's memory
+# statistics). It shows why the two RSS figures differ when their live heaps
+# do not: the RSS follows the ramp's last heap goal, which grows with the
+# garbage each connect makes (docs/benchmarks.md, "SSE against WebSocket").
+#
+#   bench/sse-vs-ws.sh                      # 4 rounds of 10,000 each
+#   SSEWS_ROUNDS=2 SSEWS_CONNS=3000 bench/sse-vs-ws.sh
+# Ports: SSEWS_PORT, SSEWS_BROADCAST_PORT, SSEWS_RPC_PORT, SSEWS_PPROF_PORT
+# (21580, 21590, 21551, 21600).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+CONNS="${SSEWS_CONNS:-10000}"
+ROUNDS="${SSEWS_ROUNDS:-4}"
+INFLIGHT="${SSEWS_INFLIGHT:-100}"
+PORT="${SSEWS_PORT:-21580}" BCAST_PORT="${SSEWS_BROADCAST_PORT:-21590}"
+RPC_PORT="${SSEWS_RPC_PORT:-21551}" PPROF_PORT="${SSEWS_PPROF_PORT:-21600}"
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/densecable-ssews.XXXXXX")
+
+need=$((CONNS + 1000))
+[[ $(ulimit -Hn) == unlimited || $(ulimit -Hn) -ge $need ]] ||
+  bench_die "SSEWS_CONNS=$CONNS needs an open-file limit of $need; the hard limit is $(ulimit -Hn)"
+ulimit -Sn "$(ulimit -Hn)"
+command -v curl >/dev/null || bench_die "curl is needed (the runtime's memory statistics)"
+
+for t in densecable:cmd/densecable densecable-benchapp:bench/app densecable-loadgen:bench/loadgen \
+  densecable-sseload:bench/sseload; do
+  [[ -x bin/${t%%:*} ]] || go build -o "bin/${t%%:*}" "./${t#*:}"
+done
+bench_check_ports "$PORT" "$BCAST_PORT" "$RPC_PORT" "$PPROF_PORT"
+bench_start_benchapp "$OUT/benchapp.log" "$RPC_PORT" "$BCAST_PORT"
+
+# memstats FILE: the runtime's memory statistics, "Name value" lines.
+memstats() {
+  curl -fsS "http://127.0.0.1:$PPROF_PORT/debug/pprof/heap?debug=1" |
+    awk '/^# (TotalAlloc|NextGC|NumGC) = / {print $2, $4}' >"$1"
+}
+stat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
+
+round() {
+  local row=$1 holder rss0 rss1
+  bench_start_server "$OUT/server-$row.log" "$PORT" "$BCAST_PORT" env ANYCABLE_DISABLE_TELEMETRY=true \
+    DENSECABLE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" bin/densecable --host 127.0.0.1 --port "$PORT" \
+    --rpc_host "127.0.0.1:$RPC_PORT" --public_streams --sse --broadcast_adapter http \
+    --http_broadcast_port "$BCAST_PORT" --metrics_http /metrics --max-conn 0 --ping_interval 60 --log_level warn
+  bench_wait_port "$PPROF_PORT" "$SERVER_PID" || bench_die "no profiler port, see $OUT/server-$row.log"
+  memstats "$OUT/before"
+  rss0=$(bench_rss_kb "$SERVER_PID")
+  if [[ $row == sse ]]; then
+    bench_start "$OUT/tool-$row.log" bin/densecable-sseload --url "http://127.0.0.1:$PORT" \
+      --server-pid "$SERVER_PID" --transport sse --stream bench --conns "$CONNS" --parallel "$INFLIGHT" \
+      --settle 120s --timeout 180s
+  else
+    bench_start "$OUT/tool-$row.log" bin/densecable-loadgen idle --encoding json --url "ws://127.0.0.1:$PORT/cable" \
+      --channel '{"channel":"$pubsub","stream_name":"bench"}' --conns "$CONNS" --max-pending "$INFLIGHT" \
+      --hold 120s --label ws --log-level warn
+  fi
+  holder=$BENCH_LAST_PID
+  subscribed() { [[ $(bench_metric "$PORT" clients_num) -ge $CONNS ]]; }
+  bench_wait_for "$holder" 300 subscribed || bench_die "$CONNS $row clients did not connect, see $OUT/tool-$row.log"
+  sleep 5 # the same settle as bench/protocols.sh's idle rows
+  rss1=$(bench_rss_kb "$SERVER_PID")
+  memstats "$OUT/after"
+  awk -v row="$row" -v n="$CONNS" -v r0="$rss0" -v r1="$rss1" \
+    -v a0="$(stat "$OUT/before" TotalAlloc)" -v a1="$(stat "$OUT/after" TotalAlloc)" \
+    -v g0="$(stat "$OUT/before" NumGC)" -v g1="$(stat "$OUT/after" NumGC)" \
+    -v goal="$(stat "$OUT/after" NextGC)" \
+    'BEGIN { printf "%s\t%.0f\t%.0f\t%d\t%.0f\n", row, (r1 - r0) * 1024 / n, goal / n, g1 - g0, (a1 - a0) / n }' |
+    tee -a "$OUT/rounds.tsv"
+  bench_stop "$holder" 20
+  bench_stop "$SERVER_PID" 40
+}
+
+echo "sse-vs-ws: $ROUNDS rounds of $CONNS idle clients each, $INFLIGHT opening at once; results in $OUT" >&2
+printf 'row\tRSS B/client\theap goal B/client\tGCs in the ramp\tallocated B/connect\n'
+for _ in $(seq "$ROUNDS"); do
+  round ws
+  round sse
+done
+# Medians per row, and of the per-round SSE ÷ WebSocket RSS ratios.
+awk -F'\t' '
+  { v[$1, ++n[$1]] = $2; g[$1, n[$1]] = $3; c[$1, n[$1]] = $4; a[$1, n[$1]] = $5 }
+  function median(arr, row, k,   i, j, t, x) {
+    for (i = 1; i <= k; i++) x[i] = arr[row, i]
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+    return k % 2 ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2
+  }
+  END {
+    k = n["sse"]
+    for (i = 1; i <= k; i++) r["x", i] = v["sse", i] / v["ws", i]
+    for (row in n) if (row == "ws" || row == "sse")
+      printf "median %s\t%.0f\t%.0f\t%.0f\t%.0f\n", row, median(v, row, n[row]), median(g, row, n[row]), median(c, row, n[row]), median(a, row, n[row])
+    printf "SSE ÷ WebSocket RSS, per round:"
+    for (i = 1; i <= k; i++) printf " %.3f", r["x", i]
+    printf "; median %.3f\n", median(r, "x", k)
+  }' "$OUT/rounds.tsv"
