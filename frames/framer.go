@@ -17,6 +17,22 @@ type Framer interface {
 	FrameSize(n int) int
 }
 
+// Unframed passes payloads through, for transports whose encoder writes
+// the wire bytes itself (SSE events, a Durable Streams body, a Driver's
+// broadcasts). Every call returns the same value.
+func Unframed() Framer { return unframed }
+
+// IsUnframed reports whether f adds nothing to a payload: a payload
+// rendered for one send is then its own frame, with no copy.
+func IsUnframed(f Framer) bool { return f == unframed }
+
+var unframed = &passThrough{}
+
+type passThrough struct{}
+
+func (*passThrough) AppendFrame(dst, payload []byte, _ bool) []byte { return append(dst, payload...) }
+func (*passThrough) FrameSize(n int) int                            { return n }
+
 // WebSocketFramer frames messages as unmasked server WebSocket frames. Every
 // call returns the same value.
 func WebSocketFramer() Framer { return webSocket }

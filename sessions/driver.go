@@ -65,10 +65,3 @@ type errInboxFull struct{}
 
 func (errInboxFull) Error() string { return "inbox full" }
 func (errInboxFull) TooSlow() bool { return true }
-
-// rawFramer leaves payloads unframed: a Driver's broadcasts go to Deliver,
-// which frames what it sends itself.
-type rawFramer struct{}
-
-func (rawFramer) AppendFrame(dst, p []byte, _ bool) []byte { return append(dst, p...) }
-func (rawFramer) FrameSize(n int) int                      { return n }

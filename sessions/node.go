@@ -206,7 +206,9 @@ func (n *Node) wireFor(p protocol.Protocol, f frames.Framer) *wire {
 	}
 	w.driver, _ = p.(protocol.Driver)
 	if w.driver != nil {
-		w.format = n.formats.Get(p.Encoder(), rawFramer{})
+		// Unframed: a Driver's broadcasts go to Deliver, which frames
+		// what it sends itself.
+		w.format = n.formats.Get(p.Encoder(), frames.Unframed())
 	} else {
 		w.format = n.formats.Get(p.Encoder(), f)
 	}

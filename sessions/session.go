@@ -558,7 +558,7 @@ type wire struct {
 	transmitter protocol.Transmitter
 	handshaker  protocol.Handshaker
 	// driver is proto's protocol.Driver, if any; its format is unframed
-	// (rawFramer), so framer is the transport's.
+	// (frames.Unframed), so framer is the transport's.
 	driver protocol.Driver
 	framer frames.Framer
 }
@@ -569,8 +569,14 @@ type wireKey struct {
 }
 
 // frame appends payload framed for the transport to dst (nil: exact size).
+// With dst nil and a transport that adds nothing, p is the frame itself:
+// every caller passes a buffer rendered for this one send and never
+// changes it after.
 func (w *wire) frame(dst, p []byte) []byte {
 	f := w.framer
+	if dst == nil && frames.IsUnframed(f) {
+		return p
+	}
 	if dst == nil {
 		dst = make([]byte, 0, f.FrameSize(len(p)))
 	}

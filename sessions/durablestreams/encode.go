@@ -8,6 +8,7 @@ import (
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/encoders/jsonkit"
+	"github.com/densecable/densecable/frames"
 )
 
 // cursorEpoch and cursorInterval define Stream-Cursor (CDN request
@@ -103,11 +104,6 @@ func (*liveEncoder) AppendDisconnect(dst []byte, _ string, _ bool) ([]byte, erro
 func (*liveEncoder) AppendPing(dst []byte, _ int64) ([]byte, error)                { return dst, nil }
 func (*liveEncoder) AppendTransmission(dst []byte, _ string) ([]byte, error)       { return dst, nil }
 
-// rawFramer passes the encoder's bytes through: the encoder already wrote
+// framer passes the encoder's bytes through: the encoder already wrote
 // the HTTP body's bytes.
-type rawFramer struct{}
-
-var framer = &rawFramer{}
-
-func (*rawFramer) AppendFrame(dst, p []byte, _ bool) []byte { return append(dst, p...) }
-func (*rawFramer) FrameSize(n int) int                      { return n }
+var framer = frames.Unframed()

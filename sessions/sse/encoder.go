@@ -48,8 +48,10 @@ func (*Encoder) Decode([]byte, *encoders.Message) error { return errNoInput }
 
 func (e *Encoder) AppendReply(dst []byte, r *encoders.Reply) ([]byte, error) {
 	// One allocation for the usual event (welcome, confirmation, pong),
-	// not one per field appended to a nil dst.
-	dst = slices.Grow(dst, eventOverhead+len(r.Type)+2*len(r.Identifier)+len(r.Message)+len(r.Reason)+len(r.StreamID)+len(r.Epoch))
+	// not one per field appended to a nil dst: the fields, the JSON keys,
+	// an identifier's escaped quotes.
+	n := 48 + 2*len(r.Type) + len(r.Identifier) + len(r.Identifier)/4 + len(r.Message) + len(r.Reason) + len(r.Sid)
+	dst = slices.Grow(dst, n+idFieldSize(r.StreamID, r.Epoch))
 	if r.Type != "" {
 		dst = appendEvent(dst, r.Type)
 	}
@@ -94,7 +96,11 @@ func (e *Encoder) AppendTransmission(dst []byte, msg string) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	dst = slices.Grow(dst, eventOverhead+len(t.typ)+len(msg))
+	data := len(msg)
+	if t.typ == "" && e.unwrap && t.message != "" {
+		data = len(t.message)
+	}
+	dst = slices.Grow(dst, 24+len(t.typ)+data+idFieldSize(t.stream, t.epoch))
 	if t.typ != "" {
 		dst = appendEvent(dst, t.typ)
 	}
@@ -107,9 +113,15 @@ func (e *Encoder) AppendTransmission(dst []byte, msg string) ([]byte, error) {
 	return append(dst, "\n\n"...), nil
 }
 
-// eventOverhead is room for an event's fixed parts (field names, an id
-// field's numbers, a reply's JSON keys) when its buffer is grown once.
-const eventOverhead = 96
+// idFieldSize is room for an id field (appendID) when an event's buffer
+// is grown once: sized close to the event, as a buffer's size class is
+// garbage when the frame is copied.
+func idFieldSize(stream, epoch string) int {
+	if stream == "" {
+		return 0
+	}
+	return 32 + len(stream) + len(epoch)
+}
 
 // transmission is what the SSE rendering needs from an application's
 // transmission.

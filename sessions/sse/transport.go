@@ -231,9 +231,4 @@ func (t *Transport) fail(p *pending, status int) {
 }
 
 // framer passes rendered events through: the Encoder makes them whole.
-var framer = &passFramer{}
-
-type passFramer struct{}
-
-func (*passFramer) AppendFrame(dst, payload []byte, _ bool) []byte { return append(dst, payload...) }
-func (*passFramer) FrameSize(n int) int                            { return n }
+var framer = frames.Unframed()
