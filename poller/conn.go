@@ -302,6 +302,41 @@ func (c *Conn) Queue(frame []byte) (first bool, err error) {
 	return first, nil
 }
 
+// QueueFrames is Queue for several frames at once. The Conn keeps fs
+// itself (the caller must not touch it again), so gathering them costs no
+// allocation: an SSE stream's start hands over its head and the events it
+// kept in one slice.
+func (c *Conn) QueueFrames(fs [][]byte) (first bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.closeAfter {
+		return false, ErrClosed
+	}
+	n := 0
+	for _, f := range fs {
+		n += len(f)
+	}
+	if c.flushing {
+		if c.maxPending > 0 && c.pendingBytes+n > c.maxPending {
+			return false, ErrTooSlow
+		}
+		c.pending = append(c.pending, fs...)
+		c.pendingBytes += n
+		return false, nil
+	}
+	first = len(c.corked) == 0
+	if c.maxPending > 0 && c.corkedBytes+n > c.maxPending {
+		return first, ErrTooSlow
+	}
+	if first {
+		c.corked = fs
+	} else {
+		c.corked = append(c.corked, fs...)
+	}
+	c.corkedBytes += n
+	return first, nil
+}
+
 // Flush writes what Queue gathered.
 func (c *Conn) Flush() error {
 	c.mu.Lock()

@@ -610,10 +610,21 @@ func contractQueueFlushKeepsOrder(t *testing.T, engine string) {
 		t.Fatal(err)
 	}
 	c.Queue(frame("4"))
+	// Several at once, behind the gathered frames and then on their own.
+	if first, err := c.QueueFrames([][]byte{frame("5"), frame("6")}); first || err != nil {
+		t.Fatalf("QueueFrames behind others: %v %v", first, err)
+	}
 	if err := c.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"1", "2", "3", "4"} {
+	// (Not necessarily first: the TLS engine may still be writing.)
+	if _, err := c.QueueFrames([][]byte{frame("7"), frame("8")}); err != nil {
+		t.Fatalf("QueueFrames: %v", err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1", "2", "3", "4", "5", "6", "7", "8"} {
 		f, err := ws.ReadFrame(r)
 		if err != nil || string(f.Payload) != want {
 			t.Fatalf("got %q (%v), want %q", f.Payload, err, want)

@@ -97,6 +97,20 @@ func (c *streamConn) Queue(b []byte) (bool, error) {
 	return first, nil
 }
 
+// QueueFrames queues each frame (the request's goroutine writes them).
+func (c *streamConn) QueueFrames(fs [][]byte) (first bool, err error) {
+	for i, f := range fs {
+		q, err := c.Queue(f)
+		if i == 0 {
+			first = q
+		}
+		if err != nil {
+			return first, err
+		}
+	}
+	return first, nil
+}
+
 func (c *streamConn) Flush() error {
 	c.mu.Lock()
 	c.queued = false

@@ -15,6 +15,8 @@ import (
 type Stream interface {
 	Write(b []byte) error
 	Queue(b []byte) (first bool, err error)
+	// QueueFrames queues several frames and keeps fs.
+	QueueFrames(fs [][]byte) (first bool, err error)
 	Flush() error
 	Close(code uint16, reason string)
 	CloseWith(last []byte, code uint16, reason string)
@@ -195,6 +197,11 @@ func (t *Transport) keep(p *pending, frame []byte) error {
 	if p.backBytes+len(frame) > p.maxBacklog {
 		return errTooMuchBeforeStart{}
 	}
+	if p.backlog == nil {
+		// Slot 0 is the head's (start); room for the welcome, a
+		// confirmation and one more event before it grows.
+		p.backlog = make([][]byte, 1, 4)
+	}
 	p.backlog = append(p.backlog, frame)
 	p.backBytes += len(frame)
 	return nil
@@ -205,12 +212,20 @@ func (t *Transport) keep(p *pending, frame []byte) error {
 // shared rendering for the usual origin and the events are the shared
 // frames, so a stream's start leaves no buffer behind for the GC.
 func (t *Transport) start(p *pending) {
-	_, _ = t.out.Queue(p.heads.ok(p.origin))
-	for _, f := range p.backlog {
+	// The backlog's slot 0 is the head's; the Stream takes the slice
+	// (frames a client never sees are left out in place).
+	out := p.backlog[:0]
+	if out == nil {
+		out = make([][]byte, 0, 1)
+	}
+	out = append(out, p.heads.ok(p.origin))
+	for _, f := range p.backlog[min(1, len(p.backlog)):] {
 		if !drop(f, p.raw) {
-			_, _ = t.out.Queue(f)
+			out = append(out, f)
 		}
 	}
+	p.backlog = nil
+	_, _ = t.out.QueueFrames(out)
 	_ = t.out.Flush() // a failure closes the socket: OnClose follows
 	if p.raw {
 		t.phase.Store(streamingRaw)

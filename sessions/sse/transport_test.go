@@ -34,6 +34,14 @@ func (f *fakeStream) Queue(b []byte) (bool, error) {
 	f.log = append(f.log, string(b))
 	return len(f.queued) == 1, nil
 }
+func (f *fakeStream) QueueFrames(fs [][]byte) (bool, error) {
+	first := false
+	for i, b := range fs {
+		q, _ := f.Queue(b)
+		first = first || i == 0 && q
+	}
+	return first, nil
+}
 func (f *fakeStream) Flush() error         { return nil }
 func (f *fakeStream) Close(uint16, string) { f.CloseWith(nil, 0, "") }
 func (f *fakeStream) CloseWith(last []byte, _ uint16, _ string) {
