@@ -37,6 +37,16 @@ var (
 	errHeadLength = errors.New("malformed content-length")
 )
 
+// methodName is method as a string, the usual ones without an allocation.
+func methodName(method []byte) string {
+	for _, m := range [...]string{"GET", "POST", "OPTIONS", "HEAD", "PUT", "DELETE"} {
+		if string(method) == m {
+			return m
+		}
+	}
+	return string(method)
+}
+
 // parseRequestHead parses a complete head (up to and including the blank
 // line): request line, headers, the framing of the body and whether the
 // connection persists. It refuses what net/http refuses for these fields:
@@ -66,7 +76,7 @@ func parseRequestHead(head []byte) (*HTTPRequest, error) {
 			return nil, errHeadLine
 		}
 	}
-	r := &HTTPRequest{Method: string(method), Minor: minor, contentLength: -1}
+	r := &HTTPRequest{Method: methodName(method), Minor: minor, contentLength: -1}
 	r.URI = string(uri)
 	// Sized once: a long poll's request comes every --poll_interval, and
 	// a slice grown header by header was a good part of its garbage.

@@ -99,7 +99,7 @@ type requestQuery struct{ r *frames.Request }
 func (q requestQuery) Get(key string) string { return q.r.QueryValue(key) }
 
 // identifierJSON is {"k1":"v1"} or {"k1":"v1","k2":"v2"} (keys in order,
-// as the reference's sorted map gives them).
+// as the reference's sorted map gives them), shared (shareIdentifier).
 func identifierJSON(k1, v1, k2, v2 string) string {
 	b := append(make([]byte, 0, 32+len(v1)+len(v2)), '{')
 	b = jsonkit.AppendString(b, k1)
@@ -111,7 +111,8 @@ func identifierJSON(k1, v1, k2, v2 string) string {
 		b = append(b, ':')
 		b = jsonkit.AppendString(b, v2)
 	}
-	return string(append(b, '}'))
+	// The one shared copy (shareIdentifier): b is only read by it.
+	return shareIdentifier(jsonkit.BytesView(append(b, '}')))
 }
 
 // shareIdentifier returns the one copy of id that every stream on it
