@@ -198,9 +198,9 @@ func (t *Transport) keep(p *pending, frame []byte) error {
 		return errTooMuchBeforeStart{}
 	}
 	if p.backlog == nil {
-		// Slot 0 is the head's (start); room for the welcome, a
-		// confirmation and one more event before it grows.
-		p.backlog = make([][]byte, 1, 4)
+		// Slot 0 is the head's (start); room for the welcome and a
+		// confirmation, what a stream's start usually keeps.
+		p.backlog = make([][]byte, 1, 3)
 	}
 	p.backlog = append(p.backlog, frame)
 	p.backBytes += len(frame)
