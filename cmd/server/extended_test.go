@@ -97,9 +97,10 @@ func TestExtendedProtocolWithMemoryBroker(t *testing.T) {
 	}
 	// The restored welcome goes out before the streams are joined (a real
 	// client catches up from history with its offsets); this test asks for
-	// no history, so it publishes once the session is established, which
-	// happens after the streams are joined.
-	eventually(t, "the restored session to join its streams", func() bool { return srv.node.Stats().Clients.Load() == 1 })
+	// no history, so it publishes once the hub has the stream's subscriber
+	// again. (The client count is no sign: a session is counted before its
+	// welcome.)
+	eventually(t, "the restored session to join its streams", func() bool { return srv.hub.Subscribers("feed") == 1 })
 	srv.pub.HandleBroadcast(&broker.Publication{Stream: "feed", Data: `"after restore"`})
 	got = r.read()
 	// On a loaded machine the test may outlast presence_ttl (15 s): the old
