@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"errors"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -328,15 +327,6 @@ func (s *Session) closeWith(last []byte, code uint16, reason string) {
 	}
 	s.node.stats.ServerMessages.Add(1)
 	s.conn.CloseWith(s.frame(last), code, reason)
-}
-
-// ExpectCommands makes room in the inbox for n commands about to come
-// through ReceiveCommand, so that queueing them grows it once (an SSE
-// stream's start queues its subscriptions and a ping at once).
-func (s *Session) ExpectCommands(n int) {
-	s.mu.Lock()
-	s.inbox = slices.Grow(s.inbox, n)
-	s.mu.Unlock()
 }
 
 // ReceiveCommand queues a command the transport built itself (an SSE

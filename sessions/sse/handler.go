@@ -91,19 +91,22 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 	}
 	t := newTransport(c, rawParam(q), len(cmds), &h.heads, origin, h.opts.MaxBacklog)
 	s := h.node.NewSession(t, proto, req)
-	s.ExpectCommands(len(cmds) + 1)
-	for _, m := range cmds {
+	// The subscriptions run as one chain (Then), and the ready ping last:
+	// its pong tells the transport that every subscription has had its
+	// answer. One command in the inbox, not one per subscription.
+	first, size := readyPing, 0
+	for i := len(cmds) - 1; i >= 0; i-- {
+		m := cmds[i]
 		m.Identifier = shareIdentifier(m.Identifier)
-		s.ReceiveCommand(m, len(m.Identifier))
+		m.Then, first = first, m
+		size += len(m.Identifier)
 	}
-	// Run after the subscriptions, in order: its pong tells the transport
-	// that every subscription has had its answer.
-	s.ReceiveCommand(readyPing, 0)
+	s.ReceiveCommand(first, size)
 	return s
 }
 
-// readyPing is the command Serve queues behind the subscriptions, shared:
-// the core only reads a command.
+// readyPing is the command Serve chains behind the subscriptions, shared:
+// the core only reads a command, and readyPing.Then stays nil.
 var readyPing = &encoders.Message{Command: "ping"}
 
 // allowedOrigin is the Access-Control-Allow-Origin value ("" for none).
