@@ -3,7 +3,9 @@
 # alternating rounds, each on a freshly started densecable, both opened with
 # the same number of requests in flight (SSEWS_INFLIGHT, default 100). Per
 # round and client: RSS above the idle process 5 s after the last
-# subscription, the Go runtime's heap goal at that moment (NextGC, set by the
+# subscription, and its anonymous part (RssAnon: without the pages of the
+# binary's code that the round's code paths touched, a fixed 1.1-1.5 MB
+# that varies from round to round), the Go runtime's heap goal at that moment (NextGC, set by the
 # last collection of the ramp), the garbage collections the ramp ran and the
 # bytes allocated per connect (from DENSECABLE_PPROF_ADDR's memory
 # statistics). It shows why the two RSS figures differ when their live heaps
@@ -45,16 +47,17 @@ memstats() {
     awk '/^# (TotalAlloc|NextGC|NumGC) = / {print $2, $4}' >"$1"
 }
 stat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
+anon_kb() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status"; }
 
 round() {
-  local row=$1 holder rss0 rss1
+  local row=$1 holder rss0 rss1 anon0 anon1
   bench_start_server "$OUT/server-$row.log" "$PORT" "$BCAST_PORT" env ANYCABLE_DISABLE_TELEMETRY=true \
     DENSECABLE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" bin/densecable --host 127.0.0.1 --port "$PORT" \
     --rpc_host "127.0.0.1:$RPC_PORT" --public_streams --sse --broadcast_adapter http \
     --http_broadcast_port "$BCAST_PORT" --metrics_http /metrics --max-conn 0 --ping_interval 60 --log_level warn
   bench_wait_port "$PPROF_PORT" "$SERVER_PID" || bench_die "no profiler port, see $OUT/server-$row.log"
   memstats "$OUT/before"
-  rss0=$(bench_rss_kb "$SERVER_PID")
+  rss0=$(bench_rss_kb "$SERVER_PID") anon0=$(anon_kb "$SERVER_PID")
   if [[ $row == sse ]]; then
     bench_start "$OUT/tool-$row.log" bin/densecable-sseload --url "http://127.0.0.1:$PORT" \
       --server-pid "$SERVER_PID" --transport sse --stream bench --conns "$CONNS" --parallel "$INFLIGHT" \
@@ -68,38 +71,45 @@ round() {
   subscribed() { [[ $(bench_metric "$PORT" clients_num) -ge $CONNS ]]; }
   bench_wait_for "$holder" 300 subscribed || bench_die "$CONNS $row clients did not connect, see $OUT/tool-$row.log"
   sleep 5 # the same settle as bench/protocols.sh's idle rows
-  rss1=$(bench_rss_kb "$SERVER_PID")
+  rss1=$(bench_rss_kb "$SERVER_PID") anon1=$(anon_kb "$SERVER_PID")
   memstats "$OUT/after"
-  awk -v row="$row" -v n="$CONNS" -v r0="$rss0" -v r1="$rss1" \
+  awk -v row="$row" -v n="$CONNS" -v r0="$rss0" -v r1="$rss1" -v an0="$anon0" -v an1="$anon1" \
     -v a0="$(stat "$OUT/before" TotalAlloc)" -v a1="$(stat "$OUT/after" TotalAlloc)" \
     -v g0="$(stat "$OUT/before" NumGC)" -v g1="$(stat "$OUT/after" NumGC)" \
     -v goal="$(stat "$OUT/after" NextGC)" \
-    'BEGIN { printf "%s\t%.0f\t%.0f\t%d\t%.0f\n", row, (r1 - r0) * 1024 / n, goal / n, g1 - g0, (a1 - a0) / n }' |
+    'BEGIN { printf "%s\t%.0f\t%.0f\t%.0f\t%d\t%.0f\n", row, (r1 - r0) * 1024 / n, (an1 - an0) * 1024 / n, goal / n, g1 - g0, (a1 - a0) / n }' |
     tee -a "$OUT/rounds.tsv"
   bench_stop "$holder" 20
   bench_stop "$SERVER_PID" 40
 }
 
 echo "sse-vs-ws: $ROUNDS rounds of $CONNS idle clients each, $INFLIGHT opening at once; results in $OUT" >&2
-printf 'row\tRSS B/client\theap goal B/client\tGCs in the ramp\tallocated B/connect\n'
+printf 'row\tRSS B/client\tanonymous B/client\theap goal B/client\tGCs in the ramp\tallocated B/connect\n'
 for _ in $(seq "$ROUNDS"); do
   round ws
   round sse
 done
-# Medians per row, and of the per-round SSE ÷ WebSocket RSS ratios.
+# Medians per row, and of the per-round SSE ÷ WebSocket ratios (RSS and
+# its anonymous part).
 awk -F'\t' '
-  { v[$1, ++n[$1]] = $2; g[$1, n[$1]] = $3; c[$1, n[$1]] = $4; a[$1, n[$1]] = $5 }
-  function median(arr, row, k,   i, j, t, x) {
-    for (i = 1; i <= k; i++) x[i] = arr[row, i]
+  { k = ++n[$1]; for (c = 2; c <= 6; c++) v[$1, c, k] = $c }
+  function median(row, c, k,   i, j, t, x) {
+    for (i = 1; i <= k; i++) x[i] = v[row, c, i]
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
     return k % 2 ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2
   }
   END {
     k = n["sse"]
-    for (i = 1; i <= k; i++) r["x", i] = v["sse", i] / v["ws", i]
-    for (row in n) if (row == "ws" || row == "sse")
-      printf "median %s\t%.0f\t%.0f\t%.0f\t%.0f\n", row, median(v, row, n[row]), median(g, row, n[row]), median(c, row, n[row]), median(a, row, n[row])
-    printf "SSE ÷ WebSocket RSS, per round:"
-    for (i = 1; i <= k; i++) printf " %.3f", r["x", i]
-    printf "; median %.3f\n", median(r, "x", k)
+    for (r = 1; r <= 2; r++) {
+      row = r == 1 ? "ws" : "sse"
+      printf "median %s", row
+      for (c = 2; c <= 6; c++) printf "\t%.0f", median(row, c, n[row])
+      printf "\n"
+    }
+    for (c = 2; c <= 3; c++) {
+      for (i = 1; i <= k; i++) v["x", c, i] = v["sse", c, i] / v["ws", c, i]
+      printf "SSE ÷ WebSocket %s, per round:", c == 2 ? "RSS" : "anonymous RSS"
+      for (i = 1; i <= k; i++) printf " %.3f", v["x", c, i]
+      printf "; median %.3f\n", median("x", c, k)
+    }
   }' "$OUT/rounds.tsv"

@@ -20,7 +20,8 @@ import (
 type HTTPHandler interface {
 	// HoldHTTP reports whether the engine holds a request for method and
 	// path (without query), and the largest body it accepts (a larger
-	// Content-Length gets 413).
+	// Content-Length gets 413). path is a view of the connection's input,
+	// valid only during the call, as in Handler.UpgradeOptions.
 	HoldHTTP(method, path string) (maxBody int, hold bool)
 	// ServeHeld runs on the reading goroutine once the body is in; it must
 	// not block. It writes a response now or later (c.Write, c.Queue/Flush,

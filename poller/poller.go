@@ -43,7 +43,9 @@ type UpgradeHolder interface {
 // Handler decides what to do with requests.
 type Handler interface {
 	// Upgrade options for a WebSocket path (nil means the path is not a
-	// WebSocket endpoint and the request goes to HTTP).
+	// WebSocket endpoint and the request goes to HTTP). path is a view of
+	// the connection's input, valid only during the call: copy it to keep
+	// it (routing every request allocates nothing).
 	UpgradeOptions(path string) *frames.UpgradeOptions
 	// Open is called after a successful upgrade, before any message.
 	Open(c *Conn, req *frames.Request) Receiver

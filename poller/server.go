@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
@@ -351,6 +352,9 @@ func notHTTP(b []byte) bool {
 }
 
 // requestLine extracts the method and the path (without query) of a head.
+// The path is a view of head (see Handler.UpgradeOptions): a string per
+// request, even garbage, can keep a tiny-allocator block alive beside a
+// connection's long-lived strings.
 func requestLine(head []byte) (method, path string, ok bool) {
 	line := head
 	if i := bytes.IndexByte(head, '\r'); i >= 0 {
@@ -369,7 +373,10 @@ func requestLine(head []byte) (method, path string, ok bool) {
 	if q := bytes.IndexByte(uri, '?'); q >= 0 {
 		uri = uri[:q]
 	}
-	return string(line[:sp]), string(uri), true
+	if len(uri) == 0 { // "GET ?q HTTP/1.1"
+		return methodName(line[:sp]), "", true
+	}
+	return methodName(line[:sp]), unsafe.String(&uri[0], len(uri)), true
 }
 
 // isUpgrade reports whether the head asks for a WebSocket upgrade: its
