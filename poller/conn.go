@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
@@ -100,13 +101,17 @@ type Conn struct {
 	// the HTTPReceiver of its held response (stateHeld, nil once finished).
 	// One field, so an idle SSE stream or long poll costs no allocation of
 	// the engine's beside its Conn (held.go).
-	recv  any
-	in    []byte // epoll engine: bytes of an incomplete head or frame
-	since int64  // when the connection was accepted, Unix ns (handshake timeout)
-	// partialSince is when the input became an unfinished frame or
-	// fragmented message (unix nanoseconds, 0 when none); the sweeper reads
-	// it (frame timeout).
+	recv any
+	in   []byte // epoll engine: bytes of an incomplete head or frame
+	// partialSince is, before the connection is a WebSocket, when its
+	// request began (accepted, or the last held response finished: the
+	// handshake timeout); after, when the input became an unfinished frame
+	// or fragmented message (0 when none: the frame timeout). Unix ns; the
+	// sweeper reads it. One word for both: they are never needed at once.
 	partialSince atomic.Int64
+	// held is a word for whoever answers a held request (HeldWord): an SSE
+	// stream keeps its phase here rather than in an allocation of its own.
+	held unsafe.Pointer
 
 	// resumed (netpoll, TLS; under mu) is closed when a held response
 	// finishes or the socket closes: a reader that got bytes while the
@@ -163,6 +168,12 @@ func (c *Conn) NativePing() error { return c.Write(nativePing) }
 
 // nativePing is an empty WebSocket ping frame; written, never modified.
 var nativePing = frames.AppendFrame(nil, ws.OpPing, nil)
+
+// HeldWord is a pointer-sized word the answer to a held request may keep
+// in the connection (read and written atomically by its owner; nil at
+// first). It lets an SSE stream's transport be the Conn itself, with no
+// allocation of its own for the stream's life.
+func (c *Conn) HeldWord() *unsafe.Pointer { return &c.held }
 
 // notePartial records, after reading, whether input is left unfinished: a
 // partial frame in the buffer or a fragmented message in the assembler.
@@ -554,7 +565,7 @@ func (c *Conn) expired(now time.Time, o Options) expiry {
 		return notExpired
 	}
 	if c.state != stateWS {
-		if now.UnixNano()-c.since > int64(o.HandshakeTimeout) {
+		if now.UnixNano()-c.partialSince.Load() > int64(o.HandshakeTimeout) {
 			return expiredHandshake
 		}
 		return notExpired

@@ -150,6 +150,7 @@ var engineContract = []struct {
 	{"accept paused", contractAcceptPaused},
 	{"slow client cut off", contractSlowClientIsCutOff},
 	{"queue flush keeps order", contractQueueFlushKeepsOrder},
+	{"idle after the upgrade is not a partial frame", contractIdleAfterUpgrade},
 	{"flush more frames than IOV_MAX", contractFlushMoreFramesThanIOVMax},
 	{"held HTTP: streaming response, client leaves, OnClose once", contractHeldStreamClientLeaves},
 	{"held HTTP: completed later, keep-alive serves the next requests", contractHeldKeepAlive},
@@ -319,6 +320,29 @@ func contractStalledFrameTimesOut(t *testing.T, engine string) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("idle connection no longer delivers")
+	}
+}
+
+// The handshake's clock and the frame clock share a word in the Conn:
+// the upgrade stops the one before the other starts, so a WebSocket that
+// says nothing for longer than the frame timeout stays open.
+func contractIdleAfterUpgrade(t *testing.T, engine string) {
+	opts := Options{FrameTimeout: 200 * time.Millisecond, SweepInterval: 20 * time.Millisecond}
+	s, h := startEngine(t, engine, opts)
+	conn, _ := wsDial(t, s, engine)
+	<-h.opened
+	time.Sleep(3 * opts.FrameTimeout) // the client's silence, not a synchronisation
+	f, _ := ws.CompileFrame(ws.MaskFrame(ws.NewTextFrame([]byte("still here"))))
+	if _, err := conn.Write(f); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-h.msgs:
+		if string(m) != "still here" {
+			t.Fatalf("got %q", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the idle connection was cut off")
 	}
 }
 

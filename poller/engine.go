@@ -35,7 +35,8 @@ func (e *engine) Stats() StatsSnapshot { return e.stats.snapshot() }
 
 // newConn is a freshly accepted connection, before its head.
 func (e *engine) newConn(io connIO, fd int, remote net.Addr) *Conn {
-	c := &Conn{io: io, fd: fd, remote: remote, stats: &e.stats, maxPending: e.opts.MaxPending, since: time.Now().UnixNano()}
+	c := &Conn{io: io, fd: fd, remote: remote, stats: &e.stats, maxPending: e.opts.MaxPending}
+	c.partialSince.Store(time.Now().UnixNano()) // the handshake's clock
 	c.asm.MaxSize = e.opts.MaxMessageSize
 	return c
 }

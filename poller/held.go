@@ -165,7 +165,7 @@ func (c *Conn) Finish() bool {
 		return true
 	}
 	c.state = stateHTTP
-	c.since = time.Now().UnixNano()
+	c.partialSince.Store(time.Now().UnixNano()) // the next request's handshake clock
 	c.io.resumeRead(c)
 	c.mu.Unlock()
 	return true

@@ -225,6 +225,7 @@ func upgrade(c *Conn, head []byte, opts *frames.UpgradeOptions, h Handler, log *
 	// smaller than the 101 refuses it: it is then written at once.
 	c.mu.Lock() // the sweeper and closers read these
 	c.state = stateWS
+	c.partialSince.Store(0) // from here it times unfinished frames
 	corked := c.maxPending <= 0 || len(resp) <= c.maxPending
 	if corked {
 		c.corked = append(make([][]byte, 0, 2), resp)

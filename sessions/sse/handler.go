@@ -7,6 +7,7 @@ import (
 
 	"github.com/densecable/densecable/encoders"
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/poller"
 	"github.com/densecable/densecable/sessions"
 )
 
@@ -89,7 +90,15 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 		c.Respond(http.StatusBadRequest, h.headers(h.cors(origin)), nil)
 		return nil
 	}
-	t := newTransport(c, rawParam(q), len(cmds), &h.heads, origin, h.opts.MaxBacklog)
+	var t sessions.Transport
+	p := newPending(rawParam(q), len(cmds), &h.heads, origin, h.opts.MaxBacklog)
+	if pc, ok := c.(*poller.Conn); ok {
+		t = newConnTransport(pc, p) // the event loop's: no allocation for the stream
+	} else {
+		tr := &Transport{out: c}
+		tr.phase.Store(p)
+		t = tr
+	}
 	s := h.node.NewSession(t, proto, req)
 	// The subscriptions run as one chain (Then), and the ready ping last:
 	// its pong tells the transport that every subscription has had its

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/densecable/densecable/frames"
+	"github.com/densecable/densecable/poller"
 )
 
 // Stream is the held HTTP response underneath a Transport: a *poller.Conn
@@ -35,18 +37,19 @@ type errTooMuchBeforeStart struct{}
 func (errTooMuchBeforeStart) Error() string { return "sse: too much output before the response" }
 func (errTooMuchBeforeStart) TooSlow() bool { return true }
 
-// Transport is an SSE session's sessions.Transport. The response's status
-// depends on what the core decides (a refused connection is 401, a
-// rejected subscription 400), so until every subscribe command has been
-// answered the output is kept (welcome, confirmations, history, early
-// broadcasts: bounded by maxBacklog); then the 200 head and the kept
-// events go out in one write, or the error status and the socket closes.
-// After that, events go straight to the Stream; raw mode drops the typed
-// ones.
+// Transport is an SSE session's sessions.Transport over any Stream (an
+// HTTP/2 response in an embedding server, tests); on the event loop the
+// session's transport is the connection itself (ConnTransport). The
+// response's status depends on what the core decides (a refused
+// connection is 401, a rejected subscription 400), so until every
+// subscribe command has been answered the output is kept (welcome,
+// confirmations, history, early broadcasts: bounded by maxBacklog); then
+// the 200 head and the kept events go out in one write, or the error
+// status and the socket closes. After that, events go straight to the
+// Stream; raw mode drops the typed ones.
 //
-// An idle stream keeps its Transport for its whole life, so it is two
-// words and a pointer (transportSize): once decided, phase points to one
-// of the shared phases below and the pending state is garbage.
+// Once decided, the phase points to one of the shared phases below and the
+// pending state is garbage.
 type Transport struct {
 	out   Stream
 	phase atomic.Pointer[pending]
@@ -79,16 +82,58 @@ type pending struct {
 
 func newTransport(out Stream, raw bool, want int, h *heads, origin string, maxBacklog int) *Transport {
 	t := &Transport{out: out}
-	t.phase.Store(&pending{raw: raw, want: want, heads: h, origin: origin, maxBacklog: maxBacklog})
+	t.phase.Store(newPending(raw, want, h, origin, maxBacklog))
 	return t
 }
+
+func newPending(raw bool, want int, h *heads, origin string, maxBacklog int) *pending {
+	return &pending{raw: raw, want: want, heads: h, origin: origin, maxBacklog: maxBacklog}
+}
+
+func (t *Transport) s() stream { return stream{t.out, &t.phase} }
 
 // Framer: events are complete when rendered; the transport adds nothing.
 func (t *Transport) Framer() frames.Framer { return framer }
 
-func (t *Transport) RemoteIP() string { return t.out.RemoteIP() }
+func (t *Transport) RemoteIP() string                          { return t.out.RemoteIP() }
+func (t *Transport) Write(frame []byte) error                  { return t.s().write(frame) }
+func (t *Transport) Queue(frame []byte) (bool, error)          { return t.s().queue(frame) }
+func (t *Transport) Flush() error                              { return t.out.Flush() }
+func (t *Transport) Close(code uint16, reason string)          { t.s().closeWith(nil, code, reason) }
+func (t *Transport) CloseWith(last []byte, c uint16, r string) { t.s().closeWith(last, c, r) }
 
-func (t *Transport) Write(frame []byte) error {
+// ConnTransport is an SSE session's transport on an event-loop connection:
+// the *poller.Conn itself, with the stream's phase in the Conn's held word
+// (poller.Conn.HeldWord). An idle stream then costs its Conn and Session
+// and nothing of its own, as a WebSocket does.
+type ConnTransport poller.Conn
+
+func newConnTransport(c *poller.Conn, p *pending) *ConnTransport {
+	atomic.StorePointer(c.HeldWord(), unsafe.Pointer(p))
+	return (*ConnTransport)(c)
+}
+
+func (t *ConnTransport) s() stream {
+	c := (*poller.Conn)(t)
+	// atomic.Pointer[pending] is one unsafe.Pointer: the word, typed.
+	return stream{c, (*atomic.Pointer[pending])(unsafe.Pointer(c.HeldWord()))}
+}
+
+func (t *ConnTransport) Framer() frames.Framer                     { return framer }
+func (t *ConnTransport) RemoteIP() string                          { return (*poller.Conn)(t).RemoteIP() }
+func (t *ConnTransport) Write(frame []byte) error                  { return t.s().write(frame) }
+func (t *ConnTransport) Queue(frame []byte) (bool, error)          { return t.s().queue(frame) }
+func (t *ConnTransport) Flush() error                              { return (*poller.Conn)(t).Flush() }
+func (t *ConnTransport) Close(code uint16, reason string)          { t.s().closeWith(nil, code, reason) }
+func (t *ConnTransport) CloseWith(last []byte, c uint16, r string) { t.s().closeWith(last, c, r) }
+
+// stream is the transport's logic over where its phase is kept.
+type stream struct {
+	out   Stream
+	phase *atomic.Pointer[pending]
+}
+
+func (t stream) write(frame []byte) error {
 	for {
 		switch p := t.phase.Load(); p {
 		case streaming, streamingRaw:
@@ -106,7 +151,7 @@ func (t *Transport) Write(frame []byte) error {
 	}
 }
 
-func (t *Transport) Queue(frame []byte) (bool, error) {
+func (t stream) queue(frame []byte) (bool, error) {
 	for {
 		switch p := t.phase.Load(); p {
 		case streaming, streamingRaw:
@@ -126,7 +171,7 @@ func (t *Transport) Queue(frame []byte) (bool, error) {
 
 // undecided keeps frame while p is still the phase (kept); false: the
 // status was decided meanwhile, look again.
-func (t *Transport) undecided(p *pending, frame []byte) (kept bool, err error) {
+func (t stream) undecided(p *pending, frame []byte) (kept bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t.phase.Load() != p {
@@ -135,14 +180,10 @@ func (t *Transport) undecided(p *pending, frame []byte) (kept bool, err error) {
 	return true, t.keep(p, frame)
 }
 
-func (t *Transport) Flush() error { return t.out.Flush() }
-
-func (t *Transport) Close(code uint16, reason string) { t.CloseWith(nil, code, reason) }
-
-// CloseWith ends the stream after last (a disconnect event); before the
+// closeWith ends the stream after last (a disconnect event); before the
 // response started, the request gets the status code (Protocol.CloseFor)
 // instead.
-func (t *Transport) CloseWith(last []byte, code uint16, reason string) {
+func (t stream) closeWith(last []byte, code uint16, reason string) {
 	for {
 		p := t.phase.Load()
 		switch p {
@@ -179,7 +220,7 @@ var (
 
 // keep holds output until the status is known and decides it (p.mu held,
 // p the phase).
-func (t *Transport) keep(p *pending, frame []byte) error {
+func (t stream) keep(p *pending, frame []byte) error {
 	switch {
 	case bytes.Equal(frame, readyMarker):
 		if p.confirmed >= p.want {
@@ -211,7 +252,7 @@ func (t *Transport) keep(p *pending, frame []byte) error {
 // then lets writes through. Nothing is copied: the head is the handler's
 // shared rendering for the usual origin and the events are the shared
 // frames, so a stream's start leaves no buffer behind for the GC.
-func (t *Transport) start(p *pending) {
+func (t stream) start(p *pending) {
 	// The backlog's slot 0 is the head's; the Stream takes the slice
 	// (frames a client never sees are left out in place).
 	out := p.backlog[:0]
@@ -236,7 +277,7 @@ func (t *Transport) start(p *pending) {
 
 // fail answers status instead and closes (p.mu held); the socket's close
 // reaches the session as its OnClose.
-func (t *Transport) fail(p *pending, status int) {
+func (t stream) fail(p *pending, status int) {
 	t.phase.Store(failed)
 	if status < 400 || status > 599 {
 		status = http.StatusBadRequest

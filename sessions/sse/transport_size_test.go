@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 	"unsafe"
+
+	"github.com/densecable/densecable/poller"
+	"github.com/densecable/densecable/sessions"
 )
 
 // An idle stream keeps its Transport for its whole life: it must stay in
@@ -62,5 +65,22 @@ func TestTransportWritesAcrossTheStart(t *testing.T) {
 			}
 			last = at
 		}
+	}
+}
+
+var transportSink sessions.Transport
+
+// On the event loop the stream's transport is its Conn: the phase lives
+// in the Conn's held word, and making the session's transport of it
+// allocates nothing (an idle SSE stream costs what a WebSocket does).
+func TestConnTransportIsTheConn(t *testing.T) {
+	c := &poller.Conn{}
+	p := newPending(false, 1, &heads{lines: []byte("X: y\r\n")}, "*", 1<<10)
+	tr := newConnTransport(c, p)
+	if unsafe.Pointer(tr) != unsafe.Pointer(c) || tr.s().phase.Load() != p {
+		t.Fatal("the transport is not the Conn with its phase in the held word")
+	}
+	if n := testing.AllocsPerRun(100, func() { transportSink = (*ConnTransport)(c) }); n != 0 {
+		t.Fatalf("%v allocations for a Conn's transport", n)
 	}
 }
