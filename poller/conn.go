@@ -292,25 +292,15 @@ const maxIovecs = 512
 func (c *Conn) Queue(frame []byte) (first bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.closeAfter {
-		return false, ErrClosed
-	}
-	if c.flushing {
-		// Output already waits for the socket: queue behind it.
-		if c.maxPending > 0 && c.pendingBytes+len(frame) > c.maxPending {
-			return false, ErrTooSlow
-		}
+	first, behind, err := c.reserveLocked(len(frame))
+	switch {
+	case err != nil:
+	case behind:
 		c.pending = append(c.pending, frame)
-		c.pendingBytes += len(frame)
-		return false, nil
+	default:
+		c.corked = append(c.corked, frame)
 	}
-	first = len(c.corked) == 0
-	if c.maxPending > 0 && c.corkedBytes+len(frame) > c.maxPending {
-		return first, ErrTooSlow
-	}
-	c.corked = append(c.corked, frame)
-	c.corkedBytes += len(frame)
-	return first, nil
+	return first, err
 }
 
 // QueueFrames is Queue for several frames at once. The Conn keeps fs
@@ -318,34 +308,47 @@ func (c *Conn) Queue(frame []byte) (first bool, err error) {
 // allocation: an SSE stream's start hands over its head and the events it
 // kept in one slice.
 func (c *Conn) QueueFrames(fs [][]byte) (first bool, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.closeAfter {
-		return false, ErrClosed
-	}
 	n := 0
 	for _, f := range fs {
 		n += len(f)
 	}
-	if c.flushing {
-		if c.maxPending > 0 && c.pendingBytes+n > c.maxPending {
-			return false, ErrTooSlow
-		}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	first, behind, err := c.reserveLocked(n)
+	switch {
+	case err != nil:
+	case behind:
 		c.pending = append(c.pending, fs...)
+	case first:
+		c.corked = fs
+	default:
+		c.corked = append(c.corked, fs...)
+	}
+	return first, err
+}
+
+// reserveLocked counts n bytes about to be queued (mu held): behind
+// output already waiting for the socket (behind), or gathered for the
+// next Flush (first: nothing was before). Past the pending limit it
+// refuses with ErrTooSlow and counts nothing.
+func (c *Conn) reserveLocked(n int) (first, behind bool, err error) {
+	if c.closed || c.closeAfter {
+		return false, false, ErrClosed
+	}
+	if c.flushing {
+		// Output already waits for the socket: queue behind it.
+		if c.maxPending > 0 && c.pendingBytes+n > c.maxPending {
+			return false, true, ErrTooSlow
+		}
 		c.pendingBytes += n
-		return false, nil
+		return false, true, nil
 	}
 	first = len(c.corked) == 0
 	if c.maxPending > 0 && c.corkedBytes+n > c.maxPending {
-		return first, ErrTooSlow
-	}
-	if first {
-		c.corked = fs
-	} else {
-		c.corked = append(c.corked, fs...)
+		return first, false, ErrTooSlow
 	}
 	c.corkedBytes += n
-	return first, nil
+	return first, false, nil
 }
 
 // Flush writes what Queue gathered.

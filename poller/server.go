@@ -10,11 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
+	"github.com/densecable/densecable/encoders/jsonkit"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/internal/heartbeat"
 )
@@ -374,10 +374,7 @@ func requestLine(head []byte) (method, path string, ok bool) {
 	if q := bytes.IndexByte(uri, '?'); q >= 0 {
 		uri = uri[:q]
 	}
-	if len(uri) == 0 { // "GET ?q HTTP/1.1"
-		return methodName(line[:sp]), "", true
-	}
-	return methodName(line[:sp]), unsafe.String(&uri[0], len(uri)), true
+	return methodName(line[:sp]), jsonkit.BytesView(uri), true
 }
 
 // isUpgrade reports whether the head asks for a WebSocket upgrade: its

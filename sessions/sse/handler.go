@@ -95,9 +95,7 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 	if pc, ok := c.(*poller.Conn); ok {
 		t = newConnTransport(pc, p) // the event loop's: no allocation for the stream
 	} else {
-		tr := &Transport{out: c}
-		tr.phase.Store(p)
-		t = tr
+		t = newTransport(c, p)
 	}
 	s := h.node.NewSession(t, proto, req)
 	// The subscriptions run as one chain (Then), and the ready ping last:
@@ -106,7 +104,6 @@ func (h *Handler) Serve(c Conn, method string, req *frames.Request, body []byte)
 	first, size := readyPing, 0
 	for i := len(cmds) - 1; i >= 0; i-- {
 		m := cmds[i]
-		m.Identifier = shareIdentifier(m.Identifier)
 		m.Then, first = first, m
 		size += len(m.Identifier)
 	}

@@ -46,8 +46,11 @@ var (
 // ignored, a non-numeric offset is an error). history_since asks for the
 // history since a Unix time.
 func getCommand(q query, lastEventID string) (*encoders.Message, error) {
+	// Identifiers are shared (shareIdentifier) where they are made.
 	id := q.Get(paramIdentifier)
-	if id == "" {
+	if id != "" {
+		id = shareIdentifier(id)
+	} else {
 		if c := q.Get(paramChannel); c != "" {
 			id = identifierJSON("channel", c, "", "")
 		} else if s := q.Get(paramStream); s != "" {
@@ -143,6 +146,7 @@ func postCommands(body []byte) ([]*encoders.Message, error) {
 			return nil, fmt.Errorf("failed to parse command: %w", err)
 		}
 		m.Command = "subscribe"
+		m.Identifier = shareIdentifier(m.Identifier)
 		out = append(out, m)
 	}
 	return out, nil

@@ -80,9 +80,9 @@ type pending struct {
 	backBytes  int
 }
 
-func newTransport(out Stream, raw bool, want int, h *heads, origin string, maxBacklog int) *Transport {
+func newTransport(out Stream, p *pending) *Transport {
 	t := &Transport{out: out}
-	t.phase.Store(newPending(raw, want, h, origin, maxBacklog))
+	t.phase.Store(p)
 	return t
 }
 

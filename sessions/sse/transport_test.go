@@ -54,7 +54,7 @@ func (f *fakeStream) RemoteIP() string { return "127.0.0.1" }
 
 func newTestTransport(raw bool, want, max int) (*Transport, *fakeStream) {
 	out := &fakeStream{}
-	return newTransport(out, raw, want, &heads{lines: []byte("X: y\r\n")}, "*", max), out
+	return newTransport(out, newPending(raw, want, &heads{lines: []byte("X: y\r\n")}, "*", max)), out
 }
 
 // head is what heads renders for the test transport.
