@@ -143,6 +143,14 @@ bench_check_ports() {
   done
 }
 
+# bench_open_files NEED WHAT: raise the soft open-file limit to the hard one,
+# dying with a clear message when that is below NEED (WHAT says who needs it).
+bench_open_files() {
+  [[ $(ulimit -Hn) == unlimited || $(ulimit -Hn) -ge $1 ]] ||
+    bench_die "$2 needs an open-file limit of $1; the hard limit is $(ulimit -Hn)"
+  ulimit -Sn "$(ulimit -Hn)"
+}
+
 # Server process figures from /proc.
 bench_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 bench_hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }

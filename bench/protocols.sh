@@ -38,10 +38,7 @@ KEY=bench-key STREAM=bench
 HTTP="http://127.0.0.1:$WS_PORT"
 
 # Every client is a file descriptor in the server (and one in the tools).
-need=$((CONNS + 1000))
-[[ $(ulimit -Hn) == unlimited || $(ulimit -Hn) -ge $need ]] ||
-  bench_die "PROTO_CONNS=$CONNS needs an open-file limit of $need; the hard limit is $(ulimit -Hn)"
-ulimit -Sn "$(ulimit -Hn)"
+bench_open_files $((CONNS + 1000)) "PROTO_CONNS=$CONNS"
 
 for t in densecable:cmd/densecable densecable-benchapp:bench/app densecable-loadgen:bench/loadgen \
   densecable-sseload:bench/sseload densecable-lpidle:bench/lpidle densecable-ocppidle:bench/ocppidle; do

@@ -28,10 +28,7 @@ PORT="${SSEWS_PORT:-21580}" BCAST_PORT="${SSEWS_BROADCAST_PORT:-21590}"
 RPC_PORT="${SSEWS_RPC_PORT:-21551}" PPROF_PORT="${SSEWS_PPROF_PORT:-21600}"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/densecable-ssews.XXXXXX")
 
-need=$((CONNS + 1000))
-[[ $(ulimit -Hn) == unlimited || $(ulimit -Hn) -ge $need ]] ||
-  bench_die "SSEWS_CONNS=$CONNS needs an open-file limit of $need; the hard limit is $(ulimit -Hn)"
-ulimit -Sn "$(ulimit -Hn)"
+bench_open_files $((CONNS + 1000)) "SSEWS_CONNS=$CONNS"
 command -v curl >/dev/null || bench_die "curl is needed (the runtime's memory statistics)"
 
 for t in densecable:cmd/densecable densecable-benchapp:bench/app densecable-loadgen:bench/loadgen \
