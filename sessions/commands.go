@@ -60,7 +60,9 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 		res = a.AuthorizeSubscribe(s.sid, s.identifiers, m.Identifier, m)
 	}
 	if res == nil && n.router != nil {
-		res = n.router.Subscribe(s.sid, s.identifiers, m.Identifier)
+		// A listen-only client keeps presence state only to join with
+		// this very command.
+		res = n.router.Subscribe(s.sid, s.identifiers, m.Identifier, !s.wire.policy.ListenOnly || m.Presence != nil)
 	}
 	local := res != nil
 	if res == nil {

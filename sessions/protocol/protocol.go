@@ -190,6 +190,12 @@ type Policy struct {
 	// NoDisconnectCall: the application never hears of these sessions'
 	// end, whatever --disconnect_mode says (Pusher sessions never call it).
 	NoDisconnectCall bool
+	// ListenOnly: the client sends nothing after its subscriptions (SSE),
+	// so it can never whisper or ask about presence: the channels the node
+	// serves itself (ChannelRouter) keep no whisper or presence state for
+	// it, unless the subscription joins presence. An idle stream is the
+	// smaller for it (64 bytes per pub/sub subscription).
+	ListenOnly bool
 }
 
 // SessionPolicy is an optional Protocol hook giving its Policy; the core

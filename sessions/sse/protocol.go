@@ -21,7 +21,15 @@ var (
 	postProtocol = &Protocol{actioncable.New("sse-full", &Encoder{})}
 )
 
-var _ protocol.Protocol = (*Protocol)(nil)
+var (
+	_ protocol.Protocol      = (*Protocol)(nil)
+	_ protocol.SessionPolicy = (*Protocol)(nil)
+)
+
+// Policy: an SSE client sends nothing once its request is in, so its
+// channels keep no whisper or presence state (unless a POST subscription
+// joins presence).
+func (p *Protocol) Policy() protocol.Policy { return protocol.Policy{ListenOnly: true} }
 
 // AppendReply renders a reply; the pong to the handler's own closing ping
 // becomes the marker that every subscription was answered (Transport).

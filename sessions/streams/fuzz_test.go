@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -46,7 +47,8 @@ func FuzzVerify(f *testing.F) {
 
 // FuzzSubscribe: arbitrary identifiers never panic and the answer is
 // well-formed: nil, a confirmation with one stream, a rejection, or an
-// error with nothing to send.
+// error with nothing to send; a listen-only subscriber gets the same
+// answer without channel state.
 func FuzzSubscribe(f *testing.F) {
 	f.Add(`{"channel":"$pubsub","stream_name":"a"}`)
 	f.Add(`{"channel":"$pubsub","signed_stream_name":"` + nodeVectors["chat/42"] + `"}`)
@@ -56,9 +58,17 @@ func FuzzSubscribe(f *testing.F) {
 	f.Add(`[]`)
 	r := newRouter(Options{Secret: "s3cr3t", Public: true, TurboStreams: true, CableReady: true, Presence: true})
 	f.Fuzz(func(t *testing.T, identifier string) {
-		res := r.Subscribe("sid", "", identifier)
+		res := r.Subscribe("sid", "", identifier, true)
+		listener := r.Subscribe("sid", "", identifier, false)
+		if (res == nil) != (listener == nil) {
+			t.Fatalf("interactive %+v, listen-only %+v", res, listener)
+		}
 		if res == nil {
 			return
+		}
+		if listener.GetEnv() != nil || listener.GetStatus() != res.GetStatus() ||
+			!slices.Equal(listener.GetStreams(), res.GetStreams()) || !slices.Equal(listener.GetTransmissions(), res.GetTransmissions()) {
+			t.Fatalf("listen-only %+v, want %+v without state", listener, res)
 		}
 		switch res.GetStatus() {
 		case rpcpb.Status_SUCCESS:
@@ -92,7 +102,7 @@ func FuzzMayServe(f *testing.F) {
 		if r.mayServe(identifier) {
 			return
 		}
-		if res := r.route("sid", identifier); res != nil {
+		if res := r.route("sid", identifier, true); res != nil {
 			t.Fatalf("skipped %q, which routes to %v", identifier, res)
 		}
 	})

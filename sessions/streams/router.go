@@ -110,23 +110,24 @@ type identifierParams struct {
 
 // Subscribe implements sessions.ChannelRouter: nil for channels it does
 // not serve (and identifiers that are not JSON objects), SUCCESS with the
-// stream or FAILURE with a rejection otherwise.
-func (r *Router) Subscribe(sid, _, identifier string) *rpcpb.CommandResponse {
+// stream or FAILURE with a rejection otherwise. A subscriber without
+// clientCommands gets no whisper or presence state.
+func (r *Router) Subscribe(sid, _, identifier string, clientCommands bool) *rpcpb.CommandResponse {
 	if !r.mayServe(identifier) {
 		return nil
 	}
-	return r.route(sid, identifier)
+	return r.route(sid, identifier, clientCommands)
 }
 
 // route decodes the identifier and serves the channels the router knows.
-func (r *Router) route(sid, identifier string) *rpcpb.CommandResponse {
+func (r *Router) route(sid, identifier string, clientCommands bool) *rpcpb.CommandResponse {
 	var p identifierParams
 	if err := json.Unmarshal([]byte(identifier), &p); err != nil {
 		return nil
 	}
 	switch {
 	case p.Channel == r.pubsub:
-		return r.subscribePubSub(sid, identifier, &p)
+		return r.subscribePubSub(sid, identifier, &p, clientCommands)
 	case p.Channel == TurboChannel && r.turbo != nil:
 		return r.subscribeSigned(sid, identifier, r.turbo, p.SignedStreamName)
 	case p.Channel == CableReadyChannel && r.cableReady != nil:
@@ -147,7 +148,7 @@ func (r *Router) mayServe(identifier string) bool {
 		r.cableReady != nil && strings.Contains(identifier, CableReadyChannel)
 }
 
-func (r *Router) subscribePubSub(sid, identifier string, p *identifierParams) *rpcpb.CommandResponse {
+func (r *Router) subscribePubSub(sid, identifier string, p *identifierParams, clientCommands bool) *rpcpb.CommandResponse {
 	signed, err := stringParam(p.SignedStreamName)
 	if err != nil {
 		return r.invalid(sid, identifier, err)
@@ -161,7 +162,7 @@ func (r *Router) subscribePubSub(sid, identifier string, p *identifierParams) *r
 		if err != nil {
 			return r.reject(sid, identifier, err.Error())
 		}
-		return confirm(identifier, stream, r.whisper, r.presence)
+		return confirm(identifier, stream, r.whisper && clientCommands, r.presence && clientCommands)
 	}
 	switch {
 	case name == "":
@@ -169,7 +170,7 @@ func (r *Router) subscribePubSub(sid, identifier string, p *identifierParams) *r
 	case !r.public:
 		return r.reject(sid, identifier, "public streams are not allowed")
 	}
-	return confirm(identifier, name, true, true)
+	return confirm(identifier, name, clientCommands, clientCommands)
 }
 
 // subscribeSigned serves Turbo and CableReady: a signed name, no whispers,

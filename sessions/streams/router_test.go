@@ -100,7 +100,7 @@ func TestPubSubSigned(t *testing.T) {
 		{"extra params ignored", Options{Secret: secret}, ident("channel", `"$pubsub"`, "signed_stream_name", signed, "x", `{"y":[1]}`), want{rpcpb.Status_SUCCESS, "chat/1", nil}},
 	}
 	for _, c := range cases {
-		check(t, c.name, c.id, newRouter(c.opts).Subscribe("sid", "", c.id), c.want)
+		check(t, c.name, c.id, newRouter(c.opts).Subscribe("sid", "", c.id, true), c.want)
 	}
 }
 
@@ -123,7 +123,7 @@ func TestPubSubPublic(t *testing.T) {
 		{"escaped identifier", Options{Public: true}, ident("channel", `"$pubsub"`, "stream_name", `"<a&b>"`), want{rpcpb.Status_SUCCESS, "<a&b>", wp("<a&b>")}},
 	}
 	for _, c := range cases {
-		check(t, c.name, c.id, newRouter(c.opts).Subscribe("sid", "", c.id), c.want)
+		check(t, c.name, c.id, newRouter(c.opts).Subscribe("sid", "", c.id, true), c.want)
 	}
 }
 
@@ -147,7 +147,7 @@ func TestTurboStreams(t *testing.T) {
 		{"no secret", Options{TurboStreams: true}, signed(""), nil},
 	}
 	for _, c := range cases {
-		res := newRouter(c.opts).Subscribe("sid", "", c.id)
+		res := newRouter(c.opts).Subscribe("sid", "", c.id, true)
 		if c.want == nil {
 			if res != nil {
 				t.Errorf("%s: got %+v, want nil", c.name, res)
@@ -177,7 +177,7 @@ func TestCableReady(t *testing.T) {
 		{"no secret", Options{CableReady: true}, signed(""), nil},
 	}
 	for _, c := range cases {
-		res := newRouter(c.opts).Subscribe("sid", "", c.id)
+		res := newRouter(c.opts).Subscribe("sid", "", c.id, true)
 		if c.want == nil {
 			if res != nil {
 				t.Errorf("%s: got %+v, want nil", c.name, res)
@@ -200,7 +200,7 @@ func TestNotRouted(t *testing.T) {
 		``,
 		`{"channel":"$pubsub"`,
 	} {
-		if res := r.Subscribe("sid", "", id); res != nil {
+		if res := r.Subscribe("sid", "", id, true); res != nil {
 			t.Errorf("%q: got %+v, want nil", id, res)
 		}
 	}
@@ -208,15 +208,38 @@ func TestNotRouted(t *testing.T) {
 
 func TestDefaultPubSubChannel(t *testing.T) {
 	r := newRouter(Options{Public: true, PubSubChannel: "custom"})
-	if res := r.Subscribe("sid", "", `{"channel":"$pubsub","stream_name":"x"}`); res != nil {
+	if res := r.Subscribe("sid", "", `{"channel":"$pubsub","stream_name":"x"}`, true); res != nil {
 		t.Fatalf("custom channel name still serves $pubsub: %+v", res)
 	}
 	id := `{"channel":"$pubsub","stream_name":"x"}`
-	check(t, "default", id, newRouter(Options{Public: true}).Subscribe("sid", "", id), want{rpcpb.Status_SUCCESS, "x", wp("x")})
+	check(t, "default", id, newRouter(Options{Public: true}).Subscribe("sid", "", id, true), want{rpcpb.Status_SUCCESS, "x", wp("x")})
 }
 
 // quote JSON-encodes s the way the server does (HTML-escaped).
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// A listen-only subscriber (SSE) cannot whisper nor ask about presence:
+// the confirmation carries no state for those, public or signed, and
+// everything else is answered as for any client.
+func TestListenOnlySubscriberGetsNoState(t *testing.T) {
+	signedID := ident("channel", `"$pubsub"`, "signed_stream_name", quote(SignStream(secret, "chat/1")))
+	publicID := ident("channel", `"$pubsub"`, "stream_name", `"chat/2"`)
+	opts := Options{Secret: secret, Public: true, Whisper: true, Presence: true}
+	cases := []struct {
+		name string
+		id   string
+		want want
+	}{
+		{"signed", signedID, want{rpcpb.Status_SUCCESS, "chat/1", nil}},
+		{"public", publicID, want{rpcpb.Status_SUCCESS, "chat/2", nil}},
+		{"rejected all the same", ident("channel", `"$pubsub"`, "signed_stream_name", `"x--y"`), want{status: rpcpb.Status_FAILURE}},
+	}
+	for _, c := range cases {
+		check(t, c.name, c.id, newRouter(opts).Subscribe("sid", "", c.id, false), c.want)
+	}
+	// The same router still gives an interactive client its state.
+	check(t, "interactive", publicID, newRouter(opts).Subscribe("sid", "", publicID, true), want{rpcpb.Status_SUCCESS, "chat/2", wp("chat/2")})
 }
