@@ -90,8 +90,18 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 		ch := newChannel(m.Identifier)
 		ch.local = local
 		s.channels.add(ch)
-		n.applyReply(s, m.Identifier, res)
-		if m.Presence != nil {
+		n.applyState(s, m.Identifier, res)
+		if m.Presence != nil && s.wire.policy.PresenceOthersOnly {
+			// Joined before the confirmation goes out (the joiner hears
+			// nothing of its own join): a client that has its
+			// subscription_succeeded is in every member list read after,
+			// on any node (Pusher).
+			n.join(s, m.Identifier, m.Presence)
+		}
+		n.applyOutput(s, m.Identifier, res, ch)
+		if m.Presence != nil && !s.wire.policy.PresenceOthersOnly {
+			// After the confirmation, as anycable-go: the joiner's own
+			// join event follows its confirm_subscription.
 			n.join(s, m.Identifier, m.Presence)
 		}
 		n.commitSession(s)
@@ -184,7 +194,13 @@ func (n *Node) perform(s *Session, m *encoders.Message) *rpcpb.CommandResponse {
 // broadcast after a confirmation is missed), then state, then
 // transmissions, then a requested disconnect.
 func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandResponse) {
-	ch := s.channels.get(identifier)
+	n.applyOutput(s, identifier, res, n.applyState(s, identifier, res))
+}
+
+// applyState is applyReply's first half: the channel's streams and state
+// (ch is the channel, nil when the session has none by that identifier).
+func (n *Node) applyState(s *Session, identifier string, res *rpcpb.CommandResponse) (ch *channel) {
+	ch = s.channels.get(identifier)
 	if ch != nil {
 		if res.GetStopStreams() {
 			for _, st := range ch.streams {
@@ -209,6 +225,12 @@ func (n *Node) applyReply(s *Session, identifier string, res *rpcpb.CommandRespo
 	if e := res.GetEnv(); e != nil {
 		s.cstate = mergeState(s.cstate, e.GetCstate())
 	}
+	return ch
+}
+
+// applyOutput is applyReply's second half: transmissions, presence, a
+// requested disconnect.
+func (n *Node) applyOutput(s *Session, identifier string, res *rpcpb.CommandResponse, ch *channel) {
 	ends := false
 	for _, t := range res.GetTransmissions() {
 		ends = s.sendTransmission(identifier, t) || ends

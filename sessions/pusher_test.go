@@ -11,6 +11,7 @@ import (
 
 	"github.com/densecable/densecable/broker"
 	"github.com/densecable/densecable/broker/store/memory"
+	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/rpcclient/rpcpb"
 	"github.com/densecable/densecable/sessions/pusher"
 )
@@ -308,4 +309,36 @@ func TestPusherNeverCallsRPC(t *testing.T) {
 	s.conn.Close(1000, "")
 	waitFor(t, "session gone", func() bool { return n.Stats().Clients.Load() == 0 })
 	// The node's shutdown (test cleanup) flushes any queued Disconnect call.
+}
+
+// A Pusher member is in the presence set before its subscription_succeeded
+// goes out: a client that has it is listed by every subscriber after it,
+// on any node (the broker is what other nodes read).
+func TestPusherJoinsBeforeConfirming(t *testing.T) {
+	b := memory.New(broker.DefaultOptions(), nil, nil)
+	p := pusher.New(pusher.Options{AppKey: pKey, Secret: pSecret, Presence: b})
+	n, _ := newTestNode(t, Options{Workers: 4}, Deps{Broker: b})
+	const room = "presence-hall"
+	listed := make(chan bool, 1)
+	c := &fakeConn{onWrite: func(payload string) {
+		if strings.HasPrefix(payload, `{"event":"pusher_internal:subscription_succeeded"`) {
+			info, err := b.PresenceInfo(context.Background(), room)
+			listed <- err == nil && info != nil && info.Total == 1 && info.Records[0].ID == "u"
+		}
+	}}
+	s := n.NewSession(c, p, &frames.Request{URI: "/app/" + pKey + "?protocol=7", Host: "localhost"})
+	c.mu.Lock()
+	c.recv = s
+	c.mu.Unlock()
+	waitFor(t, "connection_established", func() bool { _, ok := c.find(`{"event":"pusher:connection_established"`); return ok })
+	d := `{"user_id":"u"}`
+	pusherSubscribe(s, room, pusherAuth(s.ID(), room, d), d)
+	select {
+	case ok := <-listed:
+		if !ok {
+			t.Fatal("subscription_succeeded went out before the member was in the presence set")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no subscription_succeeded")
+	}
 }

@@ -105,8 +105,8 @@ func Sign(secret, msg string) []byte {
 }
 
 // members lists the channel's presence with the joining member added: the
-// core joins it after this confirmation is sent, and Pusher's
-// subscription_succeeded includes the subscriber.
+// core joins it after this list is read (and before the confirmation goes
+// out), and Pusher's subscription_succeeded includes the subscriber.
 func (p *Protocol) members(channel string, me *encoders.PresenceRequest) *broker.PresenceInfo {
 	var info broker.PresenceInfo
 	if p.opts.Presence != nil {
