@@ -389,5 +389,10 @@ func TestRestartRefusesNoConnection(t *testing.T) {
 	if len(a.failures) > 0 {
 		t.Fatalf("%d of %d connection attempts failed across the restart, first: %s", len(a.failures), a.started.Load(), a.failures[0])
 	}
+	// Each loop has one attempt in flight: more redirections than loops
+	// would mean generation 1 went on accepting after SIGTERM.
+	if r := a.redirected.Load(); r > loops {
+		t.Fatalf("%d attempts told to reconnect, more than the %d loops had in flight at the stop", r, loops)
+	}
 	t.Logf("%d connections across the restart, %d of them waiting for the %v no generation ran, %d told to reconnect by the stopping one; none refused or failed", a.ok.Load(), gap, noServer.Round(time.Millisecond), a.redirected.Load())
 }
