@@ -160,6 +160,8 @@ var engineContract = []struct {
 	{"held HTTP: bytes sent during a stream wait, the stream goes on", contractHeldStreamIgnoresInput},
 	{"held HTTP: a waiting stream keeps no request", contractHeldKeepsNoRequest},
 	{"held HTTP: an answer waiting for the socket is not reused", contractHeldAnswerNotReused},
+	{"stop: a request accepted before StopAccepting is waited for", contractWaitHandshakesServesAccepted},
+	{"stop: the wait for requests is bounded", contractWaitHandshakesBounded},
 }
 
 // contractEngines are the engine names the contract runs on; "tls" is the

@@ -31,6 +31,9 @@ type Server interface {
 	Serve() error
 	// StopAccepting closes the listener; open connections stay.
 	StopAccepting()
+	// WaitHandshakes, after StopAccepting, waits until no connection is
+	// still sending its request, or ctx ends (drain.go).
+	WaitHandshakes(ctx context.Context)
 	// Shutdown closes every connection left and stops the loop.
 	Shutdown(ctx context.Context) error
 	Stats() StatsSnapshot

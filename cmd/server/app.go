@@ -333,6 +333,10 @@ func (a *app) stop(ctx context.Context) {
 	a.stopOnce.Do(func() { a.doStop(ctx) })
 }
 
+// handshakeDrain bounds how long a stop waits for requests accepted before
+// it (poller.Server.WaitHandshakes).
+const handshakeDrain = 500 * time.Millisecond
+
 func (a *app) doStop(ctx context.Context) {
 	for _, f := range a.beforeStop {
 		f()
@@ -343,6 +347,12 @@ func (a *app) doStop(ctx context.Context) {
 	}
 	if a.ws != nil && a.ws.Addr() != nil {
 		a.ws.StopAccepting()
+		// Requests already accepted become sessions, which the node's
+		// shutdown below tells to reconnect, rather than sockets closed
+		// under their clients (bounded: a silent client is not waited for).
+		dctx, cancel := context.WithTimeout(ctx, handshakeDrain)
+		a.ws.WaitHandshakes(dctx)
+		cancel()
 	}
 	// fasthttp's plain Shutdown waits for every keep-alive connection to go
 	// idle, without limit (a publisher that keeps its connection busy would
