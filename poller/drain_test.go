@@ -6,14 +6,15 @@ import (
 	"time"
 )
 
-// waitAccepted waits until the server has accepted n connections (a dial
-// returns once the kernel has it, before the engine does).
-func waitAccepted(t *testing.T, s Server, n uint64) {
+// waitActive waits until the engine holds n connections (a dial returns
+// once the kernel has it, before the engine does; an active connection is
+// in the engine's snapshot).
+func waitActive(t *testing.T, s Server, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for s.Stats().Accepted < n {
+	for s.Stats().Active < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("accepted %d connections, want %d", s.Stats().Accepted, n)
+			t.Fatalf("%d active connections, want %d", s.Stats().Active, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -25,7 +26,7 @@ func contractWaitHandshakesServesAccepted(t *testing.T, engine string) {
 	s, h := startEngine(t, engine, Options{})
 	c := rawDial(t, s, engine)
 	_, _ = c.Write([]byte("GET /held?stream HTTP/1.1\r\nHost: x\r\n")) // the head is not finished
-	waitAccepted(t, s, 1)
+	waitActive(t, s, 1)
 	s.StopAccepting()
 	returned := make(chan time.Time, 1)
 	go func() {
@@ -55,7 +56,7 @@ func contractWaitHandshakesServesAccepted(t *testing.T, engine string) {
 func contractWaitHandshakesBounded(t *testing.T, engine string) {
 	s, _ := startEngine(t, engine, Options{})
 	_ = rawDial(t, s, engine)
-	waitAccepted(t, s, 1)
+	waitActive(t, s, 1)
 	s.StopAccepting()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

@@ -129,10 +129,10 @@ func (s *netpollServer) onPrepare(nc netpoll.Connection) context.Context {
 		fd = fc.Fd()
 	}
 	c := s.newConn(&netpollIO{nc: nc}, fd, nc.RemoteAddr())
-	s.stats.active.Add(1)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
+	s.stats.active.Add(1) // after: an active connection is in the snapshot, as on the other engines
 	_ = nc.AddCloseCallback(func(netpoll.Connection) error {
 		s.mu.Lock()
 		delete(s.conns, c)
