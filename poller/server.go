@@ -10,11 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 	"github.com/valyala/fasthttp"
 
-	"github.com/densecable/densecable/encoders/jsonkit"
 	"github.com/densecable/densecable/frames"
 	"github.com/densecable/densecable/internal/heartbeat"
 )
@@ -377,7 +377,7 @@ func requestLine(head []byte) (method, path string, ok bool) {
 	if q := bytes.IndexByte(uri, '?'); q >= 0 {
 		uri = uri[:q]
 	}
-	return methodName(line[:sp]), jsonkit.BytesView(uri), true
+	return methodName(line[:sp]), unsafe.String(unsafe.SliceData(uri), len(uri)), true
 }
 
 // isUpgrade reports whether the head asks for a WebSocket upgrade: its

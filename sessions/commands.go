@@ -90,18 +90,18 @@ func (n *Node) subscribe(s *Session, m *encoders.Message) {
 		ch := newChannel(m.Identifier)
 		ch.local = local
 		s.channels.add(ch)
+		// A joiner that hears nothing of its own join (Pusher) joins
+		// before its confirmation goes out: a client that has its
+		// subscription_succeeded is in every member list read after, on
+		// any node. Others join after it, as anycable-go: the joiner's own
+		// join event follows its confirm_subscription.
+		joinFirst := m.Presence != nil && s.wire.policy.PresenceOthersOnly
 		n.applyState(s, m.Identifier, res)
-		if m.Presence != nil && s.wire.policy.PresenceOthersOnly {
-			// Joined before the confirmation goes out (the joiner hears
-			// nothing of its own join): a client that has its
-			// subscription_succeeded is in every member list read after,
-			// on any node (Pusher).
+		if joinFirst {
 			n.join(s, m.Identifier, m.Presence)
 		}
 		n.applyOutput(s, m.Identifier, res, ch)
-		if m.Presence != nil && !s.wire.policy.PresenceOthersOnly {
-			// After the confirmation, as anycable-go: the joiner's own
-			// join event follows its confirm_subscription.
+		if m.Presence != nil && !joinFirst {
 			n.join(s, m.Identifier, m.Presence)
 		}
 		n.commitSession(s)
