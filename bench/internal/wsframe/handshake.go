@@ -122,7 +122,10 @@ func ParseResponse(b []byte) (r Response, n int, err error) {
 		var h []byte
 		h, rest, _ = bytes.Cut(rest, []byte("\r\n"))
 		name, value, ok := bytes.Cut(h, []byte(":"))
-		if !ok {
+		// A line that starts with whitespace continues the previous
+		// header (obsolete folding, which net/http joins to it): refused
+		// rather than read as a header of its own.
+		if !ok || h[0] == ' ' || h[0] == '\t' {
 			return r, 0, ErrMalformed
 		}
 		value = bytes.Trim(value, " \t") // optional whitespace is SP and HTAB only
